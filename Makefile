@@ -1,0 +1,97 @@
+# Makefile - build, test, install and run the Locust worker in C.
+#
+#   make deps     install the build and test dependencies (Debian/Ubuntu, root)
+#   make          build/hello-worker (and the test worker)
+#   make check    unit tests (ASan/UBSan) + integration tests against real
+#                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
+#   make unit     unit tests only
+#   make install  install the library and header under PREFIX
+
+CC      ?= gcc
+PREFIX  ?= /usr/local
+PKGS    := libzmq libcurl msgpack libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libev ships no .pc file on Debian: fall back to plain -lev.
+EV_CFLAGS  := $(shell pkg-config --cflags libev 2>/dev/null)
+EV_LIBS    := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(EV_CFLAGS)
+LDLIBS  := $(PKG_LIBS) $(EV_LIBS) -lm
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC := $(wildcard proto/*.c) $(filter-out %_fuzz.c,$(wildcard worker/*.c))
+LIB_SRC := $(filter-out proto/fuzz_%.c,$(LIB_SRC))
+EXAMPLES := hello
+UNIT_SRC := $(wildcard test/unit/test_*.c)
+
+OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:test/unit/%.c=build/asan/%)
+
+VENV    ?= .venv
+PYTEST_ARGS ?=
+
+.PHONY: all deps check unit integration clean install venv
+all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
+
+build/obj/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/asan/obj/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
+
+build/liblw.a: $(OBJ)
+	ar rcs $@ $^
+
+build/asan/liblw.a: $(ASAN_OBJ)
+	ar rcs $@ $^
+
+build/%-worker: examples/%/*.c build/liblw.a
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) build/liblw.a $(LDLIBS) -o $@
+
+build/asan/%-worker: examples/%/*.c build/asan/liblw.a
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $(filter %.c,$^) build/asan/liblw.a $(LDLIBS) -o $@
+
+build/test-worker: test/integration/test_worker.c build/liblw.a
+	$(CC) $(ALL_CFLAGS) $< build/liblw.a $(LDLIBS) -o $@
+
+build/asan/test-worker: test/integration/test_worker.c build/asan/liblw.a
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $< build/asan/liblw.a $(LDLIBS) -o $@
+
+build/asan/test_%: test/unit/test_%.c build/asan/liblw.a
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $< build/asan/liblw.a $(LDLIBS) -lcmocka -o $@
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+
+$(VENV)/.installed: test/requirements.txt
+	/usr/bin/python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r test/requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+integration: all build/asan/hello-worker build/asan/test-worker venv
+	$(VENV)/bin/python -m pytest -v test/integration $(PYTEST_ARGS)
+
+check: unit integration
+
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential pkg-config \
+	  libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libssl-dev libcmocka-dev \
+	  python3 python3-venv python3-locust nginx-light redis-server wrk
+
+install: build/liblw.a
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/lw/proto $(DESTDIR)$(PREFIX)/include/lw/worker
+	install -m 644 build/liblw.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 worker/*.h $(DESTDIR)$(PREFIX)/include/lw/worker/
+	install -m 644 proto/*.h $(DESTDIR)$(PREFIX)/include/lw/proto/
+
+clean:
+	rm -rf build

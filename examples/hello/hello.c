@@ -1,0 +1,33 @@
+/*
+ * hello.c - the smallest complete worker: one user class, HelloUser, whose
+ * only task is GET /. It matches examples/hello/locustfile.py, which the
+ * master runs:
+ *
+ *   locust -f examples/hello/locustfile.py --master --host http://127.0.0.1:8080
+ *   build/hello-worker --master-host 127.0.0.1
+ */
+#include "../../worker/lw.h"
+
+static void get_index(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/"});
+}
+
+static const lw_task hello_tasks[] = {
+    {"index", 1, get_index},
+};
+
+static const lw_user_class classes[] = {
+    {
+        .name = "HelloUser",
+        .weight = 1,
+        .wait_time = LW_CONSTANT(1),
+        .tasks = hello_tasks,
+        .ntasks = 1,
+    },
+};
+
+int main(int argc, char **argv)
+{
+    return lw_main(argc, argv, classes, sizeof classes / sizeof classes[0]);
+}

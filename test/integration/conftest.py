@@ -1,0 +1,618 @@
+"""Fixtures for the integration tests: a real nginx target, real stock Locust
+masters (PyPI's pinned version and Debian's 2.12.1) and the worker under test.
+
+Everything listens on 127.0.0.1 only. Every process runs in its own process
+group and is killed at teardown, pass or fail. Numbers are read only from the
+master's own outputs (its --csv files, its web API, its log) and from the
+target's own access log.
+
+Environment:
+  LW_WORKER_DIR  directory of the C worker binaries, relative to the repository
+                 root or absolute (default build/asan: the ASan/UBSan build)
+  LW_WORKER_CMD  "c" (default): run the C binaries;
+                 "python": run stock Python Locust workers with the same
+                 locustfile instead, to check the harness itself. A PyPI master
+                 gets a worker from the venv; a Debian master gets Debian's
+                 Locust through a wrapper that gives it a version string,
+                 because Debian's 2.12.1 has an empty __version__ and its master
+                 rejects its own stock workers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+LOCUSTFILE = HERE / "locustfile.py"
+HELLO_LOCUSTFILE = ROOT / "examples" / "hello" / "locustfile.py"
+
+MASTER_EXECUTABLES = {
+    "pypi": ROOT / ".venv" / "bin" / "locust",
+    "debian": Path("/usr/bin/locust"),
+}
+NGINX = Path("/usr/sbin/nginx")
+HTTP_TIMEOUT = 10  # seconds, for every call to a master's web API
+
+WORKER_DIR = Path(os.environ.get("LW_WORKER_DIR", "build/asan"))
+if not WORKER_DIR.is_absolute():
+    WORKER_DIR = ROOT / WORKER_DIR
+WORKER_IMPL = os.environ.get("LW_WORKER_CMD", "") or "c"
+if WORKER_IMPL not in ("c", "python"):
+    raise pytest.UsageError(f"LW_WORKER_CMD must be 'c' or 'python', not {WORKER_IMPL!r}")
+
+# Debian's Locust 2.12.1 as a worker: its __version__ is "", which its own
+# master rejects as a pre-2.0 worker. Give it one, then run Locust's main().
+DEBIAN_WORKER_WRAPPER = (
+    "import sys, locust.runners; locust.runners.__version__ = '2.12.1'; "
+    "sys.argv[0] = 'locust'; from locust.main import main; main()"
+)
+
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------
+# small helpers
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def poll(get: Callable[[], T], check: Callable[[T], bool], timeout: float, interval: float = 0.25) -> T:
+    """Call get() until check(value) holds or timeout seconds have passed.
+    Returns the last value either way: the caller asserts on it, so a timeout
+    fails with the value that was last seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = get()
+        if check(value) or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def parse_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def stats_row(rows: list[dict[str, str]], method: str, name: str) -> dict[str, str] | None:
+    """The row of a master's requests CSV for (method, name); the Aggregated
+    row has an empty Type."""
+    for row in rows:
+        if row["Type"] == method and row["Name"] == name:
+            return row
+    return None
+
+
+def request_count(rows: list[dict[str, str]], method: str, name: str) -> int:
+    row = stats_row(rows, method, name)
+    return int(row["Request Count"]) if row else 0
+
+
+def aggregated_count(rows: list[dict[str, str]]) -> int:
+    return request_count(rows, "", "Aggregated")
+
+
+# --------------------------------------------------------------------------
+# processes
+
+
+class Proc:
+    """One child process in its own process group, output in files."""
+
+    def __init__(self, name: str, kind: str, argv: list[str], log_dir: Path, env: dict | None = None):
+        self.name = name
+        self.kind = kind  # "target", "master", "c-worker", "python-worker"
+        self.argv = [str(a) for a in argv]
+        self.stdout_path = log_dir / f"{name}.stdout"
+        self.stderr_path = log_dir / f"{name}.stderr"
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        full_env.setdefault("PYTHONUNBUFFERED", "1")
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.popen = subprocess.Popen(
+                self.argv,
+                cwd=ROOT,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,  # its own process group: killpg reaches all its children
+            )
+        self.pid = self.popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.poll()
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, or None if it is still running after timeout s."""
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def send_signal(self, sig: int) -> None:
+        if self.alive():
+            self.popen.send_signal(sig)
+
+    def kill_group(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.wait(5)
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def output_tail(self, limit: int = 12000) -> str:
+        parts = [f"$ {' '.join(self.argv)}", f"(pid {self.pid}, exit code {self.returncode})"]
+        for label, text in (("stdout", self.stdout()), ("stderr", self.stderr())):
+            if text:
+                if len(text) > limit:
+                    text = "[...]\n" + text[-limit:]
+                parts.append(f"--- {label} ---\n{text}")
+        return "\n".join(parts)
+
+
+class Procs:
+    """Every process a test starts. stop_all() ends them all: workers get
+    SIGTERM first (a C worker then exits by itself, which lets the leak
+    checker run), then every process group gets SIGKILL."""
+
+    def __init__(self, log_dir: Path):
+        self.log_dir = log_dir
+        self.all: list[Proc] = []
+        self._names = Counter()
+
+    def start(self, name: str, kind: str, argv: list, env: dict | None = None) -> Proc:
+        self._names[name] += 1
+        if self._names[name] > 1:
+            name = f"{name}-{self._names[name]}"
+        proc = Proc(name, kind, argv, self.log_dir, env)
+        self.all.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        workers = [p for p in self.all if p.kind.endswith("worker") and p.alive()]
+        for p in workers:
+            p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 3
+        for p in workers:
+            p.wait(max(0.0, deadline - time.monotonic()))
+        for p in reversed(self.all):
+            p.kill_group()
+
+    def sanitizer_reports(self) -> list[str]:
+        found = []
+        for p in self.all:
+            if p.kind == "c-worker":
+                text = p.stderr()
+                if any(marker in text for marker in SANITIZER_MARKERS):
+                    found.append(p.output_tail())
+        return found
+
+
+PROCS_KEY = pytest.StashKey[Procs]()
+
+
+@pytest.fixture
+def procs(request, tmp_path):
+    registry = Procs(tmp_path)
+    request.node.stash[PROCS_KEY] = registry
+    yield registry
+    registry.stop_all()
+    reports = registry.sanitizer_reports()
+    if reports:
+        pytest.fail("sanitizer report in a C worker's stderr:\n" + "\n\n".join(reports), pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, attach the output of every process of the test to the report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and report.when in ("setup", "call"):
+        registry = item.stash.get(PROCS_KEY, None)
+        for p in registry.all if registry else []:
+            report.sections.append((f"process {p.name}", p.output_tail()))
+
+
+# --------------------------------------------------------------------------
+# the target: nginx
+
+NGINX_CONF = """\
+daemon off;
+master_process off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+
+events {{
+    worker_connections 4096;
+}}
+
+http {{
+    log_format counted '$request_method $request_uri $status';
+    access_log {dir}/access.log counted;
+
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    default_type text/plain;
+
+    server {{
+        listen 127.0.0.1:{port};
+
+        location = / {{
+            return 200 "hello";
+        }}
+        location = /fail {{
+            return 500 "fail";
+        }}
+        location = /notfound {{
+            return 404;
+        }}
+        location = /echo {{
+            if ($request_method != POST) {{
+                return 405;
+            }}
+            return 200 "ok";
+        }}
+        location / {{
+            return 404;
+        }}
+    }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Served:
+    method: str
+    path: str
+    status: int
+
+
+class Target:
+    """nginx with its own config in a temporary directory. Its access log has
+    one line per request served, "METHOD URI STATUS": the target's own count."""
+
+    def __init__(self, procs: Procs, workdir: Path):
+        self.dir = workdir
+        self.dir.mkdir()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.access_log = self.dir / "access.log"
+        conf = self.dir / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=self.dir, port=self.port))
+        self.proc = procs.start(
+            "nginx", "target", [NGINX, "-p", self.dir, "-c", conf, "-e", self.dir / "error.log"]
+        )
+        self._wait_ready()
+        self.baseline = self.mark()  # the readiness probes are not counted
+
+    def _wait_ready(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.proc.alive():
+                raise RuntimeError(f"nginx exited:\n{self.proc.output_tail()}\n{self.error_log()}")
+            try:
+                requests.get(self.url + "/__ready", timeout=1)
+                return
+            except requests.ConnectionError:
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"nginx not ready after {timeout}s:\n{self.error_log()}")
+                time.sleep(0.05)
+
+    def error_log(self) -> str:
+        path = self.dir / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def mark(self) -> int:
+        """A position in the access log: served(since=mark) counts only what
+        was served after this moment."""
+        return self.access_log.stat().st_size if self.access_log.exists() else 0
+
+    def served(self, since: int | None = None) -> list[Served]:
+        start = self.baseline if since is None else since
+        with open(self.access_log, "rb") as f:
+            f.seek(start)
+            data = f.read().decode()
+        # a line being written right now has no newline yet: leave it out
+        lines = data.split("\n")[:-1]
+        out = []
+        for line in lines:
+            method, path, status = line.split(" ")
+            out.append(Served(method, path, int(status)))
+        return out
+
+    def count(self, since: int | None = None, method: str | None = None, path: str | None = None,
+              status: int | None = None) -> int:
+        return sum(
+            1
+            for s in self.served(since)
+            if (method is None or s.method == method)
+            and (path is None or s.path == path)
+            and (status is None or s.status == status)
+        )
+
+
+@pytest.fixture
+def target(procs, tmp_path) -> Target:
+    return Target(procs, tmp_path / "nginx")
+
+
+# --------------------------------------------------------------------------
+# masters
+
+
+class Master:
+    """A stock Locust master, headless or with its web UI.
+
+    Web API differences between the versions (read from their sources):
+      /stop         2.12.1: GET only.  2.47.0: POST only.
+      /stats/reset  2.12.1: GET only.  2.47.0: POST only.
+      /stats/requests  cached for 2 s in both; "workers" list in both (id,
+                    state, user_count, cpu_usage, memory_usage); 2.47.0 adds
+                    "worker_count", "current_rps", "total_rps"; 2.12.1 has
+                    "total_rps" only. No per-class user counts in either.
+      /tasks        both: {"per_class": {Class: {"ratio": r, ...}}}, r from the
+                    workers' reported user_classes_count: per-class counts are
+                    r * user_count.
+      /swarm        both: form user_count, spawn_rate (host optional); 2.47.0
+                    answers success false when either is missing or invalid.
+      failures CSV  2.47.0 adds "First Seen" and "Last Seen" columns.
+    """
+
+    def __init__(self, procs: Procs, flavor: str, workdir: Path, locustfile: Path, classes: list[str],
+                 host: str | None, headless: bool, users: int | None, rate: float | None,
+                 run_time: str | None, expect_workers: int | None, port: int | None,
+                 extra_args: list[str]):
+        self.flavor = flavor
+        self.port = port or free_port()
+        self.web_port = None if headless else free_port()
+        workdir.mkdir(exist_ok=True)
+        self.csv_prefix = workdir / "stats"
+        argv = [MASTER_EXECUTABLES[flavor], "-f", locustfile, "--master",
+                "--master-bind-host", "127.0.0.1", "--master-bind-port", self.port,
+                "--csv", self.csv_prefix, "--loglevel", "INFO"]
+        if host:
+            argv += ["--host", host]
+        if headless:
+            argv += ["--headless"]
+        else:
+            argv += ["--web-host", "127.0.0.1", "--web-port", self.web_port]
+        if users is not None:
+            argv += ["-u", users]
+        if rate is not None:
+            argv += ["-r", rate]
+        if run_time is not None:
+            argv += ["-t", run_time]
+        if expect_workers is not None:
+            argv += ["--expect-workers", expect_workers, "--expect-workers-max-wait", "30"]
+        argv += extra_args + classes
+        self.proc = procs.start(f"master-{flavor}", "master", argv)
+        if not headless:
+            self._wait_web_ready()
+
+    # -- process
+
+    def log(self) -> str:
+        """Locust logs to stderr; the stats tables go to stdout."""
+        return self.proc.stderr()
+
+    def wait_exit(self, timeout: float) -> int | None:
+        return self.proc.wait(timeout)
+
+    def csv_file(self, kind: str) -> list[dict[str, str]]:
+        """kind: "stats" or "failures" (the files of --csv)."""
+        return parse_csv(Path(f"{self.csv_prefix}_{kind}.csv").read_text())
+
+    # -- web API
+
+    @property
+    def web_url(self) -> str:
+        assert self.web_port, "this master runs headless"
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def _wait_web_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.proc.alive():
+                raise RuntimeError(f"master exited during start:\n{self.proc.output_tail()}")
+            try:
+                if requests.get(self.web_url + "/stats/requests", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"master web UI not ready after {timeout}s")
+            time.sleep(0.1)
+
+    def stats(self) -> dict:
+        """/stats/requests. The master caches it for 2 s: poll, don't expect
+        a change to show at once."""
+        r = requests.get(self.web_url + "/stats/requests", timeout=HTTP_TIMEOUT)
+        r.raise_for_status()
+        return r.json()
+
+    def workers(self) -> list[dict]:
+        return self.stats()["workers"]
+
+    def swarm(self, users: int, rate: float) -> dict:
+        r = requests.post(self.web_url + "/swarm", data={"user_count": users, "spawn_rate": rate},
+                          timeout=HTTP_TIMEOUT)
+        r.raise_for_status()
+        reply = r.json()
+        assert reply.get("success"), f"/swarm refused: {reply}"
+        return reply
+
+    def stop(self) -> None:
+        """Stop the test. The master's /stop returns when the workers report
+        zero users (or after its own 60 s timeout)."""
+        r = requests.post(self.web_url + "/stop", timeout=70)
+        if r.status_code == 405:  # 2.12.1 serves /stop on GET only
+            r = requests.get(self.web_url + "/stop", timeout=70)
+        r.raise_for_status()
+        assert r.json().get("success"), r.text
+
+    def requests_csv(self) -> list[dict[str, str]]:
+        """/stats/requests/csv: the stats table, computed on each request (no cache)."""
+        r = requests.get(self.web_url + "/stats/requests/csv", timeout=HTTP_TIMEOUT)
+        r.raise_for_status()
+        return parse_csv(r.text)
+
+    def failures_csv(self) -> list[dict[str, str]]:
+        r = requests.get(self.web_url + "/stats/failures/csv", timeout=HTTP_TIMEOUT)
+        r.raise_for_status()
+        return parse_csv(r.text)
+
+    def users_per_class(self) -> dict[str, int]:
+        """Users per class as the workers reported them: /tasks gives each
+        class's share, /stats/requests the total."""
+        r = requests.get(self.web_url + "/tasks", timeout=HTTP_TIMEOUT)
+        r.raise_for_status()
+        per_class = r.json()["per_class"]
+        total = self.stats()["user_count"]
+        return {name: round(entry["ratio"] * total) for name, entry in per_class.items()}
+
+    def worker_reports(self) -> list[tuple[str, dict]]:
+        """(worker id, {"user_count", "user_classes_count"}) for each stats
+        report the master received, from the lines locustfile.py logs."""
+        import json
+
+        pattern = re.compile(r"worker report: (\S+) (\{.*\})\s*$")
+        return [(m.group(1), json.loads(m.group(2)))
+                for m in (pattern.search(line) for line in self.log().splitlines()) if m]
+
+
+# --------------------------------------------------------------------------
+# workers
+
+
+class Worker:
+    """The worker under test: a C binary, or a stock Python worker in
+    LW_WORKER_CMD=python mode."""
+
+    def __init__(self, procs: Procs, master: Master, impl: str, binary: str, locustfile: Path,
+                 args: list[str], env: dict | None, via_env: bool):
+        self.impl = impl
+        self.master = master
+        connect = ["--master-host", "127.0.0.1", "--master-port", str(master.port)]
+        env = dict(env or {})
+        if via_env:
+            env.update({"LOCUST_MASTER_NODE_HOST": "127.0.0.1", "LOCUST_MASTER_NODE_PORT": str(master.port)})
+            connect = []
+        if impl == "c":
+            exe = WORKER_DIR / binary
+            if not os.access(exe, os.X_OK):
+                pytest.fail(f"C worker binary {exe} is missing: build it (make integration), "
+                            "or set LW_WORKER_DIR", pytrace=False)
+            env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+            env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+            argv = [exe] + connect + args
+            kind = "c-worker"
+        elif master.flavor == "pypi":
+            argv = [MASTER_EXECUTABLES["pypi"], "-f", locustfile, "--worker"] + connect + args
+            kind = "python-worker"
+        else:
+            argv = ["/usr/bin/python3", "-c", DEBIAN_WORKER_WRAPPER, "-f", locustfile, "--worker"] + connect + args
+            kind = "python-worker"
+        self.proc = procs.start(f"worker-{impl}", kind, argv, env)
+
+    def stderr(self) -> str:
+        return self.proc.stderr()
+
+
+# --------------------------------------------------------------------------
+# the fixture tests use
+
+
+class Cluster:
+    """Starts masters and workers for one test, against one target."""
+
+    def __init__(self, procs: Procs, target: Target, tmp_path: Path, flavor: str):
+        self.procs = procs
+        self.target = target
+        self.tmp_path = tmp_path
+        self.flavor = flavor
+        self._master_seq = itertools.count(1)
+
+    def master(self, classes: list[str], *, headless: bool = False, users: int | None = None,
+               rate: float | None = None, run_time: str | None = None, expect_workers: int | None = None,
+               port: int | None = None, flavor: str | None = None, locustfile: Path = LOCUSTFILE,
+               host: str | None = "target", extra_args: list[str] | None = None) -> Master:
+        """host: "target" means the nginx fixture's URL; None means no --host."""
+        return Master(
+            self.procs, flavor or self.flavor, self.tmp_path / f"master{next(self._master_seq)}",
+            locustfile, classes, self.target.url if host == "target" else host, headless, users, rate,
+            run_time, expect_workers, port, extra_args or [],
+        )
+
+    def worker(self, master: Master, *, impl: str | None = None, binary: str = "test-worker",
+               locustfile: Path = LOCUSTFILE, args: list[str] | None = None, env: dict | None = None,
+               via_env: bool = False) -> Worker:
+        return Worker(self.procs, master, impl or WORKER_IMPL, binary, locustfile, args or [], env, via_env)
+
+    def wait_registered(self, master: Master, count: int = 1, timeout: float = 15) -> list[dict]:
+        """Wait until the master lists `count` workers, all ready; returns the list."""
+        return poll(master.workers,
+                    lambda ws: len(ws) == count and all(w["state"] == "ready" for w in ws), timeout)
+
+
+@pytest.fixture(params=["pypi", "debian"])
+def flavor(request) -> str:
+    exe = MASTER_EXECUTABLES[request.param]
+    if not exe.exists():
+        pytest.fail(f"{exe} is missing (make venv / apt-get install python3-locust)", pytrace=False)
+    return request.param
+
+
+@pytest.fixture
+def cluster(procs, target, tmp_path, flavor) -> Cluster:
+    return Cluster(procs, target, tmp_path, flavor)
+
+
+def c_worker_only(reason: str):
+    """Skip in LW_WORKER_CMD=python mode: the test checks behaviour only the
+    C worker has."""
+    return pytest.mark.skipif(WORKER_IMPL != "c", reason=f"C worker only: {reason}")
+
+
+def pytest_report_header(config):
+    where = WORKER_DIR if WORKER_IMPL == "c" else "stock Locust"
+    return f"worker under test: {WORKER_IMPL} ({where})"

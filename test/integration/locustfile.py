@@ -1,0 +1,76 @@
+"""User classes of the integration tests.
+
+The master runs this file to know the class names and weights it dispatches
+by; a Python worker runs it to execute them. test_worker.c defines the same
+classes in C, task for task:
+
+  HelloUser  GET /
+  FailUser   GET /fail (500), GET /notfound (404), and GET / failed by a
+             response check ("no nope in body")
+  ChainUser  GET /, then POST /echo with body "x"
+
+On the master only, every stats report a worker sends is logged as one line,
+"worker report: <worker id> <json>", so a test can read from the master's log
+how many users each worker says it runs.
+"""
+
+import json
+import logging
+
+from locust import HttpUser, constant, events, task
+from locust.runners import MasterRunner
+
+
+class HelloUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def get_root(self):
+        self.client.get("/", name="/")
+
+
+class FailUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def get_fail(self):
+        self.client.get("/fail")
+
+    @task
+    def get_notfound(self):
+        self.client.get("/notfound")
+
+    @task
+    def get_root_expect_nope(self):
+        with self.client.get("/", name="/", catch_response=True) as response:
+            if "nope" in response.text:
+                response.success()
+            else:
+                response.failure("no nope in body")
+
+
+class ChainUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def get_root_then_post_echo(self):
+        self.client.get("/", name="/")
+        self.client.post("/echo", data="x")
+
+
+@events.init.add_listener
+def log_worker_reports(environment, **_kwargs):
+    if not isinstance(environment.runner, MasterRunner):
+        return
+
+    def on_worker_report(client_id, data, **_kw):
+        report = {
+            "user_count": data.get("user_count"),
+            "user_classes_count": data.get("user_classes_count"),
+        }
+        logging.getLogger("worker_reports").info("worker report: %s %s", client_id, json.dumps(report))
+
+    environment.events.worker_report.add_listener(on_worker_report)

@@ -1,0 +1,32 @@
+/*
+ * cli.h - command line and environment, in the shape of `locust --worker`.
+ */
+#ifndef LW_CLI_H
+#define LW_CLI_H
+
+#include <stddef.h>
+#include "log.h"
+
+#define LW_VERSION "0.1.0"
+
+typedef struct {
+    char master_host[256];   /* --master-host, LOCUST_MASTER_NODE_HOST */
+    int master_port;         /* --master-port, LOCUST_MASTER_NODE_PORT */
+    char host[1024];         /* --host, LOCUST_HOST; "" if unset */
+    int processes;           /* --processes; -1 means one per core */
+    log_level loglevel;      /* --loglevel, LOCUST_LOGLEVEL */
+    double request_timeout;  /* --request-timeout seconds */
+    int insecure;            /* --insecure: no TLS certificate checks */
+    int reconnect_on_quit;   /* --reconnect-on-quit: survive master quit */
+} lw_config;
+
+typedef enum {
+    CLI_RUN = 0,     /* go on and run */
+    CLI_EXIT_OK,     /* --help or --version printed */
+    CLI_ERROR        /* err holds one line; exit code 2 */
+} cli_result;
+
+cli_result cli_parse(int argc, char **argv, lw_config *cfg, char *err,
+                     size_t errlen);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * log.c - Locust-format log lines on stderr, filtered by level.
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+static char log_host[128] = "localhost";
+static log_level log_min = LOG_INFO;
+
+void log_init(const char *hostname, log_level level)
+{
+    if (hostname) {
+        snprintf(log_host, sizeof log_host, "%s", hostname);
+    }
+    log_min = level;
+}
+
+int log_parse_level(const char *s, log_level *out)
+{
+    static const struct { const char *name; log_level level; } names[] = {
+        {"DEBUG", LOG_DEBUG}, {"INFO", LOG_INFO}, {"WARNING", LOG_WARNING},
+        {"WARN", LOG_WARNING}, {"ERROR", LOG_ERROR}, {"CRITICAL", LOG_ERROR},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcasecmp(s, names[i].name) == 0) {
+            *out = names[i].level;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int log_enabled(log_level level)
+{
+    return level >= log_min;
+}
+
+static const char *level_name(log_level level)
+{
+    switch (level) {
+    case LOG_DEBUG: return "DEBUG";
+    case LOG_INFO: return "INFO";
+    case LOG_WARNING: return "WARNING";
+    default: return "ERROR";
+    }
+}
+
+void log_msg(log_level level, const char *logger, const char *fmt, ...)
+{
+    if (!log_enabled(level)) {
+        return;
+    }
+    struct timeval tv;
+    struct tm tm;
+    char stamp[32];
+    char text[2048];
+    va_list ap;
+
+    gettimeofday(&tv, NULL);
+    localtime_r(&tv.tv_sec, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "[%s,%03ld] %s/%s/%s: %s\n", stamp,
+            (long)(tv.tv_usec / 1000), log_host, level_name(level), logger,
+            text);
+}

@@ -1,0 +1,26 @@
+/*
+ * log.h - log lines in Locust's format:
+ *   [2026-11-27 06:14:37,123] host/INFO/locust.runners: message
+ * written to stderr. One line per call; text is never split.
+ */
+#ifndef LW_LOG_H
+#define LW_LOG_H
+
+typedef enum {
+    LOG_DEBUG = 10,
+    LOG_INFO = 20,
+    LOG_WARNING = 30,
+    LOG_ERROR = 40
+} log_level;
+
+void log_init(const char *hostname, log_level level);
+int log_parse_level(const char *s, log_level *out);
+int log_enabled(log_level level);
+void log_msg(log_level level, const char *logger, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define LOG_RUNNER "locust.runners"
+#define LOG_MAIN "locust.main"
+#define LOG_USER "locust.user"
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * lw.h - the public API for writing Locust user classes in C.
+ *
+ * A user class is a name (the master's class name), a weight, a wait_time and
+ * weighted tasks, with optional on_start/on_stop. A task issues HTTP requests
+ * through lw_request_send(); each request runs asynchronously and its
+ * on_response callback may judge it (like Locust's catch_response) and may
+ * send a follow-up request. A task is finished when the task function has
+ * returned and no request of that user is in flight any more; then the user
+ * waits its wait_time and picks its next task.
+ *
+ * Each user has its own session, as Locust's HttpUser: its own keep-alive
+ * connection, cookie jar and default headers.
+ */
+#ifndef LW_H
+#define LW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lw_user lw_user;
+typedef struct lw_response lw_response;
+
+/* Locust's wait_time functions. */
+typedef enum {
+    LW_WAIT_CONSTANT = 0,       /* constant(a) */
+    LW_WAIT_BETWEEN,            /* between(a, b): uniform in [a, b] */
+    LW_WAIT_CONSTANT_PACING,    /* constant_pacing(a): a task every a s */
+    LW_WAIT_CONSTANT_THROUGHPUT /* constant_throughput(a): a tasks per s */
+} lw_wait_kind;
+
+typedef struct {
+    lw_wait_kind kind;
+    double a, b;
+} lw_wait_time;
+
+#define LW_CONSTANT(s) ((lw_wait_time){LW_WAIT_CONSTANT, (s), 0})
+#define LW_BETWEEN(lo, hi) ((lw_wait_time){LW_WAIT_BETWEEN, (lo), (hi)})
+#define LW_CONSTANT_PACING(s) ((lw_wait_time){LW_WAIT_CONSTANT_PACING, (s), 0})
+#define LW_CONSTANT_THROUGHPUT(n) \
+    ((lw_wait_time){LW_WAIT_CONSTANT_THROUGHPUT, (n), 0})
+
+typedef void (*lw_task_fn)(lw_user *u);
+
+typedef struct {
+    const char *name;   /* for logs */
+    int weight;         /* relative weight, >= 1 */
+    lw_task_fn fn;
+} lw_task;
+
+typedef struct {
+    const char *name;            /* must equal the master's class name */
+    int weight;                  /* documentation; the master dispatches */
+    lw_wait_time wait_time;
+    const lw_task *tasks;
+    size_t ntasks;
+    lw_task_fn on_start;         /* optional; runs before the first task */
+    lw_task_fn on_stop;          /* optional; runs when the user stops */
+    size_t user_data_size;       /* zeroed bytes per user: lw_user_data() */
+} lw_user_class;
+
+typedef void (*lw_response_fn)(lw_user *u, lw_response *r, void *arg);
+
+typedef struct {
+    const char *method;          /* default "GET" */
+    const char *path;            /* relative to the host, or a full URL */
+    const char *name;            /* stats row name; default: path */
+    const char *body;            /* NULL: no body */
+    size_t body_len;             /* 0 with a body: strlen(body) */
+    const char *const *headers;  /* NULL-terminated "Name: value" list */
+    double timeout;              /* seconds; 0: the worker default */
+    lw_response_fn on_response;  /* optional: judge, read, chain */
+    void *arg;
+} lw_request;
+
+/* Start a request. Returns 0, or -1 if it could not be started (the failure
+ * is logged in stats under the request's name). */
+int lw_request_send(lw_user *u, const lw_request *req);
+
+/* Response accessors, valid inside on_response. */
+long lw_response_status(const lw_response *r);   /* 0: no response */
+const char *lw_response_body(const lw_response *r, size_t *len);
+const char *lw_response_header(const lw_response *r, const char *name);
+double lw_response_time_ms(const lw_response *r);
+const char *lw_response_error(const lw_response *r); /* current verdict */
+
+/* Verdicts (like catch_response's success()/failure()). By default a
+ * response with status 400 or more, or no response at all, is a failure. */
+void lw_response_success(lw_response *r);
+void lw_response_failure(lw_response *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Per-user state and session. */
+void *lw_user_data(lw_user *u);
+const lw_user_class *lw_user_class_of(const lw_user *u);
+/* Add a default header sent with every request of this user's session,
+ * like self.client.headers. Returns 0 or -1. */
+int lw_user_add_header(lw_user *u, const char *header);
+/* Report an error to the master's Exceptions tab and the log. */
+void lw_user_exception(lw_user *u, const char *msg);
+/* A uniform random double in [0, 1) from the worker's generator. */
+double lw_random(void);
+/* Writes a random UUID4 (36 chars + NUL). */
+void lw_uuid4(char out[37]);
+
+/* Run the worker: parses argv like `locust --worker` and serves the master.
+ * Returns the process exit code. */
+int lw_main(int argc, char **argv, const lw_user_class *classes,
+            size_t nclasses);
+
+#endif

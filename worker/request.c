@@ -1,0 +1,445 @@
+/*
+ * request.c - lw_request_send and the response side of the public API.
+ *
+ * Each request takes a slot (an easy handle bound to the user's session)
+ * from the user's spares, or makes one. When curl finishes it, the default
+ * verdict is set (a transport error or a status >= 400 is a failure, with
+ * error texts shaped like Python requests' exceptions), the task's callback
+ * may change it or chain another request, and then the request is logged in
+ * stats: once, in the interval it finished. Cancelled requests are never
+ * logged.
+ */
+#include "request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_key.h"
+#include "log.h"
+#include "procinfo.h"
+
+struct lw_response {
+    CURL *easy;
+    lw_user *u;
+    req_slot *prev, *next;
+    struct curl_slist *req_headers;  /* session + request headers, or NULL */
+    lw_response_fn cb;
+    void *arg;
+    char method[16];
+    char name[256];
+    char *body;
+    size_t body_len, body_cap;
+    int keep_body;
+    char reason[64];
+    char errbuf[CURL_ERROR_SIZE];
+    long status;
+    double rt_ms;
+    int64_t content_length;
+    char *error;                     /* verdict: NULL means success */
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    req_slot *s = userdata;
+    size_t n = size * nmemb;
+    if (!s->keep_body) {
+        return n;
+    }
+    if (s->body_len + n + 1 > s->body_cap) {
+        size_t cap = s->body_cap ? s->body_cap : 1024;
+        while (cap < s->body_len + n + 1) {
+            cap *= 2;
+        }
+        char *b = realloc(s->body, cap);
+        if (!b) {
+            return 0;   /* curl reports a write error */
+        }
+        s->body = b;
+        s->body_cap = cap;
+    }
+    memcpy(s->body + s->body_len, ptr, n);
+    s->body_len += n;
+    s->body[s->body_len] = '\0';
+    return n;
+}
+
+/* Keeps the reason phrase of the last status line ("HTTP/1.1 404 Not Found"). */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    req_slot *s = userdata;
+    size_t n = size * nmemb;
+    if (n > 12 && memcmp(ptr, "HTTP/", 5) == 0) {
+        const char *sp = memchr(ptr, ' ', n);
+        const char *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - ptr)) : NULL;
+        size_t len = 0;
+        if (sp2) {
+            const char *end = ptr + n;
+            sp2++;
+            while (end > sp2 && (end[-1] == '\r' || end[-1] == '\n')) {
+                end--;
+            }
+            len = (size_t)(end - sp2);
+            if (len >= sizeof s->reason) {
+                len = sizeof s->reason - 1;
+            }
+            memcpy(s->reason, sp2, len);
+        }
+        s->reason[len] = '\0';
+    }
+    return n;
+}
+
+static req_slot *slot_new(lw_user *u)
+{
+    req_slot *s = calloc(1, sizeof *s);
+    if (!s) {
+        return NULL;
+    }
+    s->easy = curl_easy_init();
+    if (!s->easy) {
+        free(s);
+        return NULL;
+    }
+    s->u = u;
+    CURL *e = s->easy;
+    int bad = 0;
+    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SHARE, u->session) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "") != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L) != CURLE_OK;
+    if (u->env->insecure) {
+        bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
+        bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
+    }
+    if (bad) {
+        curl_easy_cleanup(e);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void slot_destroy(req_slot *s)
+{
+    curl_easy_cleanup(s->easy);
+    curl_slist_free_all(s->req_headers);
+    free(s->body);
+    free(s->error);
+    free(s);
+}
+
+static void list_remove(req_slot **head, req_slot *s)
+{
+    if (s->prev) {
+        s->prev->next = s->next;
+    } else {
+        *head = s->next;
+    }
+    if (s->next) {
+        s->next->prev = s->prev;
+    }
+    s->prev = s->next = NULL;
+}
+
+static void list_push(req_slot **head, req_slot *s)
+{
+    s->prev = NULL;
+    s->next = *head;
+    if (*head) {
+        (*head)->prev = s;
+    }
+    *head = s;
+}
+
+/* Back to the spares, with per-request state dropped. */
+static void slot_release(req_slot *s)
+{
+    lw_user *u = s->u;
+    curl_slist_free_all(s->req_headers);
+    s->req_headers = NULL;
+    free(s->error);
+    s->error = NULL;
+    s->body_len = 0;
+    list_remove(&u->busy, s);
+    list_push(&u->spare, s);
+    u->inflight--;
+}
+
+static void set_error(req_slot *s, const char *kind, const char *text)
+{
+    char *r = py_repr_str(text);
+    free(s->error);
+    s->error = NULL;
+    if (!r) {
+        return;
+    }
+    size_t n = strlen(kind) + strlen(r) + 3;
+    s->error = malloc(n);
+    if (s->error) {
+        snprintf(s->error, n, "%s(%s)", kind, r);
+    }
+    free(r);
+}
+
+static int set_method(req_slot *s, const lw_request *req, size_t body_len)
+{
+    CURL *e = s->easy;
+    const char *m = s->method;
+    int bad = curl_easy_setopt(e, CURLOPT_NOBODY, 0L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL) != CURLE_OK;
+    if (req->body) {
+        bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                                (curl_off_t)body_len) != CURLE_OK;
+        bad |= curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body) != CURLE_OK;
+        if (strcmp(m, "POST") != 0) {
+            bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m) != CURLE_OK;
+        }
+    } else if (strcmp(m, "HEAD") == 0) {
+        bad |= curl_easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK;
+    } else {
+        bad |= curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) != CURLE_OK;
+        if (strcmp(m, "GET") != 0) {
+            bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m) != CURLE_OK;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+static int set_headers(req_slot *s, const lw_request *req)
+{
+    struct curl_slist *list = s->u->headers;
+    if (req->headers && req->headers[0]) {
+        struct curl_slist *own = NULL;
+        for (struct curl_slist *h = s->u->headers; h; h = h->next) {
+            struct curl_slist *n = curl_slist_append(own, h->data);
+            if (!n) {
+                curl_slist_free_all(own);
+                return -1;
+            }
+            own = n;
+        }
+        for (size_t i = 0; req->headers[i]; i++) {
+            struct curl_slist *n = curl_slist_append(own, req->headers[i]);
+            if (!n) {
+                curl_slist_free_all(own);
+                return -1;
+            }
+            own = n;
+        }
+        s->req_headers = own;
+        list = own;
+    }
+    return curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, list) == CURLE_OK ? 0 : -1;
+}
+
+static int set_url(req_slot *s, const char *path)
+{
+    const char *host = s->u->env->host;
+    char buf[4096];
+    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
+        host = "";
+    } else if (!*host) {
+        return -2;
+    }
+    size_t hl = strlen(host);
+    if (hl && host[hl - 1] == '/' && path[0] == '/') {
+        hl--;   /* "http://x/" + "/a" */
+    }
+    int n = snprintf(buf, sizeof buf, "%.*s%s", (int)hl, host, path);
+    if (n < 0 || (size_t)n >= sizeof buf) {
+        return -1;
+    }
+    return curl_easy_setopt(s->easy, CURLOPT_URL, buf) == CURLE_OK ? 0 : -1;
+}
+
+static void copy_text(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size) {
+        n = size - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static int prepare(req_slot *s, const lw_request *req)
+{
+    size_t body_len = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
+    double timeout = req->timeout > 0 ? req->timeout : s->u->env->timeout;
+    copy_text(s->method, sizeof s->method, req->method ? req->method : "GET");
+    copy_text(s->name, sizeof s->name, req->name ? req->name : req->path);
+    s->cb = req->on_response;
+    s->arg = req->arg;
+    s->keep_body = req->on_response != NULL;
+    s->reason[0] = s->errbuf[0] = '\0';
+    int rc = set_url(s, req->path);
+    if (rc) {
+        return rc;
+    }
+    if (set_method(s, req, body_len) || set_headers(s, req) ||
+        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)) != CURLE_OK) {
+        return -1;
+    }
+    return 0;
+}
+
+/* A request that could not even start is a failure with no response time. */
+static void log_unstarted(lw_user *u, const lw_request *req, const char *why)
+{
+    char *r = py_repr_str(why);
+    char text[512];
+    snprintf(text, sizeof text, "LocustError(%s)", r ? r : "'error'");
+    free(r);
+    stats_log(u->env->stats, req->method ? req->method : "GET",
+              req->name ? req->name : req->path, 0.0, 0, text, now_epoch());
+}
+
+int lw_request_send(lw_user *u, const lw_request *req)
+{
+    if (!req || !req->path || (u->draining && u->phase != PHASE_ON_STOP) ||
+        u->phase == PHASE_DONE || u->cancelled) {
+        return -1;
+    }
+    req_slot *s = u->spare;
+    if (s) {
+        list_remove(&u->spare, s);
+    } else if (!(s = slot_new(u))) {
+        log_unstarted(u, req, "out of memory for a request");
+        return -1;
+    }
+    list_push(&u->busy, s);
+    u->inflight++;
+    int rc = prepare(s, req);
+    if (rc == 0 && http_start(u->env->http, s->easy) == 0) {
+        return 0;
+    }
+    log_unstarted(u, req, rc == -2 ? "You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option."
+                                   : "could not start the request");
+    slot_release(s);
+    return -1;
+}
+
+static void default_verdict(req_slot *s, CURLcode rc)
+{
+    char url_text[600];
+    if (rc != CURLE_OK) {
+        const char *text = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
+        set_error(s, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ConnectionError", text);
+        return;
+    }
+    if (s->status >= 400) {
+        char *url = NULL;
+        curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url);
+        snprintf(url_text, sizeof url_text, "%ld %s Error: %s for url: %s",
+                 s->status, s->status < 500 ? "Client" : "Server",
+                 s->reason, url ? url : "");
+        set_error(s, "HTTPError", url_text);
+    }
+}
+
+static void read_info(req_slot *s)
+{
+    curl_off_t total_us = 0, size = 0;
+    s->status = 0;
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
+    curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    curl_easy_getinfo(s->easy, CURLINFO_SIZE_DOWNLOAD_T, &size);
+    s->rt_ms = (double)total_us / 1000.0;
+    s->content_length = (int64_t)size;
+}
+
+void user_http_done(CURL *easy, CURLcode rc, void *ctx)
+{
+    (void)ctx;
+    req_slot *s = NULL;
+    if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s) != CURLE_OK || !s) {
+        return;
+    }
+    lw_user *u = s->u;
+    read_info(s);
+    default_verdict(s, rc);
+    if (s->cb) {
+        u->running_fn++;
+        s->cb(u, s, s->arg);
+        u->running_fn--;
+    }
+    stats_log(u->env->stats, s->method, s->name, s->rt_ms, s->content_length,
+              s->error, now_epoch());
+    slot_release(s);
+    user_settle(u);
+}
+
+void request_cancel_all(lw_user *u)
+{
+    while (u->busy) {
+        req_slot *s = u->busy;
+        http_cancel(u->env->http, s->easy);
+        slot_release(s);
+    }
+}
+
+void request_free_spares(lw_user *u)
+{
+    while (u->spare) {
+        req_slot *s = u->spare;
+        list_remove(&u->spare, s);
+        slot_destroy(s);
+    }
+}
+
+long lw_response_status(const lw_response *r)
+{
+    return r->status;
+}
+
+const char *lw_response_body(const lw_response *r, size_t *len)
+{
+    if (len) {
+        *len = r->body_len;
+    }
+    return r->body ? r->body : "";
+}
+
+const char *lw_response_header(const lw_response *r, const char *name)
+{
+    struct curl_header *h = NULL;
+    if (curl_easy_header(r->easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) {
+        return NULL;
+    }
+    return h->value;
+}
+
+double lw_response_time_ms(const lw_response *r)
+{
+    return r->rt_ms;
+}
+
+const char *lw_response_error(const lw_response *r)
+{
+    return r->error;
+}
+
+void lw_response_success(lw_response *r)
+{
+    free(r->error);
+    r->error = NULL;
+}
+
+void lw_response_failure(lw_response *r, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    set_error(r, "CatchResponseError", text);
+}

@@ -1,0 +1,401 @@
+/*
+ * runner.c - what happens on spawn and stop.
+ *
+ * Targets are absolute per class. An ev_timer "adjust" moves the live
+ * counts toward them in slices of SPAWN_SLICE users per loop iteration, so
+ * heartbeats keep flowing while thousands of users start. Surplus users are
+ * stopped newest first. Stopping users leave the per-class counts at once and
+ * live on a separate list until their on_stop is over.
+ */
+#include "runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "user.h"
+
+#define SPAWN_SLICE 250
+#define DRAIN_SECONDS 2.0
+#define MAX_UNKNOWN 16
+
+struct runner {
+    struct ev_loop *loop;
+    const lw_user_class *classes;
+    size_t n;
+    user_env env;
+    runner_events ev;
+    char default_host[1024];
+    int64_t *target;
+    int64_t *alive;
+    lw_user **active;          /* per class, newest first */
+    lw_user *stopping;         /* users between stop and finished */
+    int64_t nstopping;
+    int spawn_pending;         /* spawning_complete still owed */
+    int stop_pending;          /* events.stopped still owed */
+    double stop_timeout;
+    ev_timer adjust;
+    ev_timer stop_deadline;
+    ev_timer drain_deadline;
+    void (*idle_cb)(void *);   /* shutdown waiting for idle */
+    void *idle_arg;
+    char *unknown[MAX_UNKNOWN];
+    size_t nunknown;
+};
+
+static void unlink_user(lw_user **head, lw_user *u)
+{
+    if (u->prev) {
+        u->prev->next = u->next;
+    } else {
+        *head = u->next;
+    }
+    if (u->next) {
+        u->next->prev = u->prev;
+    }
+    u->prev = u->next = NULL;
+}
+
+static void push_user(lw_user **head, lw_user *u)
+{
+    u->prev = NULL;
+    u->next = *head;
+    if (*head) {
+        (*head)->prev = u;
+    }
+    *head = u;
+}
+
+static void check_idle(runner *r)
+{
+    if (!runner_idle(r)) {
+        return;
+    }
+    ev_timer_stop(r->loop, &r->stop_deadline);
+    ev_timer_stop(r->loop, &r->drain_deadline);
+    if (r->stop_pending) {
+        r->stop_pending = 0;
+        r->ev.stopped(r->ev.ctx);
+    }
+    if (r->idle_cb) {
+        void (*cb)(void *) = r->idle_cb;
+        r->idle_cb = NULL;
+        cb(r->idle_arg);
+    }
+}
+
+/* user_env.finished: a stopping user is completely done. */
+static void on_user_finished(lw_user *u, void *ctx)
+{
+    runner *r = ctx;
+    unlink_user(&r->stopping, u);
+    r->nstopping--;
+    user_free(u);
+    check_idle(r);
+}
+
+static void on_user_exception(const char *msg, void *ctx)
+{
+    runner *r = ctx;
+    r->ev.exception(msg, r->ev.ctx);
+}
+
+static void begin_stop_user(runner *r, size_t cls, int hard)
+{
+    lw_user *u = r->active[cls];
+    unlink_user(&r->active[cls], u);
+    r->alive[cls]--;
+    push_user(&r->stopping, u);
+    r->nstopping++;
+    user_stop(u, hard);
+}
+
+static void arm_stop_deadline(runner *r)
+{
+    if (ev_is_active(&r->stop_deadline) || ev_is_active(&r->drain_deadline)) {
+        return;
+    }
+    if (r->stop_timeout > 0) {
+        ev_timer_set(&r->stop_deadline, r->stop_timeout, 0.0);
+        ev_timer_start(r->loop, &r->stop_deadline);
+    } else {
+        ev_timer_set(&r->drain_deadline, DRAIN_SECONDS, 0.0);
+        ev_timer_start(r->loop, &r->drain_deadline);
+    }
+}
+
+/* One slice toward the targets. Returns 1 if more work remains. */
+static int adjust_slice(runner *r)
+{
+    int budget = SPAWN_SLICE;
+    for (size_t i = 0; i < r->n; i++) {
+        while (r->alive[i] > r->target[i]) {
+            begin_stop_user(r, i, r->stop_timeout <= 0);
+            arm_stop_deadline(r);
+        }
+        while (r->alive[i] < r->target[i] && budget > 0) {
+            lw_user *u = user_new(&r->env, &r->classes[i], (int)i);
+            if (!u) {
+                log_msg(LOG_ERROR, LOG_RUNNER, "out of memory starting a %s user",
+                        r->classes[i].name);
+                r->ev.exception("out of memory starting a user", r->ev.ctx);
+                r->target[i] = r->alive[i];
+                break;
+            }
+            push_user(&r->active[i], u);
+            r->alive[i]++;
+            budget--;
+            user_start(u);
+        }
+        if (r->alive[i] < r->target[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void on_adjust(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    runner *r = w->data;
+    if (adjust_slice(r)) {
+        ev_timer_set(&r->adjust, 0.0, 0.0);
+        ev_timer_start(r->loop, &r->adjust);
+        return;
+    }
+    if (r->spawn_pending) {
+        r->spawn_pending = 0;
+        r->ev.spawning_complete(r->ev.ctx);
+    }
+}
+
+/* stop_timeout is over: the rest stop hard, then get DRAIN_SECONDS. */
+static void on_stop_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    runner *r = w->data;
+    for (lw_user *u = r->stopping, *next; u; u = next) {
+        next = u->next;
+        user_stop(u, 1);
+    }
+    ev_timer_set(&r->drain_deadline, DRAIN_SECONDS, 0.0);
+    ev_timer_start(r->loop, &r->drain_deadline);
+}
+
+/* Out of time: whatever is still in flight is dropped, never counted. */
+static void on_drain_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    runner *r = w->data;
+    while (r->stopping) {
+        lw_user *u = r->stopping;
+        if (u->phase == PHASE_DONE) {   /* cannot happen: finished unlinks */
+            break;
+        }
+        user_cancel(u);
+        if (r->stopping == u) {   /* still waiting for its on_stop */
+            unlink_user(&r->stopping, u);
+            r->nstopping--;
+            user_free(u);
+        }
+    }
+    check_idle(r);
+}
+
+runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
+                   size_t nclasses, const lw_config *cfg, lw_stats *stats,
+                   runner_events events)
+{
+    runner *r = calloc(1, sizeof *r);
+    if (!r) {
+        return NULL;
+    }
+    r->target = calloc(nclasses ? nclasses : 1, sizeof *r->target);
+    r->alive = calloc(nclasses ? nclasses : 1, sizeof *r->alive);
+    r->active = calloc(nclasses ? nclasses : 1, sizeof *r->active);
+    r->env.http = http_new(loop, user_http_done, NULL);
+    if (!r->target || !r->alive || !r->active || !r->env.http) {
+        runner_free(r);
+        return NULL;
+    }
+    r->loop = loop;
+    r->classes = classes;
+    r->n = nclasses;
+    r->ev = events;
+    snprintf(r->default_host, sizeof r->default_host, "%s", cfg->host);
+    snprintf(r->env.host, sizeof r->env.host, "%s", cfg->host);
+    r->env.loop = loop;
+    r->env.stats = stats;
+    r->env.timeout = cfg->request_timeout;
+    r->env.insecure = cfg->insecure;
+    r->env.finished = on_user_finished;
+    r->env.exception = on_user_exception;
+    r->env.ctx = r;
+    ev_timer_init(&r->adjust, on_adjust, 0.0, 0.0);
+    ev_timer_init(&r->stop_deadline, on_stop_deadline, 0.0, 0.0);
+    ev_timer_init(&r->drain_deadline, on_drain_deadline, 0.0, 0.0);
+    r->adjust.data = r->stop_deadline.data = r->drain_deadline.data = r;
+    return r;
+}
+
+static void free_list(lw_user **head)
+{
+    while (*head) {
+        lw_user *u = *head;
+        unlink_user(head, u);
+        user_free(u);
+    }
+}
+
+void runner_free(runner *r)
+{
+    if (!r) {
+        return;
+    }
+    if (r->loop) {
+        ev_timer_stop(r->loop, &r->adjust);
+        ev_timer_stop(r->loop, &r->stop_deadline);
+        ev_timer_stop(r->loop, &r->drain_deadline);
+    }
+    for (size_t i = 0; r->active && i < r->n; i++) {
+        free_list(&r->active[i]);
+    }
+    free_list(&r->stopping);
+    http_free(r->env.http);
+    for (size_t i = 0; i < r->nunknown; i++) {
+        free(r->unknown[i]);
+    }
+    free(r->target);
+    free(r->alive);
+    free(r->active);
+    free(r);
+}
+
+static int class_index(const runner *r, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (strcmp(r->classes[i].name, name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* A class the master wants but we lack: tell the master once per name. */
+static void report_unknown(runner *r, const char *name, int64_t count)
+{
+    for (size_t i = 0; i < r->nunknown; i++) {
+        if (strcmp(r->unknown[i], name) == 0) {
+            return;
+        }
+    }
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "User class '%s' was requested by the master (%lld users) but "
+             "this worker does not have it; its users are not run",
+             name, (long long)count);
+    log_msg(LOG_ERROR, LOG_RUNNER, "%s", msg);
+    r->ev.exception(msg, r->ev.ctx);
+    if (r->nunknown < MAX_UNKNOWN) {
+        r->unknown[r->nunknown] = strdup(name);
+        if (r->unknown[r->nunknown]) {
+            r->nunknown++;
+        }
+    }
+}
+
+void runner_spawn(runner *r, const proto_spawn *sp)
+{
+    const char *host = sp->host && *sp->host ? sp->host : r->default_host;
+    snprintf(r->env.host, sizeof r->env.host, "%s", host);
+    r->stop_timeout = sp->has_stop_timeout ? sp->stop_timeout : 0.0;
+    for (size_t i = 0; i < sp->nclasses; i++) {
+        int idx = class_index(r, sp->classes[i].name);
+        if (idx >= 0) {
+            r->target[idx] = sp->classes[i].count;
+        } else if (sp->classes[i].count > 0) {
+            report_unknown(r, sp->classes[i].name, sp->classes[i].count);
+        }
+    }
+    r->stop_pending = 0;
+    r->spawn_pending = 1;
+    ev_timer_stop(r->loop, &r->adjust);
+    ev_timer_set(&r->adjust, 0.0, 0.0);
+    ev_timer_start(r->loop, &r->adjust);
+}
+
+static void stop_all(runner *r, int hard)
+{
+    ev_timer_stop(r->loop, &r->adjust);
+    r->spawn_pending = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        r->target[i] = 0;
+        while (r->active[i]) {
+            begin_stop_user(r, i, hard);
+        }
+    }
+}
+
+void runner_stop(runner *r, double stop_timeout)
+{
+    r->stop_timeout = stop_timeout;
+    r->stop_pending = 1;
+    stop_all(r, stop_timeout <= 0);
+    for (size_t i = 0; i < r->nunknown; i++) {
+        free(r->unknown[i]);
+    }
+    r->nunknown = 0;
+    if (!runner_idle(r)) {
+        arm_stop_deadline(r);
+    }
+    check_idle(r);
+}
+
+void runner_shutdown(runner *r, double drain, void (*cb)(void *), void *arg)
+{
+    r->idle_cb = cb;
+    r->idle_arg = arg;
+    stop_all(r, 1);
+    for (lw_user *u = r->stopping, *next; u; u = next) {
+        next = u->next;
+        user_stop(u, 1);
+    }
+    ev_timer_stop(r->loop, &r->stop_deadline);
+    ev_timer_stop(r->loop, &r->drain_deadline);
+    if (!runner_idle(r)) {
+        ev_timer_set(&r->drain_deadline, drain, 0.0);
+        ev_timer_start(r->loop, &r->drain_deadline);
+    }
+    check_idle(r);
+}
+
+size_t runner_counts(const runner *r, proto_class_count *out)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        out[i].name = (char *)r->classes[i].name;
+        out[i].count = r->alive[i];
+    }
+    return r->n;
+}
+
+int64_t runner_user_count(const runner *r)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        sum += r->alive[i];
+    }
+    return sum;
+}
+
+int runner_idle(const runner *r)
+{
+    return r->nstopping == 0 && runner_user_count(r) == 0;
+}
+
+size_t runner_nclasses(const runner *r)
+{
+    return r->n;
+}

@@ -1,0 +1,50 @@
+/*
+ * stats.h - request statistics, kept exactly the way Locust keeps them.
+ *
+ * One entry per (name, method) plus the "Aggregated" total, each with Locust's
+ * bucketed response-time histogram (Python round-half-even), per-second
+ * request and failure counts keyed by epoch second, and an error table keyed
+ * the way Locust 2.28+ keys errors. A report packs the deltas since the last
+ * report into a msgpack map and resets everything, as Locust's worker does.
+ */
+#ifndef LW_STATS_H
+#define LW_STATS_H
+
+#include <stdint.h>
+#include <msgpack.h>
+#include "../proto/proto.h"
+
+typedef struct lw_stats lw_stats;
+
+lw_stats *stats_new(double now_epoch);
+void stats_free(lw_stats *s);
+
+/*
+ * Log one finished request. rt_ms < 0 means "no response time" (Locust's
+ * None). error NULL means success; otherwise the request counts as a failure
+ * and error is the text shown in the master's Failures tab.
+ * now_epoch is wall-clock epoch seconds (for per-second maps and timestamps).
+ */
+void stats_log(lw_stats *s, const char *method, const char *name,
+               double rt_ms, int64_t content_length, const char *error,
+               double now_epoch);
+
+/* Forget everything (first spawn after ready: a new test starts). */
+void stats_clear(lw_stats *s, double now_epoch);
+
+/*
+ * Pack the data map of a "stats" message: stats, stats_total, errors,
+ * user_classes_count, user_count. Then reset all deltas; start_time of every
+ * entry becomes now_epoch.
+ */
+void stats_pack_report(lw_stats *s, msgpack_packer *pk,
+                       const proto_class_count *classes, size_t nclasses,
+                       double now_epoch);
+
+/* Requests logged since the last report (for tests and shutdown logic). */
+int64_t stats_pending(const lw_stats *s);
+
+/* Locust's bucket key for a response time in ms (round half to even). */
+int64_t stats_bucket(double ms);
+
+#endif

@@ -1,0 +1,281 @@
+/*
+ * user.c - the user state machine: on_start, weighted task choice, wait_time
+ * between tasks, stopping with on_stop. Requests live in request.c; this file
+ * only learns when the last request of a phase has finished (user_settle).
+ */
+#include "user.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "procinfo.h"
+#include "request.h"
+
+/* xoshiro256** seeded from the clock and pid; one stream per process. */
+static uint64_t rng[4];
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(void)
+{
+    uint64_t r = rotl(rng[1] * 5, 7) * 9;
+    uint64_t t = rng[1] << 17;
+    rng[2] ^= rng[0];
+    rng[3] ^= rng[1];
+    rng[1] ^= rng[2];
+    rng[0] ^= rng[3];
+    rng[2] ^= t;
+    rng[3] = rotl(rng[3], 45);
+    return r;
+}
+
+void user_seed_random(void)
+{
+    uint64_t s = (uint64_t)(now_epoch() * 1e9) ^ ((uint64_t)getpid() << 32);
+    for (int i = 0; i < 4; i++) {  /* splitmix64 */
+        s += 0x9e3779b97f4a7c15ULL;
+        uint64_t z = s;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        rng[i] = z ^ (z >> 31);
+    }
+}
+
+double lw_random(void)
+{
+    return (double)(rng_next() >> 11) * 0x1.0p-53;
+}
+
+void lw_uuid4(char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t a = rng_next(), b = rng_next();
+    unsigned char bytes[16];
+    memcpy(bytes, &a, 8);
+    memcpy(bytes + 8, &b, 8);
+    bytes[6] = (unsigned char)((bytes[6] & 0x0f) | 0x40);
+    bytes[8] = (unsigned char)((bytes[8] & 0x3f) | 0x80);
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            *p++ = '-';
+        }
+        *p++ = hex[bytes[i] >> 4];
+        *p++ = hex[bytes[i] & 15];
+    }
+    *p = '\0';
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents);
+
+lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
+{
+    lw_user *u = calloc(1, sizeof *u);
+    if (!u) {
+        return NULL;
+    }
+    u->env = env;
+    u->cls = cls;
+    u->class_index = class_index;
+    u->session = http_session_new();
+    if (cls->user_data_size) {
+        u->data = calloc(1, cls->user_data_size);
+    }
+    if (!u->session || (cls->user_data_size && !u->data)) {
+        http_session_free(u->session);
+        free(u->data);
+        free(u);
+        return NULL;
+    }
+    for (size_t i = 0; i < cls->ntasks; i++) {
+        u->total_weight += cls->tasks[i].weight > 0 ? cls->tasks[i].weight : 0;
+    }
+    ev_timer_init(&u->timer, on_timer, 0.0, 0.0);
+    u->timer.data = u;
+    wait_state_init(&u->ws, now_mono());
+    return u;
+}
+
+static void arm(lw_user *u, double seconds)
+{
+    ev_timer_stop(u->env->loop, &u->timer);
+    ev_timer_set(&u->timer, seconds > 0 ? seconds : 0.0, 0.0);
+    ev_timer_start(u->env->loop, &u->timer);
+}
+
+void user_start(lw_user *u)
+{
+    u->phase = PHASE_START;
+    arm(u, 0.0);
+}
+
+static const lw_task *pick_task(lw_user *u)
+{
+    if (u->total_weight <= 0) {
+        return NULL;
+    }
+    int pick = (int)(lw_random() * u->total_weight);
+    for (size_t i = 0; i < u->cls->ntasks; i++) {
+        int w = u->cls->tasks[i].weight > 0 ? u->cls->tasks[i].weight : 0;
+        if (pick < w) {
+            return &u->cls->tasks[i];
+        }
+        pick -= w;
+    }
+    return &u->cls->tasks[u->cls->ntasks - 1];
+}
+
+/* Run one phase function; user_settle decides what comes next. */
+static void run_phase(lw_user *u, user_phase phase, lw_task_fn fn)
+{
+    u->phase = phase;
+    if (fn) {
+        u->running_fn++;
+        fn(u);
+        u->running_fn--;
+    }
+    user_settle(u);
+}
+
+static void begin_stop(lw_user *u)
+{
+    ev_timer_stop(u->env->loop, &u->timer);
+    u->draining = 0;   /* on_stop may send its own requests */
+    run_phase(u, PHASE_ON_STOP, u->cls->on_stop);
+}
+
+static void run_next_task(lw_user *u)
+{
+    const lw_task *t = pick_task(u);
+    if (!t) {
+        log_msg(LOG_ERROR, LOG_USER, "%s has no task with a weight above 0",
+                u->cls->name);
+        u->env->exception("user class has no tasks", u->env->ctx);
+        begin_stop(u);
+        return;
+    }
+    run_phase(u, PHASE_TASK, t->fn);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    lw_user *u = w->data;
+    if (u->stopping) {
+        begin_stop(u);
+    } else if (u->phase == PHASE_START) {
+        run_phase(u, PHASE_ON_START, u->cls->on_start);
+    } else {
+        run_next_task(u);
+    }
+}
+
+void user_settle(lw_user *u)
+{
+    if (u->inflight > 0 || u->running_fn > 0) {
+        return;
+    }
+    switch (u->phase) {
+    case PHASE_ON_START:
+    case PHASE_TASK:
+        if (u->stopping) {
+            begin_stop(u);
+            return;
+        }
+    {
+        /* Locust runs the first task right after on_start; a wait of 0
+         * still goes through the loop so users never recurse. */
+        double wait = u->phase == PHASE_ON_START ? 0.0
+            : wait_time_next(&u->cls->wait_time, &u->ws, now_mono(),
+                             lw_random());
+        u->phase = PHASE_WAIT;
+        arm(u, wait);
+        return;
+    }
+    case PHASE_ON_STOP:
+        u->phase = PHASE_DONE;
+        u->env->finished(u, u->env->ctx);
+        return;
+    default:
+        return;
+    }
+}
+
+void user_stop(lw_user *u, int hard)
+{
+    if (u->phase == PHASE_DONE) {
+        return;
+    }
+    if (hard) {
+        u->draining = 1;
+    }
+    if (u->stopping) {
+        return;
+    }
+    u->stopping = 1;
+    if (u->phase == PHASE_START || u->phase == PHASE_WAIT ||
+        (u->inflight == 0 && u->running_fn == 0)) {
+        begin_stop(u);
+    }
+}
+
+void user_cancel(lw_user *u)
+{
+    if (u->phase == PHASE_DONE) {
+        return;
+    }
+    u->stopping = u->draining = u->cancelled = 1;
+    request_cancel_all(u);
+    if (u->phase == PHASE_START || u->phase == PHASE_WAIT) {
+        begin_stop(u);
+    } else {
+        user_settle(u);
+    }
+}
+
+void user_free(lw_user *u)
+{
+    if (!u) {
+        return;
+    }
+    ev_timer_stop(u->env->loop, &u->timer);
+    request_cancel_all(u);
+    request_free_spares(u);
+    curl_slist_free_all(u->headers);
+    http_session_free(u->session);
+    free(u->data);
+    free(u);
+}
+
+void *lw_user_data(lw_user *u)
+{
+    return u->data;
+}
+
+const lw_user_class *lw_user_class_of(const lw_user *u)
+{
+    return u->cls;
+}
+
+int lw_user_add_header(lw_user *u, const char *header)
+{
+    struct curl_slist *l = curl_slist_append(u->headers, header);
+    if (!l) {
+        return -1;
+    }
+    u->headers = l;
+    return 0;
+}
+
+void lw_user_exception(lw_user *u, const char *msg)
+{
+    log_msg(LOG_ERROR, LOG_USER, "%s: %s", u->cls->name, msg);
+    u->env->exception(msg, u->env->ctx);
+}

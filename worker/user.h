@@ -1,0 +1,90 @@
+/*
+ * user.h - one simulated user: a small state machine driven by the loop.
+ *
+ *   starting -> on_start -> task -> wait -> task -> ... -> on_stop -> done
+ *
+ * A phase (on_start, a task, on_stop) ends when its function has returned
+ * and no request of the user is in flight. Each user owns its HTTP session
+ * (connections, cookies, default headers). The runner owns users and keeps
+ * them in per-class lists through the link fields.
+ */
+#ifndef LW_USER_H
+#define LW_USER_H
+
+#include <curl/curl.h>
+#include <ev.h>
+
+#include "http.h"
+#include "lw.h"
+#include "stats.h"
+#include "wait_time.h"
+
+/* What users share: set up once per process by the runner. */
+typedef struct {
+    struct ev_loop *loop;
+    http_engine *http;
+    lw_stats *stats;
+    char host[1024];           /* base URL; "" when none is known */
+    double timeout;            /* default request timeout, seconds */
+    int insecure;              /* no TLS certificate checks */
+    void (*finished)(lw_user *u, void *ctx);   /* stopped: free it */
+    void (*exception)(const char *msg, void *ctx);
+    void *ctx;
+} user_env;
+
+typedef enum {
+    PHASE_START = 0,   /* waiting to run on_start */
+    PHASE_ON_START,
+    PHASE_TASK,
+    PHASE_WAIT,
+    PHASE_ON_STOP,
+    PHASE_DONE
+} user_phase;
+
+typedef struct lw_response req_slot;  /* a request and its response */
+
+struct lw_user {
+    user_env *env;
+    const lw_user_class *cls;
+    int class_index;
+    user_phase phase;
+    int stopping;          /* stop asked: on_stop after the current phase */
+    int draining;          /* hard stop: no new requests until on_stop */
+    int cancelled;         /* out of time: no new requests at all */
+    int inflight;          /* requests in flight */
+    int running_fn;        /* inside a phase function or a callback */
+    int total_weight;      /* sum of task weights */
+    ev_timer timer;        /* wait_time and deferred starts */
+    wait_state ws;
+    CURLSH *session;
+    struct curl_slist *headers;
+    req_slot *busy;        /* requests in flight */
+    req_slot *spare;       /* finished slots kept for reuse */
+    void *data;
+    lw_user *prev, *next;  /* runner's list */
+};
+
+lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index);
+/* Begin: on_start, then tasks. */
+void user_start(lw_user *u);
+/* Stop the user; on_stop runs, then env->finished fires.
+ * Graceful (hard = 0): the current task runs to its end first.
+ * Hard: the task sends no new request; requests already in flight still
+ * finish and are counted. user_cancel drops what is still in flight (never
+ * counted) so the user finishes at once. */
+void user_stop(lw_user *u, int hard);
+void user_cancel(lw_user *u);
+/* Cancel everything and free at once (shutdown). No callbacks fire. */
+void user_free(lw_user *u);
+
+/* A request finished or a phase function returned: move on if the phase
+ * is over. */
+void user_settle(lw_user *u);
+
+/* The http engine's completion callback for user requests. */
+void user_http_done(CURL *easy, CURLcode rc, void *ctx);
+
+/* Seed the generator behind lw_random (per process). */
+void user_seed_random(void);
+
+#endif
