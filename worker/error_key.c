@@ -24,6 +24,7 @@
  * Overlong forms, surrogates (ED A0..BF ..) and code points above U+10FFFF
  * are invalid, as in Python's decoder. (Python's own "replace" handler would
  * use one U+FFFD for a truncated multi-byte prefix such as E2 82.)
+ * A NULL string is taken as "".
  */
 #include "error_key.h"
 

@@ -119,16 +119,23 @@ static void send_client_ready(master *m)
     }
 }
 
+/* A report that cannot be built or sent is not reset: the next one
+ * carries its numbers. */
 static void send_stats(master *m)
 {
     msgpack_packer pk;
     size_t n = runner_counts(m->runner, m->counts);
-    proto_begin(&m->sbuf, &pk, "stats");
-    stats_pack_report(m->stats, &pk, m->counts, n, now_epoch());
-    proto_end(&pk, m->node_id);
-    if (send_buf(m)) {
-        log_msg(LOG_WARNING, LOG_RUNNER, "a stats report could not be sent: no master connected");
+    if (proto_begin(&m->sbuf, &pk, "stats") ||
+        stats_pack_report(m->stats, &pk, m->counts, n) ||
+        proto_end(&pk, m->node_id)) {
+        log_msg(LOG_ERROR, LOG_RUNNER, "out of memory building a stats report");
+        return;
     }
+    if (send_buf(m)) {
+        log_msg(LOG_WARNING, LOG_RUNNER, "a stats report could not be sent now; it goes with the next one");
+        return;
+    }
+    stats_report_sent(m->stats, now_epoch());
 }
 
 static void send_exception(master *m, const char *msg)

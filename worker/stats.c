@@ -24,9 +24,15 @@
  *     first one's fields, as Python's dict would.
  * Array capacities survive resets, so steady state does not allocate.
  *
+ * After a report every entry is reset, start_time included, whether or not
+ * it was in the report (Python resets only the entries it sent, so an idle
+ * entry keeps an older start_time there). A new entry starts at the time of
+ * its first request, as in Python.
+ *
  * Response times that are negative or not finite count as Locust's None.
  * If memory runs out, the affected sample is dropped from the histogram,
- * per-second map or error table, and everything else is still counted.
+ * per-second map or error table, and everything else is still counted; if
+ * the packer's buffer cannot grow, nothing is reset.
  * Not thread-safe: the caller serializes access.
  */
 #include "stats.h"
@@ -101,7 +107,7 @@ static uint64_t fnv1a(uint64_t h, const char *s)
         h ^= *p;
         h *= 0x100000001b3ULL;
     }
-    h ^= 0xff;                  /* separator: never a byte of the strings */
+    h ^= 0xff;                  /* end of string, so "ab","c" != "a","bc" */
     return h * 0x100000001b3ULL;
 }
 
@@ -806,12 +812,15 @@ static int pack_report(lw_stats *s, msgpack_packer *pk,
  * next report still carries these deltas; what was packed is incomplete and
  * must not be sent.
  */
-void stats_pack_report(lw_stats *s, msgpack_packer *pk,
-                       const proto_class_count *classes, size_t nclasses,
-                       double now_epoch)
+int stats_pack_report(lw_stats *s, msgpack_packer *pk,
+                      const proto_class_count *classes, size_t nclasses)
 {
-    if (pack_report(s, pk, classes, nclasses) == 0)
-        reset_deltas(s, now_epoch);
+    return pack_report(s, pk, classes, nclasses);
+}
+
+void stats_report_sent(lw_stats *s, double now_epoch)
+{
+    reset_deltas(s, now_epoch);
 }
 
 int64_t stats_pending(const lw_stats *s)

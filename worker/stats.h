@@ -34,12 +34,15 @@ void stats_clear(lw_stats *s, double now_epoch);
 
 /*
  * Pack the data map of a "stats" message: stats, stats_total, errors,
- * user_classes_count, user_count. Then reset all deltas; start_time of every
- * entry becomes now_epoch.
+ * user_classes_count, user_count. Returns 0, or -1 if the buffer could not
+ * grow. Nothing is reset: once the message has really been sent, call
+ * stats_report_sent(), so a report that could not be sent is folded into
+ * the next one instead of being lost.
  */
-void stats_pack_report(lw_stats *s, msgpack_packer *pk,
-                       const proto_class_count *classes, size_t nclasses,
-                       double now_epoch);
+int stats_pack_report(lw_stats *s, msgpack_packer *pk,
+                      const proto_class_count *classes, size_t nclasses);
+/* Reset all deltas; start_time of every entry becomes now_epoch. */
+void stats_report_sent(lw_stats *s, double now_epoch);
 
 /* Requests logged since the last report (for tests and shutdown logic). */
 int64_t stats_pending(const lw_stats *s);

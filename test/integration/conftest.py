@@ -23,12 +23,12 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -400,8 +400,8 @@ class Master:
 
     def __init__(self, procs: Procs, flavor: str, workdir: Path, locustfile: Path, classes: list[str],
                  host: str | None, headless: bool, users: int | None, rate: float | None,
-                 run_time: str | None, expect_workers: int | None, port: int | None,
-                 extra_args: list[str]):
+                 run_time: str | None, expect_workers: int | None, stop_timeout: int | None,
+                 port: int | None, extra_args: list[str]):
         self.flavor = flavor
         self.port = port or free_port()
         self.web_port = None if headless else free_port()
@@ -424,6 +424,8 @@ class Master:
             argv += ["-t", run_time]
         if expect_workers is not None:
             argv += ["--expect-workers", expect_workers, "--expect-workers-max-wait", "30"]
+        if stop_timeout is not None:
+            argv += ["--stop-timeout", stop_timeout]
         argv += extra_args + classes
         self.proc = procs.start(f"master-{flavor}", "master", argv)
         if not headless:
@@ -513,8 +515,6 @@ class Master:
     def worker_reports(self) -> list[tuple[str, dict]]:
         """(worker id, {"user_count", "user_classes_count"}) for each stats
         report the master received, from the lines locustfile.py logs."""
-        import json
-
         pattern = re.compile(r"worker report: (\S+) (\{.*\})\s*$")
         return [(m.group(1), json.loads(m.group(2)))
                 for m in (pattern.search(line) for line in self.log().splitlines()) if m]
@@ -574,13 +574,20 @@ class Cluster:
 
     def master(self, classes: list[str], *, headless: bool = False, users: int | None = None,
                rate: float | None = None, run_time: str | None = None, expect_workers: int | None = None,
-               port: int | None = None, flavor: str | None = None, locustfile: Path = LOCUSTFILE,
-               host: str | None = "target", extra_args: list[str] | None = None) -> Master:
-        """host: "target" means the nginx fixture's URL; None means no --host."""
+               stop_timeout: int | None = None, port: int | None = None, flavor: str | None = None,
+               locustfile: Path = LOCUSTFILE, host: str | None = "target",
+               extra_args: list[str] | None = None) -> Master:
+        """host: "target" means the nginx fixture's URL; None means no --host.
+
+        stop_timeout: Locust's --stop-timeout. A test that compares the
+        master's count with the target's after a stop or quit sets it, so that
+        users finish the task in hand: a request cancelled in flight may have
+        been served by the target without ever being counted, in any worker.
+        """
         return Master(
             self.procs, flavor or self.flavor, self.tmp_path / f"master{next(self._master_seq)}",
             locustfile, classes, self.target.url if host == "target" else host, headless, users, rate,
-            run_time, expect_workers, port, extra_args or [],
+            run_time, expect_workers, stop_timeout, port, extra_args or [],
         )
 
     def worker(self, master: Master, *, impl: str | None = None, binary: str = "test-worker",
@@ -605,6 +612,24 @@ def flavor(request) -> str:
 @pytest.fixture
 def cluster(procs, target, tmp_path, flavor) -> Cluster:
     return Cluster(procs, target, tmp_path, flavor)
+
+
+TEST_TIME_LIMIT = 150  # seconds: a bound on any one test, whatever hangs
+
+
+@pytest.fixture(autouse=True)
+def time_limit():
+    """Fail a test that runs longer than TEST_TIME_LIMIT; its teardown still
+    kills every process it started."""
+
+    def expired(_signum, _frame):
+        pytest.fail(f"test took longer than {TEST_TIME_LIMIT} s", pytrace=False)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(TEST_TIME_LIMIT)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 def c_worker_only(reason: str):

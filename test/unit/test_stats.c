@@ -197,7 +197,8 @@ static void report_take(report *r, lw_stats *s, const proto_class_count *c,
 
     msgpack_sbuffer_init(&r->sb);
     msgpack_packer_init(&pk, &r->sb, msgpack_sbuffer_write);
-    stats_pack_report(s, &pk, c, nc, now);
+    assert_int_equal(stats_pack_report(s, &pk, c, nc), 0);
+    stats_report_sent(s, now);
     msgpack_unpacked_init(&r->up);
     assert_int_equal(msgpack_unpack_next(&r->up, r->sb.data, r->sb.size, NULL),
                      MSGPACK_UNPACK_SUCCESS);
@@ -641,6 +642,234 @@ static void test_report_deltas_reset(void **state)
     stats_free(s);
 }
 
+/* Adds every int->int pair of src into the parallel arrays keys/counts. */
+static size_t merge_int_map(const msgpack_object *src, int64_t *keys,
+                            int64_t *counts, size_t n, size_t cap)
+{
+    for (uint32_t i = 0; i < src->via.map.size; i++) {
+        int64_t k = (int64_t)src->via.map.ptr[i].key.via.u64;
+        size_t j = 0;
+        while (j < n && keys[j] != k)
+            j++;
+        if (j == n) {
+            assert_true(n < cap);
+            keys[n] = k;
+            counts[n++] = 0;
+        }
+        counts[j] += (int64_t)src->via.map.ptr[i].val.via.u64;
+    }
+    return n;
+}
+
+/* The sum over all entries of one int->int map equals the total's. */
+static void check_map_sum(const report *r, const char *field)
+{
+    const msgpack_object *list = must_get(r->root, "stats");
+    const msgpack_object *tmap = must_get(must_get(r->root, "stats_total"),
+                                          field);
+    int64_t keys[512], counts[512];
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < list->via.array.size; i++)
+        n = merge_int_map(must_get(&list->via.array.ptr[i], field), keys,
+                          counts, n, 512);
+    assert_int_equal(n, tmap->via.map.size);
+    for (size_t j = 0; j < n; j++)
+        assert_int_equal(int_map_get(tmap, keys[j]), counts[j]);
+}
+
+static void check_int_sum(const report *r, const char *field)
+{
+    const msgpack_object *list = must_get(r->root, "stats");
+    int64_t sum = 0;
+
+    for (uint32_t i = 0; i < list->via.array.size; i++)
+        sum += get_int(&list->via.array.ptr[i], field);
+    assert_int_equal(sum, get_int(must_get(r->root, "stats_total"), field));
+}
+
+/* Deterministic pseudo-random load over a few names, methods and errors. */
+static void log_random_load(lw_stats *s, int n)
+{
+    static const char *const names[] = {"/", "/login", "/items", "/cart"};
+    static const char *const methods[] = {"GET", "POST", "custom"};
+    static const char *const errors[] = {NULL, NULL, NULL, "500", "reset"};
+    uint64_t x = 42;
+
+    for (int i = 0; i < n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        double rt = (double)(x >> 40) / 16777216.0 * 30000.0;
+        if ((x >> 20) % 17 == 0)
+            rt = -1;
+        stats_log(s, methods[(x >> 8) % 3], names[(x >> 12) % 4], rt,
+                  (int64_t)((x >> 16) % 5000), errors[(x >> 24) % 5],
+                  T0 + i * 0.003);
+    }
+}
+
+static void test_report_total_consistent(void **state)
+{
+    lw_stats *s = stats_new(T0);
+    const msgpack_object *list, *t;
+    double sum_rt = 0, max_rt = 0, min_rt = INFINITY;
+    report r;
+
+    (void)state;
+    log_random_load(s, 1000);
+    report_take(&r, s, no_classes, 0, T0 + 3);
+    list = must_get(r.root, "stats");
+    t = must_get(r.root, "stats_total");
+    check_entry_shape(t);
+    assert_int_equal(get_int(t, "num_requests"), 1000);
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
+        const msgpack_object *e = &list->via.array.ptr[i];
+        check_entry_shape(e);
+        sum_rt += get_f64(e, "total_response_time");
+        max_rt = fmax(max_rt, get_f64(e, "max_response_time"));
+        min_rt = fmin(min_rt, get_f64(e, "min_response_time"));
+    }
+    assert_int_equal(list->via.array.size, 12);
+    check_int_sum(&r, "num_requests");
+    check_int_sum(&r, "num_none_requests");
+    check_int_sum(&r, "num_failures");
+    check_int_sum(&r, "total_content_length");
+    check_map_sum(&r, "response_times");
+    check_map_sum(&r, "num_reqs_per_sec");
+    check_map_sum(&r, "num_fail_per_sec");
+    assert_true(fabs(sum_rt - get_f64(t, "total_response_time")) < 1e-6);
+    assert_true(max_rt == get_f64(t, "max_response_time"));
+    assert_true(min_rt == get_f64(t, "min_response_time"));
+    report_done(&r);
+    stats_free(s);
+}
+
+/* Keys above 10000 ms, many distinct ones, next to the fixed slots. */
+static void test_report_big_buckets(void **state)
+{
+    lw_stats *s = stats_new(T0);
+    const msgpack_object *rt;
+    report r;
+
+    (void)state;
+    for (int i = 0; i < 50; i++)
+        stats_log(s, "GET", "/slow", 10000.0 + 1000.0 * i, 0, NULL, T0 + 1);
+    stats_log(s, "GET", "/slow", 12500, 0, NULL, T0 + 1);
+    stats_log(s, "GET", "/slow", 58760, 0, NULL, T0 + 1);
+    stats_log(s, "GET", "/slow", 9950, 0, NULL, T0 + 1);
+    stats_log(s, "GET", "/slow", 9949.99, 0, NULL, T0 + 1);
+    stats_log(s, "GET", "/slow", 99.5, 0, NULL, T0 + 1);
+    stats_log(s, "GET", "/slow", 100.0, 0, NULL, T0 + 1);
+    report_take(&r, s, no_classes, 0, T0 + 3);
+    rt = must_get(find_entry(&r, "/slow", "GET"), "response_times");
+    assert_int_equal(rt->via.map.size, 52);
+    assert_int_equal(int_map_get(rt, 10000), 2);
+    assert_int_equal(int_map_get(rt, 12000), 2);
+    assert_int_equal(int_map_get(rt, 59000), 2);
+    assert_int_equal(int_map_get(rt, 9900), 1);
+    assert_int_equal(int_map_get(rt, 100), 2);
+    assert_int_equal(int_map_sum(rt), 56);
+    report_done(&r);
+    stats_free(s);
+}
+
+/* Per-second maps over more seconds than their first capacity. */
+static void test_report_many_seconds(void **state)
+{
+    lw_stats *s = stats_new(T0);
+    const msgpack_object *m;
+    report r;
+
+    (void)state;
+    for (int i = 0; i < 40; i++) {
+        stats_log(s, "GET", "/a", 1, 0, NULL, T0 + i + 0.5);
+        stats_log(s, "GET", "/a", 1, 0, "e", T0 + i + 0.75);
+    }
+    stats_log(s, "GET", "/a", 1, 0, NULL, T0 + 3.1);   /* clock went back */
+    report_take(&r, s, no_classes, 0, T0 + 45);
+    m = must_get(find_entry(&r, "/a", "GET"), "num_reqs_per_sec");
+    assert_int_equal(m->via.map.size, 40);
+    assert_int_equal(int_map_get(m, T0 + 3), 3);
+    assert_int_equal(int_map_get(m, T0 + 39), 2);
+    m = must_get(find_entry(&r, "/a", "GET"), "num_fail_per_sec");
+    assert_int_equal(m->via.map.size, 40);
+    assert_int_equal(int_map_sum(m), 40);
+    report_done(&r);
+    stats_free(s);
+}
+
+/* Enough entries and errors to grow every table several times. */
+static void test_many_entries_and_errors(void **state)
+{
+    lw_stats *s = stats_new(T0);
+    char name[32], err[32], key[65];
+    report r;
+
+    (void)state;
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 500; i++) {
+            snprintf(name, sizeof name, "/item/%d", i);
+            snprintf(err, sizeof err, "error %d", i % 300);
+            stats_log(s, i % 2 ? "GET" : "POST", name, i, 1, err, T0 + 1);
+        }
+    assert_int_equal(stats_pending(s), 1500);
+    report_take(&r, s, no_classes, 0, T0 + 3);
+    assert_int_equal(stats_len(&r), 500);
+    assert_int_equal(get_int(find_entry(&r, "/item/123", "GET"),
+                             "num_requests"), 3);
+    assert_int_equal(get_int(find_entry(&r, "/item/124", "POST"),
+                             "num_failures"), 3);
+    assert_int_equal(errors_of(&r)->via.map.size, 500);
+    assert_int_equal(error_key("GET", "/item/301", "error 1", key), 0);
+    check_error_item(get(errors_of(&r), key), "GET", "/item/301", "error 1",
+                     3);
+    report_done(&r);
+    stats_free(s);
+}
+
+static void test_clear(void **state)
+{
+    lw_stats *s = stats_new(T0);
+    const msgpack_object *t;
+    report r;
+
+    (void)state;
+    log_sample_load(s);
+    stats_clear(s, T0 + 10);
+    assert_int_equal(stats_pending(s), 0);
+    report_take(&r, s, no_classes, 0, T0 + 12);
+    assert_int_equal(stats_len(&r), 0);
+    assert_int_equal(errors_of(&r)->via.map.size, 0);
+    t = must_get(r.root, "stats_total");
+    assert_int_equal(get_int(t, "num_requests"), 0);
+    assert_true(get_f64(t, "start_time") == T0 + 10);
+    report_done(&r);
+    stats_log(s, "GET", "/a", 5, 0, "boom", T0 + 13);
+    report_take(&r, s, no_classes, 0, T0 + 15);
+    assert_int_equal(stats_len(&r), 1);
+    assert_true(get_f64(find_entry(&r, "/a", "GET"), "start_time") ==
+                T0 + 13);
+    assert_int_equal(errors_of(&r)->via.map.size, 1);
+    report_done(&r);
+    stats_free(s);
+}
+
+static void test_null_arguments(void **state)
+{
+    lw_stats *s = stats_new(T0);
+    report r;
+
+    (void)state;
+    stats_log(s, NULL, NULL, 3, 0, "e", T0 + 1);
+    report_take(&r, s, no_classes, 0, T0 + 3);
+    assert_non_null(find_entry(&r, "", ""));
+    report_done(&r);
+    stats_free(s);
+    stats_free(NULL);
+    stats_log(NULL, "GET", "/", 1, 0, NULL, T0);
+    stats_clear(NULL, T0);
+    assert_int_equal(stats_pending(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -657,6 +886,12 @@ int main(void)
         cmocka_unit_test(test_report_error_invalid_utf8),
         cmocka_unit_test(test_report_second_is_empty),
         cmocka_unit_test(test_report_deltas_reset),
+        cmocka_unit_test(test_report_total_consistent),
+        cmocka_unit_test(test_report_big_buckets),
+        cmocka_unit_test(test_report_many_seconds),
+        cmocka_unit_test(test_many_entries_and_errors),
+        cmocka_unit_test(test_clear),
+        cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
