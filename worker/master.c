@@ -61,6 +61,7 @@ struct master {
     int quitting;
     int exit_code;
     double last_spawn_ts;
+    double stop_timeout;    /* from the last spawn message */
     double ready_sent_at;   /* monotonic; 0: not sent since the link came up */
     double started_at;
     ev_timer heartbeat, report, ready_retry, redispatch, orphan;
@@ -219,6 +220,7 @@ static void on_spawn(master *m, const proto_msg *msg)
         return;
     }
     m->last_spawn_ts = msg->spawn.timestamp;
+    m->stop_timeout = msg->spawn.has_stop_timeout ? msg->spawn.stop_timeout : 0.0;
     ev_timer_stop(m->loop, &m->redispatch);
     if (m->fresh) {
         stats_clear(m->stats, now_epoch());
@@ -230,10 +232,9 @@ static void on_spawn(master *m, const proto_msg *msg)
 
 static void on_stop_msg(master *m)
 {
-    double timeout = 0.0;
     log_msg(LOG_INFO, LOG_RUNNER, "Stop requested by the master");
     ev_timer_stop(m->loop, &m->redispatch);
-    runner_stop(m->runner, timeout);
+    runner_stop(m->runner, m->stop_timeout);
 }
 
 static void finish_quit(void *arg)
