@@ -24,7 +24,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 LIB_SRC := $(wildcard proto/*.c) $(filter-out %_fuzz.c,$(wildcard worker/*.c))
 LIB_SRC := $(filter-out proto/fuzz_%.c,$(LIB_SRC))
-EXAMPLES := hello
+EXAMPLES := hello bench
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 
 OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
