@@ -18,13 +18,13 @@ EV_LIBS    := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(EV_CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ibuild/gen $(PKG_CFLAGS) $(EV_CFLAGS)
 LDLIBS  := $(PKG_LIBS) $(EV_LIBS) -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(wildcard proto/*.c) $(filter-out %_fuzz.c,$(wildcard worker/*.c))
 LIB_SRC := $(filter-out proto/fuzz_%.c,$(LIB_SRC))
-EXAMPLES := hello bench
+EXAMPLES := hello bench opscore
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 
 OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
@@ -57,6 +57,15 @@ build/%-worker: examples/%/*.c build/liblw.a
 build/asan/%-worker: examples/%/*.c build/asan/liblw.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $(filter %.c,$^) build/asan/liblw.a $(LDLIBS) -o $@
 
+# The Ops-Core workflow definition, compiled in from its JSON file.
+build/gen/sample_workflow.h: examples/opscore/sample_workflow.json
+	@mkdir -p $(dir $@)
+	{ printf 'static const char sample_workflow[] =\n'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
+	  printf ';\n'; } > $@
+
+build/opscore-worker build/asan/opscore-worker: build/gen/sample_workflow.h
+
 build/test-worker: test/integration/test_worker.c build/liblw.a
 	$(CC) $(ALL_CFLAGS) $< build/liblw.a $(LDLIBS) -o $@
 
@@ -67,7 +76,7 @@ build/asan/test_%: test/unit/test_%.c build/asan/liblw.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $< build/asan/liblw.a $(LDLIBS) -lcmocka -o $@
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+	@failed=0; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || failed=1; done; exit $$failed
 
 $(VENV)/.installed: test/requirements.txt
 	/usr/bin/python3 -m venv $(VENV)

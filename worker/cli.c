@@ -205,9 +205,10 @@ static void unknown_option(int argc, char **argv, char *err, size_t errlen)
 {
     int i = optind - 1;
     const char *arg = (i >= 0 && i < argc) ? argv[i] : "?";
-    if (optopt && strchr("HL", optopt)) {
+    int short_opt = optopt > 0 && optopt < 128;
+    if (short_opt && strchr("HL", optopt)) {
         snprintf(err, errlen, "option -%c needs a value", optopt);
-    } else if (optopt) {
+    } else if (short_opt) {
         snprintf(err, errlen, "unknown option '-%c' (see --help)", optopt);
     } else {
         snprintf(err, errlen, "unknown option or missing value: '%s' (see --help)", arg);
@@ -222,7 +223,7 @@ cli_result cli_parse(int argc, char **argv, lw_config *cfg, char *err,
         return CLI_ERROR;
     }
     opterr = 0;
-    optind = 1;
+    optind = 0;   /* 0 also resets getopt's position inside -abc groups */
     int c;
     while ((c = getopt_long(argc, argv, "H:L:hV", options, NULL)) != -1) {
         if (c == 'h') {

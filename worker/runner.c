@@ -88,8 +88,13 @@ static void check_idle(runner *r)
 static void on_user_finished(lw_user *u, void *ctx)
 {
     runner *r = ctx;
-    unlink_user(&r->stopping, u);
-    r->nstopping--;
+    if (u->stopping) {
+        unlink_user(&r->stopping, u);
+        r->nstopping--;
+    } else {   /* ended by itself (a class without a runnable task) */
+        unlink_user(&r->active[u->class_index], u);
+        r->alive[u->class_index]--;
+    }
     user_free(u);
     check_idle(r);
 }

@@ -220,7 +220,14 @@ void user_stop(lw_user *u, int hard)
         return;
     }
     u->stopping = 1;
-    if (u->phase == PHASE_START || u->phase == PHASE_WAIT ||
+    if (u->phase == PHASE_START) {
+        /* never started: like Locust, no on_stop without a run */
+        ev_timer_stop(u->env->loop, &u->timer);
+        u->phase = PHASE_DONE;
+        u->env->finished(u, u->env->ctx);
+        return;
+    }
+    if (u->phase == PHASE_WAIT ||
         (u->inflight == 0 && u->running_fn == 0)) {
         begin_stop(u);
     }
@@ -233,7 +240,11 @@ void user_cancel(lw_user *u)
     }
     u->stopping = u->draining = u->cancelled = 1;
     request_cancel_all(u);
-    if (u->phase == PHASE_START || u->phase == PHASE_WAIT) {
+    if (u->phase == PHASE_START) {
+        ev_timer_stop(u->env->loop, &u->timer);
+        u->phase = PHASE_DONE;
+        u->env->finished(u, u->env->ctx);
+    } else if (u->phase == PHASE_WAIT) {
         begin_stop(u);
     } else {
         user_settle(u);
