@@ -5,6 +5,7 @@
 #   make check    unit tests (ASan/UBSan) + integration tests against real
 #                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
 #   make unit     unit tests only
+#   make demo     Ops-Core demo: stand-in service, master, worker, report
 #   make install  install the library and header under PREFIX
 
 CC      ?= gcc
@@ -34,7 +35,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=build/asan/%)
 VENV    ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: all deps check unit integration clean install venv
+.PHONY: all deps check unit integration clean install venv demo need-deps
 all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
@@ -89,6 +90,18 @@ integration: all build/asan/hello-worker build/asan/test-worker venv
 	$(VENV)/bin/python -m pytest -v test/integration $(PYTEST_ARGS)
 
 check: unit integration
+
+# make demo: Redis + stand-in Ops-Core + headless master (Scenario 0, about a
+# minute) + one opscore-worker; prints the summary, keeps CSV and HTML report.
+demo: need-deps
+	$(MAKE) build/opscore-worker venv
+	examples/opscore/demo.sh
+
+# Install the system packages when they are missing (needs root).
+need-deps:
+	@command -v redis-server >/dev/null && pkg-config --exists libzmq libcurl msgpack && \
+	  [ -f /usr/include/ev.h ] || { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
+	  { echo "missing system packages: run 'make deps' as root first" >&2; exit 1; }
 
 deps:
 	apt-get update -qq
