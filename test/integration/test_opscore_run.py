@@ -1,0 +1,112 @@
+"""The Ops-Core scenario pack end to end: a real stock Locust master running
+examples/opscore/locustfile.py, the C opscore-worker, the stand-in Ops-Core
+on a real Redis. Numbers come from the master's CSV files and from the
+stand-in's own access log.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from opscore_fixtures import Process, RedisServer, StandIn, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCUSTFILE = ROOT / "examples" / "opscore" / "locustfile.py"
+WORKER_DIR = Path(os.environ.get("LW_WORKER_DIR", "build/asan"))
+if not WORKER_DIR.is_absolute():
+    WORKER_DIR = ROOT / WORKER_DIR
+MASTERS = {
+    "pypi": [str(Path(sys.executable).with_name("locust"))],
+    "debian": ["/usr/bin/locust"],
+}
+STATE = "/v1/opscore/agent/[id]/state"
+WORKFLOW = "/v1/opscore/agent/[id]/workflow"
+NOTIFY = "/v1/opscore/internal/agent/notify"
+ACCESS = re.compile(r'"(GET|POST) (\S+) HTTP/1\.1" (\d+)')
+
+
+@pytest.fixture
+def opscore(tmp_path):
+    redis_server = RedisServer(tmp_path)
+    # uvicorn's access log (one line per served request) is the target's count
+    standin = StandIn(redis_server.port, tmp_path, extra_env={"LOG_LEVEL": "INFO"})
+    yield standin
+    standin.stop()
+    redis_server.stop()
+
+
+def run_scenario(master: str, tmp_path: Path, url: str, scenario: int, scale: float,
+                 worker_env: dict | None = None, timeout: float = 90) -> dict:
+    """Run one headless scenario with one C worker; return the stats CSV rows
+    keyed by (method, name), plus the failures rows."""
+    port = free_port()
+    prefix = tmp_path / f"s{scenario}"
+    master_proc = Process("master", MASTERS[master] + [
+        "-f", str(LOCUSTFILE), "--master", "--headless", "--expect-workers", "1",
+        "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+        "--host", url, "--scenario", str(scenario), "--time-scale", str(scale),
+        "--csv", str(prefix)], tmp_path, cwd=ROOT)
+    env = dict(os.environ, **(worker_env or {}))
+    worker = Process("worker", [str(WORKER_DIR / "opscore-worker"), "--master-host", "127.0.0.1",
+                                "--master-port", str(port)], tmp_path, env=env)
+    try:
+        master_proc.popen.wait(timeout)
+        worker.popen.wait(15)
+    finally:
+        master_proc.stop()
+        worker.stop()
+    assert master_proc.popen.returncode in (0, 1), master_proc.log()[-3000:]
+    assert worker.popen.returncode == 0, worker.log()[-3000:]
+    assert "Sanitizer" not in worker.log(), worker.log()
+    with open(f"{prefix}_stats.csv", newline="") as f:
+        stats = {(r["Type"], r["Name"]): r for r in csv.DictReader(f)}
+    with open(f"{prefix}_failures.csv", newline="") as f:
+        failures = list(csv.DictReader(f))
+    return {"stats": stats, "failures": failures}
+
+
+def served(standin: StandIn) -> int:
+    """Requests the stand-in served under the Ops-Core API (health excluded)."""
+    time.sleep(0.5)   # let the last access lines reach the log
+    return sum(1 for m in ACCESS.finditer(standin.proc.log()) if m.group(2).startswith("/v1/"))
+
+
+@pytest.mark.parametrize("master", ["pypi", "debian"])
+def test_scenario3_mix_and_counts(master, tmp_path, opscore):
+    # Scenario 3 at 1/100 of its length: 20 -> 300 users in 3 s, 18 s at peak
+    result = run_scenario(master, tmp_path, opscore.url, 3, 0.01)
+    stats = result["stats"]
+    posts = int(stats[("POST", STATE)]["Request Count"])
+    gets = int(stats[("GET", STATE)]["Request Count"])
+    flows = int(stats[("POST", WORKFLOW)]["Request Count"])
+    tasks = posts + gets + flows
+    assert tasks > 500, stats
+    assert abs(posts / tasks - 0.80) < 0.04, (posts, gets, flows)
+    assert abs(gets / tasks - 0.15) < 0.04, (posts, gets, flows)
+    assert abs(flows / tasks - 0.05) < 0.03, (posts, gets, flows)
+    assert int(stats[("POST", NOTIFY)]["Request Count"]) >= 300   # one per user
+    total = stats[("", "Aggregated")]
+    assert int(total["Failure Count"]) == 0, result["failures"]
+    assert int(total["Request Count"]) == served(opscore)
+
+
+def test_wrong_key_gives_readable_401_rows(tmp_path, opscore):
+    result = run_scenario("pypi", tmp_path, opscore.url, 0, 0.03,
+                          worker_env={"OPSCORE_API_KEY": "not-the-key"})
+    stats = result["stats"]
+    posts = stats[("POST", STATE)]
+    assert int(posts["Request Count"]) > 0
+    assert posts["Failure Count"] == posts["Request Count"]
+    assert int(stats[("POST", NOTIFY)]["Failure Count"]) == 0   # notify needs no key
+    rows = [r for r in result["failures"] if r["Name"] == STATE]
+    assert len(rows) == 1, result["failures"]
+    assert "HTTP 401: Invalid authentication credentials" in rows[0]["Error"]
+    assert int(rows[0]["Occurrences"]) == int(posts["Failure Count"])
+    assert not any("not-the-key" in r["Error"] for r in result["failures"])
