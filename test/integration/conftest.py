@@ -6,6 +6,12 @@ group and is killed at teardown, pass or fail. Numbers are read only from the
 master's own outputs (its --csv files, its web API, its log) and from the
 target's own access log.
 
+Run:
+  make integration                  builds the workers and the venv, runs all
+  .venv/bin/python -m pytest -v test/integration
+  LW_WORKER_CMD=python .venv/bin/python -m pytest -v test/integration
+                                    the same tests with stock Python workers
+
 Environment:
   LW_WORKER_DIR  directory of the C worker binaries, relative to the repository
                  root or absolute (default build/asan: the ASan/UBSan build)
@@ -114,6 +120,15 @@ def aggregated_count(rows: list[dict[str, str]]) -> int:
     return request_count(rows, "", "Aggregated")
 
 
+AGGREGATED = ("", "Aggregated")
+
+
+def counts_by_request(rows: list[dict[str, str]]) -> dict[tuple[str, str], int]:
+    """{(method, name): Request Count} from a master's requests CSV, with the
+    Aggregated row under AGGREGATED."""
+    return {(row["Type"], row["Name"]): int(row["Request Count"]) for row in rows}
+
+
 # --------------------------------------------------------------------------
 # processes
 
@@ -127,7 +142,8 @@ class Proc:
         self.argv = [str(a) for a in argv]
         self.stdout_path = log_dir / f"{name}.stdout"
         self.stderr_path = log_dir / f"{name}.stderr"
-        full_env = dict(os.environ)
+        # LOCUST_* settings of the calling shell would change what is tested
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
         full_env.update(env or {})
         full_env.setdefault("PYTHONUNBUFFERED", "1")
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -261,7 +277,7 @@ events {{
 }}
 
 http {{
-    log_format counted '$request_method $request_uri $status';
+    log_format counted '$msec $connection $request_method $request_uri $status';
     access_log {dir}/access.log counted;
 
     client_body_temp_path {dir}/client_body;
@@ -305,11 +321,16 @@ class Served:
     method: str
     path: str
     status: int
+    time: float  # epoch seconds when nginx finished the request
+    connection: int  # nginx's connection serial number
 
 
 class Target:
     """nginx with its own config in a temporary directory. Its access log has
-    one line per request served, "METHOD URI STATUS": the target's own count."""
+    one line per request served, "EPOCH CONNECTION METHOD URI STATUS": the
+    target's own count. The readiness probes are left out of every count."""
+
+    READY_PATH = "/__ready"
 
     def __init__(self, procs: Procs, workdir: Path):
         self.dir = workdir
@@ -323,7 +344,6 @@ class Target:
             "nginx", "target", [NGINX, "-p", self.dir, "-c", conf, "-e", self.dir / "error.log"]
         )
         self._wait_ready()
-        self.baseline = self.mark()  # the readiness probes are not counted
 
     def _wait_ready(self, timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout
@@ -331,7 +351,7 @@ class Target:
             if not self.proc.alive():
                 raise RuntimeError(f"nginx exited:\n{self.proc.output_tail()}\n{self.error_log()}")
             try:
-                requests.get(self.url + "/__ready", timeout=1)
+                requests.get(self.url + self.READY_PATH, timeout=1)
                 return
             except requests.ConnectionError:
                 if time.monotonic() >= deadline:
@@ -347,20 +367,33 @@ class Target:
         was served after this moment."""
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
-    def served(self, since: int | None = None) -> list[Served]:
-        start = self.baseline if since is None else since
+    def served(self, since: int = 0) -> list[Served]:
         with open(self.access_log, "rb") as f:
-            f.seek(start)
+            f.seek(since)
             data = f.read().decode()
         # a line being written right now has no newline yet: leave it out
         lines = data.split("\n")[:-1]
         out = []
         for line in lines:
-            method, path, status = line.split(" ")
-            out.append(Served(method, path, int(status)))
+            msec, connection, method, path, status = line.split(" ")
+            if path != self.READY_PATH:
+                out.append(Served(method, path, int(status), float(msec), int(connection)))
         return out
 
-    def count(self, since: int | None = None, method: str | None = None, path: str | None = None,
+    def counts_by_request(self, since: int = 0) -> dict[tuple[str, str], int]:
+        """{(method, path): requests served}, plus the total under AGGREGATED:
+        the same shape as counts_by_request() of a master's CSV (the test
+        classes name each request by its path)."""
+        served = self.served(since)
+        counts = dict(Counter((s.method, s.path) for s in served))
+        counts[AGGREGATED] = len(served)
+        return counts
+
+    def connections(self, since: int = 0) -> set[int]:
+        """The client connections that requests came on."""
+        return {s.connection for s in self.served(since)}
+
+    def count(self, since: int = 0, method: str | None = None, path: str | None = None,
               status: int | None = None) -> int:
         return sum(
             1
@@ -386,16 +419,22 @@ class Master:
     Web API differences between the versions (read from their sources):
       /stop         2.12.1: GET only.  2.47.0: POST only.
       /stats/reset  2.12.1: GET only.  2.47.0: POST only.
-      /stats/requests  cached for 2 s in both; "workers" list in both (id,
-                    state, user_count, cpu_usage, memory_usage); 2.47.0 adds
-                    "worker_count", "current_rps", "total_rps"; 2.12.1 has
-                    "total_rps" only. No per-class user counts in either.
+      /stats/requests  cached for 2 s in both. Both: "stats", "errors",
+                    "state", "user_count", "fail_ratio", and "workers" (id,
+                    state, user_count, cpu_usage, memory_usage). 2.12.1:
+                    "total_rps" is the current rate, plus
+                    "current_response_time_percentile_95"/"_50". 2.47.0:
+                    "current_rps", "current_fail_per_sec", "total_rps" (the
+                    whole run's rate), "total_fail_per_sec",
+                    "current_response_time_percentiles", "worker_count".
+                    No per-class user counts in either.
       /tasks        both: {"per_class": {Class: {"ratio": r, ...}}}, r from the
                     workers' reported user_classes_count: per-class counts are
                     r * user_count.
       /swarm        both: form user_count, spawn_rate (host optional); 2.47.0
                     answers success false when either is missing or invalid.
       failures CSV  2.47.0 adds "First Seen" and "Last Seen" columns.
+      /worker-count, /logs  2.47.0 only.
     """
 
     def __init__(self, procs: Procs, flavor: str, workdir: Path, locustfile: Path, classes: list[str],
@@ -502,6 +541,16 @@ class Master:
         r = requests.get(self.web_url + "/stats/failures/csv", timeout=HTTP_TIMEOUT)
         r.raise_for_status()
         return parse_csv(r.text)
+
+    def settled_counts(self, target: "Target", since: int = 0,
+                       timeout: float = 12) -> tuple[dict, dict]:
+        """After a stop: the master's counts and the target's, once they agree
+        or after timeout s. Workers report every 3 s, so the master's numbers
+        may lag the target's for that long."""
+        def both():
+            return counts_by_request(self.requests_csv()), target.counts_by_request(since)
+
+        return poll(both, lambda pair: pair[0] == pair[1], timeout)
 
     def users_per_class(self) -> dict[str, int]:
         """Users per class as the workers reported them: /tasks gives each

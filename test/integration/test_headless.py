@@ -1,15 +1,17 @@
 """Headless runs: the master's final CSV files against the target's access log."""
 
+import pytest
+
 from conftest import HELLO_LOCUSTFILE, LOCUSTFILE, aggregated_count, c_worker_only, stats_row
 
 
 def run_headless(cluster, classes, users, seconds, locustfile=LOCUSTFILE, binary="test-worker",
-                 master_host="target", worker_args=None):
+                 master_host="target", worker_args=None, worker_env=None):
     """One headless master (-u users -r users -t seconds) and one worker.
     Waits for the master to finish; returns (master, worker)."""
     master = cluster.master(classes, headless=True, users=users, rate=users, run_time=f"{seconds}s",
                             expect_workers=1, stop_timeout=2, locustfile=locustfile, host=master_host)
-    worker = cluster.worker(master, binary=binary, locustfile=locustfile, args=worker_args)
+    worker = cluster.worker(master, binary=binary, locustfile=locustfile, args=worker_args, env=worker_env)
     assert master.wait_exit(timeout=seconds + 45) is not None, "the headless master did not finish"
     return master, worker
 
@@ -31,6 +33,8 @@ def test_request_count_equals_target_count(cluster, target):
     assert master.csv_file("failures") == []
     # constant(0.2): no user can have done more than one task per 0.2 s
     assert total <= users * (seconds / wait + 2)
+    # each user has its own session: one keep-alive connection per user
+    assert len(target.connections()) == users
 
 
 def test_failures_grouped_by_name_and_error(cluster, target):
@@ -78,9 +82,12 @@ def test_hello_example(cluster, target):
 
 
 @c_worker_only("a Python worker takes the host from the spawn message even when it is empty")
-def test_host_from_worker_flag_when_master_has_none(cluster, target):
+@pytest.mark.parametrize("via_env", [False, True], ids=["flag", "env"])
+def test_host_from_worker_when_master_has_none(cluster, target, via_env):
+    """--host or LOCUST_HOST on the worker, used when the master sends no host."""
     master, _ = run_headless(cluster, ["HelloUser"], users=2, seconds=3, master_host=None,
-                             worker_args=["--host", target.url])
+                             worker_args=[] if via_env else ["--host", target.url],
+                             worker_env={"LOCUST_HOST": target.url} if via_env else None)
 
     total = aggregated_count(master.csv_file("stats"))
     assert total > 0

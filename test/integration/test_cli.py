@@ -1,0 +1,52 @@
+"""The worker's command line, without a master: --help, --version, bad flags."""
+
+import subprocess
+
+import pytest
+
+from conftest import WORKER_DIR, c_worker_only
+
+pytestmark = c_worker_only("checks the C worker binaries' command line")
+
+BINARIES = ["test-worker", "hello-worker"]
+
+
+def run_worker(binary, *args):
+    exe = WORKER_DIR / binary
+    if not exe.exists():
+        pytest.fail(f"{exe} is missing: build it (make integration), or set LW_WORKER_DIR", pytrace=False)
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=10)
+
+
+@pytest.mark.parametrize("binary", BINARIES)
+def test_help_exits_0(binary):
+    result = run_worker(binary, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--master-host" in result.stdout
+    assert "--master-port" in result.stdout
+
+
+@pytest.mark.parametrize("binary", BINARIES)
+def test_version_exits_0(binary):
+    result = run_worker(binary, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+
+
+@pytest.mark.parametrize("binary", BINARIES)
+@pytest.mark.parametrize("args", [
+    ["--no-such-flag"],
+    ["--master-port", "not-a-port"],
+    ["--master-port", "70000"],
+    ["--loglevel", "LOUD"],
+    ["--processes", "many"],
+    ["--master-host"],
+    ["stray-argument"],
+], ids=["unknown-flag", "port-not-a-number", "port-out-of-range", "bad-loglevel", "bad-processes",
+        "missing-value", "positional"])
+def test_bad_flag_exits_2_with_one_line(binary, args):
+    result = run_worker(binary, *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert result.stdout == ""

@@ -1,0 +1,33 @@
+"""The worker's exit: when the master quits, and on SIGTERM or SIGINT."""
+
+import signal
+
+import pytest
+
+from conftest import poll
+
+
+def test_worker_exits_0_when_headless_run_ends(cluster):
+    master = cluster.master(["HelloUser"], headless=True, users=2, rate=2, run_time="3s", expect_workers=1)
+    worker = cluster.worker(master)
+
+    assert master.wait_exit(timeout=45) is not None, "the headless master did not finish"
+
+    assert worker.proc.wait(timeout=5) == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_signalled_worker_exits_0_and_master_removes_it(cluster, sig):
+    master = cluster.master(["HelloUser"])
+    worker = cluster.worker(master)
+    assert len(cluster.wait_registered(master)) == 1
+    master.swarm(2, 2)
+    assert poll(master.stats, lambda s: s["user_count"] == 2, timeout=10)["user_count"] == 2
+
+    worker.proc.send_signal(sig)
+
+    assert worker.proc.wait(timeout=2) == 0
+    # A worker that just went silent would be listed as "missing" for a
+    # minute; one that said quit is removed at once.
+    assert poll(master.workers, lambda ws: ws == [], timeout=5) == []
+    assert poll(master.stats, lambda s: s["user_count"] == 0, timeout=5)["user_count"] == 0
