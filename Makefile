@@ -5,6 +5,7 @@
 #   make check    unit tests (ASan/UBSan) + integration tests against real
 #                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
 #   make unit     unit tests only
+#   make fuzz     libFuzzer run of the proto decoder (FUZZ_SECONDS, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
 #   make install  install the library and header under PREFIX
 
@@ -79,6 +80,32 @@ build/asan/test_%: test/unit/test_%.c build/asan/liblw.a
 unit: $(UNIT_BIN)
 	@failed=0; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || failed=1; done; exit $$failed
 
+# make fuzz: libFuzzer with ASan/UBSan on proto_decode (proto/fuzz_decode.c),
+# for FUZZ_SECONDS, on a fresh copy of the seed corpus test/fuzz/corpus (real
+# frames of both master versions plus malformed ones). Fails on any crash,
+# leak or UB; the input that caused it is left in build/fuzz/artifacts/.
+# make check runs it for CHECK_FUZZ_SECONDS.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 20
+FUZZ_SRC := proto/fuzz_decode.c proto/decode.c proto/encode.c
+
+.PHONY: fuzz
+build/fuzz/fuzz_decode: $(FUZZ_SRC) proto/proto.h
+	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root first" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  $(shell pkg-config --cflags msgpack) $(FUZZ_SRC) $(shell pkg-config --libs msgpack) -o $@
+
+fuzz: build/fuzz/fuzz_decode
+	rm -rf build/fuzz/corpus
+	mkdir -p build/fuzz/corpus build/fuzz/artifacts
+	cp test/fuzz/corpus/*.msgpack build/fuzz/corpus/
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_decode \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 -timeout=10 \
+	  -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/ build/fuzz/corpus
+
 $(VENV)/.installed: test/requirements.txt
 	/usr/bin/python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r test/requirements.txt
@@ -90,6 +117,7 @@ integration: all build/asan/hello-worker build/asan/test-worker venv
 	$(VENV)/bin/python -m pytest -v test/integration $(PYTEST_ARGS)
 
 check: unit integration
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 # make demo: Redis + stand-in Ops-Core + headless master (Scenario 0, about a
 # minute) + one opscore-worker; prints the summary, keeps CSV and HTML report.
@@ -107,6 +135,7 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential pkg-config \
 	  libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libssl-dev libcmocka-dev \
+	  clang libclang-rt-14-dev \
 	  python3 python3-venv python3-locust nginx-light redis-server wrk
 
 install: build/liblw.a
