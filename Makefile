@@ -113,7 +113,7 @@ $(VENV)/.installed: test/requirements.txt
 
 venv: $(VENV)/.installed
 
-integration: all build/asan/hello-worker build/asan/test-worker venv
+integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker venv
 	$(VENV)/bin/python -m pytest -v test/integration $(PYTEST_ARGS)
 
 check: unit integration
