@@ -11,10 +11,12 @@
  */
 #include "request.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "error_key.h"
 #include "log.h"
@@ -38,6 +40,7 @@ struct lw_response {
     double rt_ms;
     int64_t content_length;
     char *error;                     /* verdict: NULL means success */
+    int open_errno;                  /* errno of a failed socket() */
 };
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -91,6 +94,20 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* curl's socket(): the same call, but a failure's errno is kept so that
+ * running out of file descriptors can be told apart from a refused connect. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
+                                 struct curl_sockaddr *addr)
+{
+    req_slot *s = clientp;
+    (void)purpose;
+    curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
+    if (fd == CURL_SOCKET_BAD) {
+        s->open_errno = errno;
+    }
+    return fd;
+}
+
 static req_slot *slot_new(lw_user *u)
 {
     req_slot *s = calloc(1, sizeof *s);
@@ -113,6 +130,8 @@ static req_slot *slot_new(lw_user *u)
     bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L) != CURLE_OK;
@@ -281,6 +300,7 @@ static int prepare(req_slot *s, const lw_request *req)
     s->arg = req->arg;
     s->keep_body = req->on_response != NULL;
     s->reason[0] = s->errbuf[0] = '\0';
+    s->open_errno = 0;
     int rc = set_url(s, req->path);
     if (rc) {
         return rc;
@@ -328,11 +348,34 @@ int lw_request_send(lw_user *u, const lw_request *req)
     return -1;
 }
 
+/* Out of file descriptors: a clear failure text, one ERROR line and one
+ * exception to the master per minute, instead of curl's "Couldn't connect". */
+static const char *fd_exhausted(req_slot *s)
+{
+    static double last_report = -1e9;
+    static const char text[] =
+        "Too many open files: each user holds its own connection; raise the "
+        "open-file limit (ulimit -n) or run fewer users per process";
+    if (s->open_errno != EMFILE && s->open_errno != ENFILE) {
+        return NULL;
+    }
+    double now = now_mono();
+    if (now - last_report >= 60.0) {
+        last_report = now;
+        log_msg(LOG_ERROR, LOG_USER, "%s", text);
+        s->u->env->exception(text, s->u->env->ctx);
+    }
+    return text;
+}
+
 static void default_verdict(req_slot *s, CURLcode rc)
 {
     char url_text[600];
     if (rc != CURLE_OK) {
-        const char *text = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
+        const char *text = fd_exhausted(s);
+        if (!text) {
+            text = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
+        }
         set_error(s, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ConnectionError", text);
         return;
     }
