@@ -116,14 +116,24 @@ venv: $(VENV)/.installed
 integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker venv
 	$(VENV)/bin/python -m pytest -v test/integration $(PYTEST_ARGS)
 
-check: unit integration
+# integration last: pytest's summary is the closing line of the run
+check: unit
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(MAKE) integration
 
 # make demo: Redis + stand-in Ops-Core + headless master (Scenario 0, about a
 # minute) + one opscore-worker; prints the summary, keeps CSV and HTML report.
 demo: need-deps
 	$(MAKE) build/opscore-worker venv
 	examples/opscore/demo.sh
+
+# make bench: throughput per core, users per process, timing fidelity and the
+# cost of reporting, against wrk and Locust's Python worker, on loopback (nginx
+# on CPU 0, the load generator on CPU 1); about 8 minutes. Prints a markdown
+# table and writes test/bench/results.md. BENCH_ARGS="--quick" for a smoke run.
+.PHONY: bench
+bench: all venv
+	$(VENV)/bin/python test/bench/bench.py $(BENCH_ARGS)
 
 # Install the system packages when they are missing (needs root).
 need-deps:
