@@ -43,25 +43,35 @@ def opscore(tmp_path):
 
 
 def run_scenario(master: str, tmp_path: Path, url: str, scenario: int, scale: float,
-                 worker_env: dict | None = None, timeout: float = 90) -> dict:
-    """Run one headless scenario with one C worker; return the stats CSV rows
-    keyed by (method, name), plus the failures rows."""
+                 worker_env: dict | None = None, timeout: float = 90,
+                 python_worker: bool = False) -> dict:
+    """Run one headless scenario with one C worker (and, if asked, one stock
+    Python worker beside it); return the stats CSV rows keyed by
+    (method, name), plus the failures rows."""
     port = free_port()
     prefix = tmp_path / f"s{scenario}"
+    workers = 2 if python_worker else 1
     master_proc = Process("master", MASTERS[master] + [
-        "-f", str(LOCUSTFILE), "--master", "--headless", "--expect-workers", "1",
+        "-f", str(LOCUSTFILE), "--master", "--headless", "--expect-workers", str(workers),
         "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
         "--host", url, "--scenario", str(scenario), "--time-scale", str(scale),
         "--csv", str(prefix)], tmp_path, cwd=ROOT)
     env = dict(os.environ, **(worker_env or {}))
     worker = Process("worker", [str(WORKER_DIR / "opscore-worker"), "--master-host", "127.0.0.1",
                                 "--master-port", str(port)], tmp_path, env=env)
+    py_worker = None
+    if python_worker:
+        py_worker = Process("py-worker", MASTERS[master] + [
+            "-f", str(LOCUSTFILE), "--worker", "--master-host", "127.0.0.1",
+            "--master-port", str(port)], tmp_path, env=env, cwd=ROOT)
     try:
         master_proc.popen.wait(timeout)
         worker.popen.wait(15)
     finally:
         master_proc.stop()
         worker.stop()
+        if py_worker:
+            py_worker.stop()
     assert master_proc.popen.returncode in (0, 1), master_proc.log()[-3000:]
     assert worker.popen.returncode == 0, worker.log()[-3000:]
     assert "Sanitizer" not in worker.log(), worker.log()
@@ -110,3 +120,18 @@ def test_wrong_key_gives_readable_401_rows(tmp_path, opscore):
     assert "HTTP 401: Invalid authentication credentials" in rows[0]["Error"]
     assert int(rows[0]["Occurrences"]) == int(posts["Failure Count"])
     assert not any("not-the-key" in r["Error"] for r in result["failures"])
+
+
+def test_mixed_fleet_one_row_per_endpoint(tmp_path, opscore):
+    """A C worker and a stock Python worker on one master: the same request
+    names and methods, so every endpoint is one row, and both did work."""
+    result = run_scenario("pypi", tmp_path, opscore.url, 3, 0.005, python_worker=True)
+    rows = set(result["stats"])
+    assert rows == {("POST", STATE), ("GET", STATE), ("POST", WORKFLOW), ("POST", NOTIFY),
+                    ("", "Aggregated")}, rows
+    assert int(result["stats"][("", "Aggregated")]["Failure Count"]) == 0, result["failures"]
+    # the master split the 300 users over both workers: the C worker ran
+    # some of them and the Python worker the rest
+    c_users = [int(n) for n in re.findall(r"Spawning complete: (\d+) users",
+                                          (tmp_path / "worker.log").read_text())]
+    assert c_users and 0 < max(c_users) < 300, c_users
