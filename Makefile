@@ -129,11 +129,20 @@ demo: need-deps
 
 # make bench: throughput per core, users per process, timing fidelity and the
 # cost of reporting, against wrk and Locust's Python worker, on loopback (nginx
-# on CPU 0, the load generator on CPU 1); about 8 minutes. Prints a markdown
+# on CPU 0, the load generator on CPU 1); about 7 minutes. Prints a markdown
 # table and writes test/bench/results.md. BENCH_ARGS="--quick" for a smoke run.
 .PHONY: bench
 bench: all venv
 	$(VENV)/bin/python test/bench/bench.py $(BENCH_ARGS)
+
+# make soak: 2,000 users of Ops-Core Scenario 3 pacing (build/opscore-worker,
+# MixedUser) against nginx for SOAK_SECONDS (default 600), the worker's RSS
+# sampled every 10 s; fails if it grows more than 5 % after the warm-up.
+# Not part of make check. See test/soak/soak.py.
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak: build/opscore-worker venv
+	SOAK_SECONDS=$(SOAK_SECONDS) $(VENV)/bin/python test/soak/soak.py
 
 # Install the system packages when they are missing (needs root).
 need-deps:

@@ -1,0 +1,1182 @@
+#!/usr/bin/env python3
+"""bench.py - the worker's benchmark, against wrk and Locust's Python worker.
+
+One command (`make bench`, or `.venv/bin/python test/bench/bench.py`) sets
+everything up on 127.0.0.1 and prints a markdown report (also written to
+test/bench/results.md):
+
+  1. Throughput per core: build/bench-worker (one process, BenchUser,
+     constant(0), GET /) attached to a headless stock Locust master, against
+     `wrk -t1` with the same number of connections and against Locust's Python
+     worker with FastHttpUser and with HttpUser. Requests/s is what the target
+     served during a fixed window (nginx's own counter), median of the runs,
+     and the ratio to wrk.
+  2. Users per process: 1,000 / 5,000 / 15,000 PacedUsers (between(5, 10),
+     GET /, the plan's Scenario 1 pacing) in one worker process: RSS, RSS per
+     user, CPU %, time to spawn them all (master log: spawn jobs sent -> all
+     users spawned), open connections at the target, the longest gap between
+     two heartbeats as the master received them, and whether the master ever
+     marked the worker missing. Locust's Python worker at 5,000 users is
+     measured once per client as a reference.
+  3. Timing fidelity: one user, one connection, one request at a time. Our
+     median and p99 response time (every time the worker reported, kept at
+     full resolution by TimedUser) against wrk's --latency percentiles and the
+     target's own $request_time (nginx logs it in whole milliseconds only).
+  4. Reporting cost: at 15,000 users, the share of the worker's CPU spent on
+     stats and on the master link (perf samples with call stacks, each
+     charged to the nearest caller in our code, plus ZeroMQ's own threads).
+  5. Where the costs are, measured: the worker's top symbols at full
+     throughput (perf), its heap per user by allocation path (valgrind
+     massif, 1,000 users) and what runs while 15,000 users spawn and connect
+     (perf with call stacks), i.e. what delays the heartbeat timer.
+
+Layout: nginx (Debian's package, one worker process, configuration generated
+in a temporary directory) is pinned to CPU 0 with taskset, and so is the
+Locust master; the load generator under test (wrk, our worker or a Python
+worker) is pinned to CPU 1, alone. Every process gets 20,000 open files.
+Each contender runs --reps times, interleaved, and the medians are reported.
+Every run is bounded in time; every process started here is killed at exit.
+
+Options: --reps N (default 3), --duration S (throughput window, default 10),
+--only SECTION,... (throughput, profile, users, memory, spawn, reporting,
+fidelity), --quick (1 rep, short windows: a smoke test), --keep (keep the
+temp dir with every log), --out FILE (default test/bench/results.md). perf
+and valgrind are optional: without them the profiles are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_BIN = ROOT / "build" / "bench-worker"
+LOCUSTFILE = ROOT / "examples" / "bench" / "locustfile.py"
+LOCUST = ROOT / ".venv" / "bin" / "locust"
+NGINX = Path("/usr/sbin/nginx")
+RESULTS = ROOT / "test" / "bench" / "results.md"
+
+RESPONSE = '{"status":"success","message":"State update accepted"}'
+NOFILE = 20000           # open files per process, nginx's worker_connections
+TARGET_CPU = 0           # nginx and the Locust master
+LOAD_CPU = 1             # the load generator under test, alone
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+STARTED = time.monotonic()
+
+# Source files whose CPU counts as "stats" or "master link" in the profile.
+STATS_FILES = ("worker/stats.c", "worker/error_key.c")
+LINK_FILES = ("worker/master.c", "worker/zlink.c", "worker/procinfo.c", "proto/", "/usr/include/msgpack")
+LINK_DSOS = ("libzmq", "libmsgpack", "libsodium", "libpgm", "libnorm", "libgssapi")
+
+
+def log(msg: str) -> None:
+    """Progress on stderr; the report goes to stdout."""
+    print(f"[{time.monotonic() - STARTED:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# processes
+
+
+def raise_nofile() -> None:
+    """preexec_fn: NOFILE open files (within the hard limit if not root)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, max(hard, NOFILE)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(NOFILE, hard), hard))
+
+
+def nofile_limit() -> int:
+    """The open-file limit the children will get."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return NOFILE if os.geteuid() == 0 or hard >= NOFILE else hard
+
+
+class Proc:
+    """A child in its own process group, pinned to one CPU, output in a file."""
+
+    def __init__(self, name: str, argv: list, cpu: int, log_dir: Path, env: dict | None = None):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
+        full_env.update(env or {})
+        full_env["PYTHONUNBUFFERED"] = "1"
+        with open(self.log_path, "wb") as out:
+            self.popen = subprocess.Popen(
+                ["taskset", "-c", str(cpu)] + [str(a) for a in argv],
+                cwd=ROOT, env=full_env, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=raise_nofile,
+            )
+        self.pid = self.popen.pid  # taskset execs the command: same pid
+        self.started = time.time()
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        """Signal it, wait up to timeout s, then kill its process group."""
+        if self.alive():
+            self.popen.send_signal(sig)
+            self.wait(timeout)
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.wait(5)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.02)
+
+
+# --------------------------------------------------------------------------
+# /proc readings
+
+
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """utime + stime of a process (all its threads) or of one thread."""
+    path = f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def threads(pid: int) -> dict[int, str]:
+    """{tid: thread name}."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out[int(task.name)] = (task / "comm").read_text().strip()
+    return out
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def all_cpu_seconds() -> dict[int, tuple[int, float]]:
+    """{pid: (parent pid, CPU seconds)} of every process on the machine."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            out[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def ours(pid: int, table: dict[int, tuple[int, float]]) -> bool:
+    """Is pid this script or one of its descendants?"""
+    me = os.getpid()
+    for _ in range(32):
+        if pid == me:
+            return True
+        if pid not in table or pid <= 1:
+            return False
+        pid = table[pid][0]
+    return False
+
+
+class CpuMeter:
+    """CPU % of some processes (and of single threads) between start and
+    stop, and of every process this script did not start ("other load":
+    anything else running on the machine disturbs the numbers)."""
+
+    def __init__(self, pids: list[int], tids: dict[int, int] | None = None):
+        self.pids, self.tids = pids, tids or {}
+        self.t0 = time.monotonic()
+        self.c0 = [cpu_seconds(p) for p in pids]
+        self.tc0 = {t: cpu_seconds(p, t) for t, p in self.tids.items()}
+        self.all0 = all_cpu_seconds()
+
+    def stop(self) -> tuple[list[float], dict[int, float], float]:
+        dt = time.monotonic() - self.t0
+        procs = [100 * (cpu_seconds(p) - c) / dt for p, c in zip(self.pids, self.c0)]
+        thr = {t: 100 * (cpu_seconds(p, t) - self.tc0[t]) / dt for t, p in self.tids.items()}
+        all1 = all_cpu_seconds()
+        other = sum(c - self.all0.get(pid, (0, 0.0))[1] for pid, (_, c) in all1.items()
+                    if not ours(pid, all1))
+        return procs, thr, 100 * other / dt
+
+
+# --------------------------------------------------------------------------
+# the target: nginx
+
+
+NGINX_CONF = """\
+worker_processes 1;
+worker_rlimit_nofile {nofile};
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections {nofile}; multi_accept on; }}
+http {{
+    default_type application/json;
+    access_log off;
+    keepalive_requests 1000000000;
+    keepalive_timeout 300s;
+    client_body_temp_path {tmp}/nginx-body;
+    proxy_temp_path {tmp}/nginx-proxy;
+    fastcgi_temp_path {tmp}/nginx-fastcgi;
+    uwsgi_temp_path {tmp}/nginx-uwsgi;
+    scgi_temp_path {tmp}/nginx-scgi;
+    log_format request_time '$request_time';
+    server {{
+        listen 127.0.0.1:{port} backlog=65535;
+        location = / {{ return 202 '{body}'; }}
+        location = /nginx_status {{ stub_status; }}
+    }}
+    server {{
+        listen 127.0.0.1:{timed_port} backlog=65535;
+        access_log {tmp}/timed-access.log request_time;
+        location = / {{ return 202 '{body}'; }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """Debian's nginx on two loopback ports: `url` for load (no access log,
+    stub_status counts requests) and `timed_url` (logs $request_time)."""
+
+    def __init__(self, tmp: Path):
+        self.port, self.timed_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.timed_url = f"http://127.0.0.1:{self.timed_port}"
+        self.timed_log = tmp / "timed-access.log"
+        conf = tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(nofile=NOFILE, tmp=tmp, port=self.port,
+                                          timed_port=self.timed_port, body=RESPONSE))
+        self.proc = Proc("nginx", [NGINX, "-p", tmp, "-e", tmp / "nginx-error.log", "-c", conf],
+                         TARGET_CPU, tmp)
+        wait_until(self.answers, 10, "nginx")
+        self.worker_pid = children(self.proc.pid)[0]
+
+    def answers(self) -> bool:
+        try:
+            self.status()
+            return True
+        except OSError:
+            return False
+
+    def status(self) -> tuple[int, int]:
+        """(open client connections, requests served so far), from stub_status."""
+        with urllib.request.urlopen(f"{self.url}/nginx_status", timeout=5) as r:
+            text = r.read().decode()
+        active = int(re.search(r"Active connections:\s*(\d+)", text).group(1))
+        requests = int(text.split("\n")[2].split()[2])
+        return active - 1, requests  # minus this status request
+
+    def served(self) -> int:
+        return self.status()[1]
+
+    def timed_log_size(self) -> int:
+        return self.timed_log.stat().st_size if self.timed_log.exists() else 0
+
+    def request_times_ms(self, since: int) -> list[float]:
+        """$request_time of every request logged on timed_url after offset since."""
+        with open(self.timed_log, "rb") as f:
+            f.seek(since)
+            return [float(x) * 1000 for x in f.read().split()]
+
+
+# --------------------------------------------------------------------------
+# Locust masters and workers
+
+
+STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3})\]")
+
+
+def log_time(text: str, needle: str) -> float | None:
+    """Epoch time of the first log line containing needle."""
+    for line in text.splitlines():
+        m = STAMP.match(line)
+        if m and needle in line:
+            t = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S").timestamp()
+            return t + int(m.group(2)) / 1000
+    return None
+
+
+def heartbeat_times(path: Path) -> list[float]:
+    if not path.exists():
+        return []
+    return [float(line.split()[0]) for line in path.read_text().splitlines() if line.strip()]
+
+
+def worker_argv(kind: str, master_port: int) -> list:
+    if kind == "c":
+        return [WORKER_BIN, "--master-host", "127.0.0.1", "--master-port", master_port]
+    return [LOCUST, "-f", LOCUSTFILE, "--worker", "--master-host", "127.0.0.1",
+            "--master-port", master_port]
+
+
+def master_argv(master_port: int, host: str, users: int, user_class: str, limit_s: int) -> list:
+    return [LOCUST, "-f", LOCUSTFILE, "--master", "--headless", "--only-summary",
+            "--master-bind-host", "127.0.0.1", "--master-bind-port", master_port,
+            "--expect-workers", "1", "-u", users, "-r", users, "-t", f"{limit_s}s",
+            "--host", host, user_class]
+
+
+@dataclass
+class LocustRun:
+    rps: float = 0.0               # requests/s the target served in the window
+    cpu_pct: float = 0.0           # the worker process, all threads
+    target_cpu_pct: float = 0.0    # nginx's worker
+    other_cpu_pct: float = 0.0     # processes not started by the benchmark
+    rss_kb: int = 0                # worker RSS at the end of the window
+    idle_rss_kb: int = 0           # worker RSS before any user (C worker only)
+    spawn_s: float | None = None   # master: spawn jobs sent -> all users spawned
+    connected_at: float | None = None
+    connect_s: float | None = None # spawn jobs sent -> `users` connections open at the target
+    connections: int = 0           # open client connections at the target
+    heartbeat_gap_s: float | None = None
+    heartbeats: int = 0
+    missing: bool = False
+    thread_cpu: dict = field(default_factory=dict)  # {thread name: CPU %}
+    times_us: list = field(default_factory=list)    # TimedUser's response times
+    window_end_s: float = 0.0      # end of the window, seconds after the worker started
+    target_ms: list = field(default_factory=list)   # nginx $request_time
+
+
+class Bench:
+    """The temporary directory, the target, and the runs."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.nginx = Nginx(tmp)
+        self.seq = 0
+        self.other_loads: list[float] = []  # other processes' CPU % in each window
+
+    def name(self, what: str) -> str:
+        self.seq += 1
+        return f"{self.seq:02d}-{what}"
+
+    # -- wrk
+
+    def wrk(self, conns: int, warmup: float, window: float, timed: bool = False) -> dict:
+        """wrk -t1 -cN on the load CPU; req/s from nginx over the window."""
+        url = self.nginx.timed_url if timed else self.nginx.url
+        duration = int(warmup + window + 1)
+        since = self.nginx.timed_log_size()
+        proc = Proc(self.name(f"wrk-c{conns}"),
+                    ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", f"{url}/"],
+                    LOAD_CPU, self.tmp)
+        try:
+            time.sleep(warmup)
+            result = self.window([proc.pid], window)
+            proc.wait(duration + 10)
+        finally:
+            proc.stop()
+        out = proc.text()
+        result["wrk_rps"] = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
+        result["latency_us"] = parse_wrk_latency(out)
+        if timed:
+            result["target_ms"] = self.nginx.request_times_ms(since)
+        return result
+
+    def wait_spawned(self, master: Proc, worker: Proc, users: int, timeout: float) -> float | None:
+        """Wait for the master's 'All users spawned' and for `users` open
+        connections at the target; returns when the latter happened (epoch s),
+        None if not within timeout."""
+        deadline = time.monotonic() + timeout
+        connected_at = None
+        while time.monotonic() < deadline:
+            if not master.alive() or not worker.alive():
+                raise RuntimeError(f"{master.name}: master or worker exited early, see {self.tmp}")
+            if connected_at is None and self.nginx.status()[0] >= users:
+                connected_at = time.time()
+            if "All users spawned" in master.text():
+                if connected_at:
+                    return connected_at
+                deadline = min(deadline, time.monotonic() + 30)  # connections: 30 s more at most
+            time.sleep(0.02)
+        if "All users spawned" not in master.text():
+            raise RuntimeError(f"{master.name}: users not spawned within {timeout:.0f} s")
+        return None
+
+    def window(self, pids: list[int], seconds: float, probe: Callable | None = None,
+               tids: dict | None = None) -> dict:
+        """Over `seconds` (or while probe(seconds) runs): requests/s served,
+        CPU % of pids[0] (the generator), of nginx, of the threads tids and
+        of processes not started here."""
+        n0 = self.nginx.served()
+        meter = CpuMeter(pids + [self.nginx.worker_pid], tids)
+        t0 = time.monotonic()
+        (probe or time.sleep)(seconds)
+        dt = time.monotonic() - t0
+        n1 = self.nginx.served()
+        procs, thr, other = meter.stop()
+        self.other_loads.append(other)
+        return {"rps": (n1 - n0 - 1) / dt, "cpu_pct": procs[0], "target_cpu_pct": procs[-1],
+                "thread_cpu": thr, "other_cpu_pct": other}
+
+    # -- a master with one worker
+
+    def locust(self, kind: str, user_class: str, users: int, warmup: float, window: float,
+               timed: bool = False, probe: Callable | None = None,
+               before_master: Callable[[int], None] | None = None,
+               wrap: list | None = None) -> LocustRun:
+        """A headless master (CPU 0) and one worker (CPU 1) running `users`
+        users of user_class; measures over `window` seconds after spawning
+        is complete and `warmup` more seconds have passed. probe(pid, s)
+        replaces the window's sleep; before_master(pid) runs just before the
+        master starts."""
+        run = LocustRun()
+        tag = self.name(f"{kind}-{user_class}-{users}")
+        master_port = free_port()
+        hb_path = self.tmp / f"{tag}-heartbeats.txt"
+        times_path = self.tmp / f"{tag}-times.txt"
+        host = self.nginx.timed_url if timed else self.nginx.url
+        spawn_limit = 120 if kind == "py" else 60
+        since = self.nginx.timed_log_size()
+        worker = Proc(f"{tag}-worker", (wrap or []) + worker_argv(kind, master_port), LOAD_CPU, self.tmp,
+                      env={"LW_BENCH_TIMES": str(times_path)} if timed else None)
+        master = None
+        try:
+            if kind == "c":
+                wait_until(lambda: "Starting Locust worker" in worker.text() or not worker.alive(),
+                           30, "the worker to start")
+                time.sleep(0.3)
+                run.idle_rss_kb = rss_kb(worker.pid)
+            if before_master:
+                before_master(worker.pid)
+            master = Proc(f"{tag}-master",
+                          master_argv(master_port, host, users, user_class,
+                                      int(spawn_limit + warmup + window + 30)),
+                          TARGET_CPU, self.tmp,
+                          env={"LW_BENCH_HEARTBEATS": str(hb_path),
+                               "LOCUST_WAIT_FOR_WORKERS_REPORT_AFTER_RAMP_UP": str(spawn_limit)})
+            run.connected_at = self.wait_spawned(master, worker, users, spawn_limit + 30)
+            time.sleep(warmup)
+            names = {t: n for t, n in threads(worker.pid).items() if n.startswith("ZMQbg")}
+            w = self.window([worker.pid, master.pid], window, tids={t: worker.pid for t in names},
+                            probe=(lambda s: probe(worker.pid, s)) if probe else None)
+            window_end = time.time()
+            run.window_end_s = window_end - worker.started
+            run.rps, run.cpu_pct, run.target_cpu_pct = w["rps"], w["cpu_pct"], w["target_cpu_pct"]
+            run.other_cpu_pct = w["other_cpu_pct"]
+            run.thread_cpu = {names[t]: v for t, v in w["thread_cpu"].items()}
+            run.rss_kb = rss_kb(worker.pid)
+            run.connections = self.nginx.status()[0]
+        finally:
+            if master:
+                master.stop()
+                worker.wait(5)  # it quits with the master; TimedUser writes its times then
+            worker.stop()
+        text = master.text()
+        t_sent, t_done = log_time(text, "Sending spawn jobs"), log_time(text, "All users spawned")
+        if t_sent and t_done:
+            run.spawn_s = t_done - t_sent
+        if t_sent and run.connected_at:
+            run.connect_s = max(0.0, run.connected_at - t_sent)
+        beats = [t for t in heartbeat_times(hb_path) if t <= window_end]
+        run.heartbeats = len(beats)
+        if len(beats) > 1:
+            run.heartbeat_gap_s = max(b - a for a, b in zip(beats, beats[1:]))
+        run.missing = "failed to send heartbeat" in text or "missing" in text.lower()
+        if timed:
+            if times_path.exists():
+                run.times_us = [float(x) for x in times_path.read_text().split()]
+            run.target_ms = self.nginx.request_times_ms(since)
+        return run
+
+
+def parse_wrk_latency(out: str) -> dict[int, float]:
+    """wrk --latency's percentile lines -> {50: microseconds, ...}."""
+    scale = {"us": 1, "ms": 1000, "s": 1_000_000}
+    result = {}
+    for m in re.finditer(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        result[int(m.group(1))] = float(m.group(2)) * scale[m.group(3)]
+    return result
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile, as wrk and Locust report them."""
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def median(values: list[float]) -> float:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+# --------------------------------------------------------------------------
+# perf
+
+
+def perf_works() -> bool:
+    if not shutil.which("perf"):
+        return False
+    with tempfile.NamedTemporaryFile(suffix=".data") as f:
+        r = subprocess.run(["perf", "record", "-q", "-o", f.name, "--", "true"],
+                           capture_output=True, timeout=30)
+        return r.returncode == 0
+
+
+def perf_probe(out: Path, stacks: bool = False) -> Callable[[int, float], None]:
+    """A window probe: sample the worker at 999 Hz for the window (with
+    stacks: DWARF call chains, for costs by caller)."""
+    def probe(pid: int, seconds: float) -> None:
+        subprocess.run(["perf", "record", "-q", "-F", "999", "-p", str(pid), "-o", str(out)] +
+                       (["--call-graph", "dwarf,8192"] if stacks else []) +
+                       ["--", "sleep", str(seconds)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 60)
+    return probe
+
+
+def perf_samples(data: Path) -> list[tuple[float, str, str, str]]:
+    """[(percent, thread name, dso, symbol)] of self time, largest first."""
+    r = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--no-children",
+                        "--sort", "comm,dso,sym", "-g", "none", "-t", "\t", "--percent-limit", "0"],
+                       capture_output=True, text=True, timeout=120)
+    rows = []
+    for line in r.stdout.splitlines():
+        parts = [p.strip() for p in line.split("\t")]
+        if len(parts) < 4 or not parts[0].endswith("%"):
+            continue
+        sym = re.sub(r"^\[[.k]\]\s*", "", parts[3])
+        rows.append((float(parts[0].rstrip("%")), parts[1], parts[2], sym))
+    return sorted(rows, reverse=True)
+
+
+def symbol_files(binary: Path) -> dict[str, str]:
+    """{function: source file relative to the repository} from debug info."""
+    r = subprocess.run(["nm", "-l", "--defined-only", str(binary)],
+                       capture_output=True, text=True, timeout=60)
+    out = {}
+    for line in r.stdout.splitlines():
+        head, _, where = line.partition("\t")
+        parts = head.split()
+        if len(parts) == 3 and parts[1] in "tT" and where:
+            name, path = parts[2], where.rsplit(":", 1)[0]
+            out[name] = os.path.relpath(path, ROOT) if path.startswith(str(ROOT)) else path
+    return out
+
+
+FRAME = re.compile(r"^\s*[0-9a-f]+\s+(\S+).*\((.*)\)\s*$")
+
+
+def perf_stacks(data: Path) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(thread name, [(symbol, dso), ...leaf first])], one per sample."""
+    r = subprocess.run(["perf", "script", "-i", str(data), "-F", "comm,tid,ip,sym,dso"],
+                       capture_output=True, text=True, timeout=300)
+    samples = []
+    for block in r.stdout.split("\n\n"):
+        lines = block.strip("\n").splitlines()
+        if not lines:
+            continue
+        frames = [(m.group(1), m.group(2)) for m in map(FRAME.match, lines[1:]) if m]
+        samples.append((lines[0].split()[0], frames))
+    return samples
+
+
+def classify(comm: str, frames: list[tuple[str, str]], files: dict[str, str]) -> str:
+    """'stats', 'master link' or 'other' for one sample: ZeroMQ's threads and
+    libraries are the master link; otherwise the nearest caller in our own
+    code decides (stats.c, error_key.c: stats; master.c, zlink.c, proto/,
+    procinfo.c, msgpack: master link)."""
+    if comm.startswith("ZMQbg"):
+        return "master link"
+    for sym, dso in frames:
+        if any(d in dso for d in LINK_DSOS):
+            return "master link"
+        src = files.get(sym)
+        if src is None or not (dso.endswith(WORKER_BIN.name) or dso == "inlined"):
+            continue
+        if src.startswith(STATS_FILES):
+            return "stats"
+        if src.startswith(LINK_FILES):
+            return "master link"
+        return "other"
+    return "other"
+
+
+# --------------------------------------------------------------------------
+# the sections
+
+
+def throughput(b: Bench, reps: int, conns: int, warmup: float, window: float) -> dict:
+    """{contender: [per-run dicts]}, contenders interleaved in each rep."""
+    contenders = {
+        f"wrk -t1 -c{conns}": lambda: b.wrk(conns, warmup, window),
+        f"bench-worker (C), {conns} BenchUser": lambda: vars(b.locust("c", "BenchUser", conns, warmup, window)),
+        f"Locust {locust_version()} worker, {conns} FastHttpUser":
+            lambda: vars(b.locust("py", "FastBenchUser", conns, warmup, window)),
+        f"Locust {locust_version()} worker, {conns} HttpUser":
+            lambda: vars(b.locust("py", "BenchUser", conns, warmup, window)),
+    }
+    results: dict[str, list] = {k: [] for k in contenders}
+    for rep in range(reps):
+        for name, run in contenders.items():
+            log(f"throughput {rep + 1}/{reps}: {name}")
+            r = run()
+            log(f"  {r['rps']:.0f} req/s, generator CPU {r['cpu_pct']:.0f}%")
+            results[name].append(r)
+    return results
+
+
+def scale(b: Bench, reps: int, sizes: list[int], py_users: int, warmup: float, window: float) -> list:
+    """[(label, users, [LocustRun])] for our worker at each size, then the
+    Python worker's reference runs."""
+    rows = []
+    for users in sizes:
+        runs = []
+        for rep in range(reps):
+            log(f"users per process {rep + 1}/{reps}: {users} PacedUser (C)")
+            r = b.locust("c", "PacedUser", users, warmup, window)
+            log(f"  RSS {r.rss_kb / 1024:.1f} MB, spawn {r.spawn_s} s, CPU {r.cpu_pct:.1f}%, "
+                f"{r.connections} connections, heartbeat gap {r.heartbeat_gap_s}")
+            runs.append(r)
+        rows.append(("bench-worker (C)", users, runs))
+    if py_users:
+        for cls, label in (("FastPacedUser", "FastHttpUser"), ("PacedUser", "HttpUser")):
+            log(f"users per process (reference): {py_users} {label} (Python)")
+            r = b.locust("py", cls, py_users, warmup, window)
+            log(f"  RSS {r.rss_kb / 1024:.1f} MB, spawn {r.spawn_s} s, CPU {r.cpu_pct:.1f}%")
+            rows.append((f"Locust {locust_version()} worker, {label}", py_users, [r]))
+    return rows
+
+
+def fidelity(b: Bench, reps: int, window: float) -> dict:
+    """One connection, one request at a time: wrk vs our TimedUser."""
+    out = {"wrk": [], "c": []}
+    for rep in range(reps):
+        log(f"timing fidelity {rep + 1}/{reps}: wrk -t1 -c1")
+        out["wrk"].append(b.wrk(1, 0.0, window, timed=True))
+        log(f"timing fidelity {rep + 1}/{reps}: bench-worker, 1 TimedUser")
+        out["c"].append(b.locust("c", "TimedUser", 1, 0.0, window, timed=True))
+    return out
+
+
+STALL_FRAMES = (
+    ("curl_multi_socket_action", "inside libcurl (curl_multi_socket_action)"),
+    ("__sys_connect", "connect() system calls"),
+    ("__inet_hash_connect", "of which the kernel's search for a free local port"),
+    ("asm_exc_page_fault", "page faults (first touch of new memory)"),
+    ("tcp_sendmsg", "sending the first requests (loopback delivery included)"),
+    ("on_adjust", "the runner's spawn slices (users created)"),
+)
+
+
+def spawn_profile(b: Bench, users: int, seconds: float = 8.0) -> tuple:
+    """Our worker's stacks while `users` PacedUsers spawn and make their first
+    requests: (LocustRun, samples). perf starts before the master does."""
+    data = b.tmp / f"perf-spawn-{users}.data"
+    trace = b.tmp / f"perf-spawn-{users}-syscalls.data"
+    perf: list[subprocess.Popen] = []
+
+    def start_perf(pid: int) -> None:
+        for argv in (["-F", "999", "--call-graph", "dwarf,8192", "-o", str(data)],
+                     ["-e", "syscalls:sys_enter_epoll_wait", "-e", "syscalls:sys_enter_connect",
+                      "-o", str(trace)]):
+            perf.append(subprocess.Popen(
+                ["perf", "record", "-q", "-p", str(pid)] + argv + ["--", "sleep", str(seconds)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(1.5)  # perf attaches
+
+    log(f"spawn profile: {users} PacedUser, perf from before the spawn")
+    run = b.locust("c", "PacedUser", users, 0.0, 4.0, before_master=start_perf)
+    for p in perf:
+        try:
+            p.wait(timeout=seconds + 60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    return run, (perf_stacks(data) if data.exists() else []), longest_iteration(trace)
+
+
+def longest_iteration(trace: Path) -> tuple[float, int] | None:
+    """From epoll_wait and connect tracepoints of the worker's loop thread:
+    the longest time between two epoll_wait calls (one loop iteration: no
+    timer, the heartbeat's included, can run inside it) and how many
+    connect() calls it made."""
+    if not trace.exists():
+        return None
+    r = subprocess.run(["perf", "script", "-i", str(trace), "-F", "comm,time,event"],
+                       capture_output=True, text=True, timeout=120)
+    waits, connects = [], []
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) < 3 or parts[0].startswith("ZMQbg"):
+            continue
+        t = float(parts[1].rstrip(":"))
+        (waits if "epoll_wait" in parts[2] else connects).append(t)
+    if len(waits) < 2:
+        return None
+    gap, start = max((b - a, a) for a, b in zip(waits, waits[1:]))
+    return gap, sum(1 for t in connects if start <= t <= start + gap)
+
+
+MASSIF_NODE = re.compile(r"^( *)n(\d+): (\d+) (?:0x[0-9A-F]+: )?(.*)$")
+
+
+def massif_tree(path: Path, before_ms: float) -> tuple[float, list]:
+    """The last detailed heap snapshot taken before before_ms: (time in ms,
+    [(depth, bytes, frame text), ...] in file order)."""
+    best: tuple[float, list] = (0.0, [])
+    snap_time, nodes, detailed = 0.0, [], False
+    for line in path.read_text(errors="replace").splitlines() + ["snapshot=end"]:
+        if line.startswith("snapshot="):
+            if detailed and nodes and snap_time <= before_ms:
+                best = (snap_time, nodes)
+            snap_time, nodes, detailed = 0.0, [], False
+        elif line.startswith("time="):
+            snap_time = float(line.split("=")[1])
+        elif line.startswith("heap_tree="):
+            detailed = line.split("=")[1] in ("detailed", "peak")
+        elif m := MASSIF_NODE.match(line):
+            nodes.append((len(m.group(1)), int(m.group(3)), m.group(4)))
+    return best
+
+
+def heap_by_caller(nodes: list, files: dict[str, str]) -> dict[str, int]:
+    """Heap bytes of a massif tree by allocation path: our nearest function
+    and the named library calls between it and malloc, e.g.
+    'http_session_new: curl_share_setopt > curl_easy_init'."""
+    out: dict[str, int] = {}
+    stack: list[str] = []
+    for i, (depth, size, text) in enumerate(nodes):
+        del stack[depth:]
+        fn = text.split(" (")[0]
+        stack.append(fn)
+        if i + 1 < len(nodes) and nodes[i + 1][0] > depth:
+            continue  # not a leaf
+        path = stack[1:]  # callee (malloc's caller) first
+        own = next((k for k, f in enumerate(path) if f in files), None)
+        if own is None:
+            label = "elsewhere (libraries, start-up)"
+        else:
+            libs = [f for f in reversed(path[:own]) if f != "???" and not f.startswith("in ")]
+            label = path[own] + (": " + " > ".join(libs) if libs else "")
+        out[label] = out.get(label, 0) + size
+    return out
+
+
+def memory_profile(b: Bench, users: int, hold: float) -> tuple:
+    """Our worker under valgrind's massif with `users` PacedUsers: (users,
+    total heap bytes, {allocation path: bytes}) at the end of the window."""
+    out = b.tmp / "massif.out"
+    log(f"memory profile: {users} PacedUser under valgrind --tool=massif")
+    run = b.locust("c", "PacedUser", users, 1.0, hold, wrap=[
+        "valgrind", "-q", "--tool=massif", "--time-unit=ms", "--detailed-freq=1",
+        "--max-snapshots=200", "--threshold=0.2", f"--massif-out-file={out}"])
+    if not out.exists():
+        return users, 0, {}
+    _, nodes = massif_tree(out, run.window_end_s * 1000)
+    total = nodes[0][1] if nodes else 0
+    return users, total, heap_by_caller(nodes, symbol_files(WORKER_BIN))
+
+
+def profiled(b: Bench, user_class: str, users: int, warmup: float, window: float,
+             stacks: bool = False) -> tuple:
+    """One run of our worker under perf: (LocustRun, perf rows by symbol,
+    samples with their stacks if asked for)."""
+    data = b.tmp / f"perf-{user_class}-{users}.data"
+    log(f"profile: {users} {user_class} under perf for {window:.0f} s")
+    run = b.locust("c", user_class, users, warmup, window, probe=perf_probe(data, stacks))
+    rows = perf_samples(data) if data.exists() else []
+    return run, rows, (perf_stacks(data) if stacks and data.exists() else [])
+
+
+# --------------------------------------------------------------------------
+# the report
+
+
+@functools.lru_cache(maxsize=None)
+def locust_version() -> str:
+    r = subprocess.run([LOCUST, "--version"], capture_output=True, text=True, timeout=60)
+    m = re.search(r"(\d+\.\d+\.\d+)", r.stdout + r.stderr)
+    return m.group(1) if m else "?"
+
+
+def first_line(argv: list) -> str:
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+        return (r.stdout + r.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def os_release() -> str:
+    for line in Path("/etc/os-release").read_text().splitlines():
+        if line.startswith("PRETTY_NAME="):
+            return line.split("=", 1)[1].strip('"')
+    return "?"
+
+
+def machine() -> list[str]:
+    """The report's header: what this ran on, with which versions."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "?")
+    mem_gb = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    libcurl = re.search(r"libcurl/(\S+)", first_line(["curl", "--version"]))
+    libzmq = first_line(["pkg-config", "--modversion", "libzmq"])
+    git = first_line(["git", "-C", str(ROOT), "log", "-1", "--format=%h (%cd)", "--date=short"])
+    dirty = " + uncommitted changes" if first_line(["git", "-C", str(ROOT), "status", "--porcelain",
+                                                    "worker", "proto", "examples/bench"]) != "?" else ""
+    return [
+        f"- Machine: {os.cpu_count()} CPUs, {cpu}, {mem_gb:.0f} GB RAM; Linux {platform.release()}; "
+        f"{os_release()}",
+        f"- Target: {first_line([NGINX, '-v']).replace('nginx version: ', '')}, one worker process, "
+        f"pinned to CPU {TARGET_CPU} with the Locust master; the load generator alone on CPU {LOAD_CPU}; "
+        f"{nofile_limit()} open files per process",
+        f"- Generators: {first_line(['wrk', '--version']).split(' [')[0]}; Locust {locust_version()} "
+        f"(Python {platform.python_version()}); build/bench-worker at {git}{dirty}, "
+        f"libcurl {libcurl.group(1) if libcurl else '?'}, libzmq {libzmq}",
+    ]
+
+
+def fmt(v: float | None, spec: str = ".0f") -> str:
+    if v is None or v != v:
+        return "n/a"
+    return format(v, spec)
+
+
+def throughput_table(res: dict) -> tuple[list[str], dict]:
+    names = list(res)
+    med = {n: median([r["rps"] for r in res[n]]) for n in names}
+    wrk = med[names[0]]
+    lines = ["| Generator (one core) | req/s (median) | runs | generator CPU % | nginx CPU % "
+             "| other load % | vs wrk |",
+             "|---|---:|---|---:|---:|---:|---:|"]
+    for n in names:
+        runs = ", ".join(f"{r['rps']:,.0f}" for r in res[n])
+        col = lambda key: median([r[key] for r in res[n]])  # noqa: E731
+        lines.append(f"| {n} | {med[n]:,.0f} | {runs} | {col('cpu_pct'):.0f} | {col('target_cpu_pct'):.0f} "
+                     f"| {col('other_cpu_pct'):.0f} | {med[n] / wrk:.2f}x |")
+    return lines, med
+
+
+def scale_table(rows: list) -> list[str]:
+    lines = ["| Worker | users | RSS MB | RSS/user KB | added/user KB | CPU % | spawned s | connected s "
+             "| connections | max heartbeat gap s | marked missing |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for label, users, runs in rows:
+        rss = median([r.rss_kb for r in runs])
+        idle = median([r.idle_rss_kb for r in runs]) if runs[0].idle_rss_kb else None
+        added = fmt((rss - idle) / users, ".1f") if idle else "n/a"
+        gaps = [r.heartbeat_gap_s for r in runs if r.heartbeat_gap_s is not None]
+        lines.append(
+            f"| {label} | {users:,} | {rss / 1024:.1f} | {rss / users:.1f} | {added} "
+            f"| {median([r.cpu_pct for r in runs]):.1f} | {fmt(median([r.spawn_s for r in runs]), '.2f')} "
+            f"| {fmt(median([r.connect_s for r in runs]), '.2f')} "
+            f"| {median([r.connections for r in runs]):,.0f} | {fmt(max(gaps) if gaps else None, '.2f')} "
+            f"| {'yes' if any(r.missing for r in runs) else 'no'} |")
+    return lines
+
+
+def ms_as_us(ms: float) -> str:
+    """nginx's whole-millisecond times in µs: 0 means below 1 ms."""
+    return "< 1000" if ms == 0 else f"{ms * 1000:.0f}"
+
+
+def fidelity_table(res: dict) -> tuple[list[str], dict]:
+    wrk50 = median([r["latency_us"].get(50) for r in res["wrk"]])
+    wrk99 = median([r["latency_us"].get(99) for r in res["wrk"]])
+    c50 = median([percentile(r.times_us, 50) for r in res["c"]])
+    c99 = median([percentile(r.times_us, 99) for r in res["c"]])
+    target = [t for r in res["c"] for t in r.target_ms] + [t for r in res["wrk"] for t in r["target_ms"]]
+    n_c = median([len(r.times_us) for r in res["c"]])
+    n_w = median([r["rps"] for r in res["wrk"]])
+    lines = ["| Client (1 connection, 1 request at a time) | median µs | p99 µs | overhead vs wrk, median / p99 µs | req/s |",
+             "|---|---:|---:|---:|---:|",
+             f"| wrk -t1 -c1 (--latency) | {wrk50:.0f} | {wrk99:.0f} | - | {n_w:,.0f} |",
+             f"| bench-worker (C), 1 TimedUser | {c50:.0f} | {c99:.0f} | {c50 - wrk50:+.0f} / {c99 - wrk99:+.0f} "
+             f"| {median([r.rps for r in res['c']]):,.0f} |",
+             f"| nginx's own $request_time (both clients, {len(target):,} requests) "
+             f"| {ms_as_us(percentile(target, 50))} | {ms_as_us(percentile(target, 99))} "
+             f"| 1 ms resolution: {sum(1 for t in target if t == 0) / max(1, len(target)):.1%} "
+             f"logged as 0.000 s | |"]
+    return lines, {"wrk50": wrk50, "c50": c50, "wrk99": wrk99, "c99": c99, "samples": n_c}
+
+
+def reporting_table(run: LocustRun, samples: list) -> list[str]:
+    files = symbol_files(WORKER_BIN)
+    share = {"stats": 0, "master link": 0, "other": 0}
+    for comm, frames in samples:
+        share[classify(comm, frames, files)] += 1
+    total = sum(share.values()) or 1
+    zmq = ", ".join(f"{k} {v:.2f}%" for k, v in sorted(run.thread_cpu.items())) or "n/a"
+    lines = [f"Worker CPU over the window: {run.cpu_pct:.2f}% of a core at {run.rps:,.0f} req/s "
+             f"({run.connections:,} connections open); ZeroMQ's threads (/proc): {zmq}. "
+             f"{total:,} perf samples with call stacks, each charged to the nearest caller in our code.",
+             "",
+             "| Part | share of the worker's CPU | % of a core |",
+             "|---|---:|---:|"]
+    for part in ("stats", "master link", "other"):
+        pct = share[part] / total
+        lines.append(f"| {part} | {pct:.1%} | {pct * run.cpu_pct:.3f} |")
+    return lines
+
+
+def spawn_table(run: LocustRun, samples: list, iteration: tuple[float, int] | None) -> list[str]:
+    """Where the worker's CPU went while the users spawned and connected."""
+    total = len(samples) or 1
+    longest = (f"The longest loop iteration (between two epoll_wait calls) lasted {iteration[0]:.2f} s "
+               f"and made {iteration[1]:,} connect() calls; timers, the heartbeat's included, "
+               "only run between iterations. " if iteration else "")
+    lines = [f"This run: spawned {fmt(run.spawn_s, '.2f')} s, connected {fmt(run.connect_s, '.2f')} s, "
+             f"longest heartbeat gap {fmt(run.heartbeat_gap_s, '.2f')} s. {longest}"
+             f"Where the worker's CPU went from before the spawn to 4 s after the last connection "
+             f"({len(samples):,} samples at 999 Hz = {len(samples) / 999:.2f} s):", "",
+             "| in the worker's stacks | share of samples | CPU s |", "|---|---:|---:|"]
+    for frame, label in STALL_FRAMES:
+        n = sum(1 for _, frames in samples if any(sym == frame for sym, _ in frames))
+        lines.append(f"| {label} | {n / total:.1%} | {n / 999:.2f} |")
+    return lines
+
+
+def memory_table(users: int, total: int, sites: dict[str, int], top: int = 8) -> list[str]:
+    lines = [f"Heap (malloc) of the worker with {users:,} users, at the end of the window, by allocation path "
+             f"(our nearest function: the library calls down to malloc): {total / users / 1024:.1f} KB "
+             "per user in all.", "",
+             "| allocation path | KB per user |", "|---|---:|"]
+    for label, size in sorted(sites.items(), key=lambda x: -x[1])[:top]:
+        lines.append(f"| `{label}` | {size / users / 1024:.2f} |")
+    return lines
+
+
+def profile_table(run: LocustRun, rows: list, top: int = 15) -> list[str]:
+    by_dso: dict[str, float] = {}
+    for pct, comm, dso, _ in rows:
+        key = f"{dso} ({comm})" if comm.startswith("ZMQbg") else dso
+        by_dso[key] = by_dso.get(key, 0) + pct
+    lines = [f"Worker at {run.rps:,.0f} req/s, {run.cpu_pct:.0f}% CPU. By library: " +
+             ", ".join(f"{d} {p:.1f}%" for d, p in sorted(by_dso.items(), key=lambda x: -x[1])[:8]) + ".",
+             "", "| self % | library | symbol |", "|---:|---|---|"]
+    for pct, _, dso, sym in rows[:top]:
+        lines.append(f"| {pct:.1f} | {dso} | `{sym}` |")
+    return lines
+
+
+def goals_table(tp_med: dict, scale_rows: list, fid: dict, max_users: int) -> list[str]:
+    names = list(tp_med)
+    wrk, ours, fast = tp_med[names[0]], tp_med[names[1]], tp_med[names[2]]
+    big = next((runs for label, users, runs in scale_rows if users == max_users and "(C)" in label), None)
+    lines = ["| Goal | measured | status |", "|---|---|---|",
+             f"| Throughput >= 0.6x wrk per core (stretch 0.8x) | {ours / wrk:.2f}x | "
+             f"{'met' + (' (stretch met)' if ours / wrk >= 0.8 else '') if ours / wrk >= 0.6 else 'not met'} |",
+             f"| Throughput >= 10x Locust FastHttpUser on the same core | {ours / fast:.1f}x | "
+             f"{'met' if ours / fast >= 10 else 'not met'} |"]
+    if big:
+        kb = median([r.rss_kb for r in big]) / max_users
+        spawn = max(r.spawn_s or float("inf") for r in big)
+        connect = max(r.connect_s or float("inf") for r in big)
+        gap = max((r.heartbeat_gap_s or float("inf")) for r in big)
+        missing = any(r.missing for r in big)
+        lines += [
+            f"| {max_users:,} users in one process, < 10 KB RSS per user | {kb:.1f} KB | {'met' if kb < 10 else 'not met'} |",
+            f"| all {max_users:,} spawned in < 2 s | reported spawned after {spawn:.2f} s, all connected "
+            f"after {connect:.2f} s (slowest runs) | {'met' if max(spawn, connect) < 2 else 'not met'} |",
+            f"| heartbeats never late (every gap < 1.5 s, never marked missing) | max gap {gap:.2f} s, "
+            f"missing: {'yes' if missing else 'no'} | {'met' if gap < 1.5 and not missing else 'not met'} |"]
+    over = fid["c50"] - fid["wrk50"]
+    minutes = (time.monotonic() - STARTED) / 60
+    lines.append(f"| `make bench` in under 10 minutes | {minutes:.1f} min | {'met' if minutes < 10 else 'not met'} |")
+    lines.append(f"| median overhead within 50 µs of wrk at light load | {over:+.0f} µs | "
+                 f"{'met' if over <= 50 else 'not met'} |")
+    return lines
+
+
+# --------------------------------------------------------------------------
+
+
+def check_tools() -> None:
+    missing = [str(p) for p in (WORKER_BIN, LOCUST, NGINX) if not Path(p).exists()]
+    missing += [t for t in ("wrk", "taskset") if not shutil.which(t)]
+    if missing:
+        sys.exit(f"bench: missing {', '.join(missing)}: run `make deps` (root), then `make bench`")
+    if (os.cpu_count() or 1) < 2:
+        sys.exit("bench: needs 2 CPUs (target on one, load generator on the other)")
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--reps", type=int, default=3, help="runs per contender (default 3)")
+    p.add_argument("--duration", type=float, default=10, help="throughput window, s (default 10)")
+    p.add_argument("--hold", type=float, default=8, help="users-per-process window, s (default 8)")
+    p.add_argument("--light", type=float, default=5, help="timing-fidelity run, s (default 5)")
+    p.add_argument("--conns", type=int, default=50, help="connections / users for throughput (50)")
+    p.add_argument("--users", default="1000,5000,15000", help="users per process sizes")
+    p.add_argument("--python-users", type=int, default=5000,
+                   help="users for the Python worker reference (0: skip)")
+    p.add_argument("--quick", action="store_true", help="1 rep, short windows: a smoke test")
+    p.add_argument("--only", default="", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory and logs")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    a = p.parse_args()
+    if a.quick:
+        a.reps, a.duration, a.hold, a.light = 1, 4, 4, 3
+    return a
+
+
+SECTIONS = ("throughput", "profile", "users", "memory", "spawn", "reporting", "fidelity")
+
+
+def run_sections(bench: Bench, args: argparse.Namespace, sizes: list[int], use_perf: bool) -> dict:
+    """Every section asked for, in order; {section: its raw results}."""
+    only = set(args.only.split(",")) if args.only else set(SECTIONS)
+    if not use_perf:
+        log("perf does not work here: no profiles")
+        only -= {"profile", "spawn", "reporting"}
+    res = {}
+    if "throughput" in only:
+        res["throughput"] = throughput(bench, args.reps, args.conns, 2.0, args.duration)
+    if "profile" in only:
+        res["profile"] = profiled(bench, "BenchUser", args.conns, 2.0, 5.0)
+    if "users" in only:
+        res["users"] = scale(bench, args.reps, sizes, args.python_users, 1.0, args.hold)
+    if "memory" in only and shutil.which("valgrind"):
+        res["memory"] = memory_profile(bench, min(sizes), args.hold)
+    if "spawn" in only:
+        res["spawn"] = spawn_profile(bench, max(sizes))
+    if "reporting" in only:
+        res["reporting"] = profiled(bench, "PacedUser", max(sizes), 3.0, args.hold, stacks=True)
+    if "fidelity" in only:
+        res["fidelity"] = fidelity(bench, args.reps, args.light)
+    res["other_loads"] = bench.other_loads
+    return res
+
+
+def quiet_line(loads: list[float]) -> str:
+    """How busy the rest of the machine was during the measurement windows."""
+    if not loads:
+        return "- Other load: not measured"
+    line = (f"- Other load: processes not started by the benchmark used {median(loads):.1f}% of a core "
+            f"(median over {len(loads)} windows, max {max(loads):.1f}%)")
+    if median(loads) > 5:
+        line += " **(the machine was busy: the numbers are disturbed)**"
+    elif max(loads) > 10:
+        line += " (some windows were disturbed; the medians damp that)"
+    return line
+
+
+def report(res: dict, args: argparse.Namespace, sizes: list[int]) -> str:
+    out = [f"# Benchmark results ({datetime.date.today().isoformat()})", "",
+           *machine(),
+           f"- Command: `make bench` ({args.reps} runs per contender, medians; "
+           f"took {(time.monotonic() - STARTED) / 60:.1f} min)",
+           quiet_line(res.get("other_loads", [])), ""]
+    tp_med, fid_sum = None, None
+    if "throughput" in res:
+        tp_lines, tp_med = throughput_table(res["throughput"])
+        out += ["## Throughput per core", "",
+                f"Keep-alive, no wait, GET / (202 with a 55-byte JSON body). req/s = what nginx "
+                f"served during a {args.duration:.0f} s window after a 2 s warm-up (its stub_status "
+                "counter); CPU % over the same window.", "", *tp_lines, ""]
+    if "users" in res:
+        out += ["## Users per process", "",
+                f"PacedUser: between(5, 10), GET /; -r equal to -u; measured over {args.hold:.0f} s "
+                "starting 1 s after every user was connected. RSS (at the end) and CPU % of the worker "
+                "process, all threads, from /proc; added/user = (RSS - RSS of the idle worker) / users; "
+                "spawned = master log 'Sending spawn jobs' to 'All users spawned'; connected = spawn jobs "
+                "sent to that many connections open at nginx; heartbeat gap = longest interval between "
+                "two heartbeats the master received (its heartbeat_sent event).", "",
+                *scale_table(res["users"]), ""]
+    if "memory" in res and res["memory"][1]:
+        out += ["## Where the memory per user goes (valgrind massif)", "", *memory_table(*res["memory"]), ""]
+    if "spawn" in res:
+        out += [f"## What stalls the loop while {max(sizes):,} users spawn (perf, call stacks)", "",
+                *spawn_table(*res["spawn"]), ""]
+    if "fidelity" in res:
+        fid_lines, fid_sum = fidelity_table(res["fidelity"])
+        out += ["## Timing fidelity", "",
+                f"Light load: one connection, one request at a time, {args.light:.0f} s per run. "
+                "Our times are the ones the worker reports to the master, kept at full resolution.",
+                "", *fid_lines, ""]
+    if "reporting" in res:
+        run, rows, samples = res["reporting"]
+        out += [f"## Cost of our own reporting ({max(sizes):,} PacedUsers)", "",
+                *reporting_table(run, samples), "",
+                "Top symbols (self time) in that run:", "", *profile_table(run, rows, top=10), ""]
+    if "profile" in res:
+        run, rows, _ = res["profile"]
+        out += [f"## Where the worker's time goes at full throughput ({args.conns} BenchUsers, perf)", "",
+                *profile_table(run, rows), ""]
+    if tp_med and fid_sum and "users" in res:
+        out += ["## Goals", "", *goals_table(tp_med, res["users"], fid_sum, max(sizes)), ""]
+    return "\n".join(out)
+
+
+def main() -> int:
+    args = parse_args()
+    check_tools()
+    os.sched_setaffinity(0, {TARGET_CPU})  # keep this script off the load CPU
+    sizes = [int(s) for s in args.users.split(",") if s]
+    limit = nofile_limit()
+    if max(sizes) + 100 > limit:
+        log(f"open-file limit {limit}: sizes above {limit - 100} users are skipped")
+        sizes = [s for s in sizes if s + 100 <= limit]
+    tmp = Path(tempfile.mkdtemp(prefix="lw-bench-"))
+    log(f"logs in {tmp}")
+    bench = None
+    try:
+        bench = Bench(tmp)
+        res = run_sections(bench, args, sizes, perf_works())
+    finally:
+        if bench:
+            bench.nginx.proc.stop(signal.SIGQUIT)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    text = report(res, args, sizes)
+    print(text)
+    args.out.write_text(text + "\n")
+    log(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
