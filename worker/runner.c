@@ -2,8 +2,10 @@
  * runner.c - what happens on spawn and stop.
  *
  * Targets are absolute per class. An ev_timer "adjust" moves the live
- * counts toward them in slices of SPAWN_SLICE users per loop iteration, so
- * heartbeats keep flowing while thousands of users start. Surplus users are
+ * counts toward them in slices of SPAWN_SLICE users, SLICE_PAUSE apart, so
+ * the first requests (and connects) of one slice are done before the next
+ * slice starts: heartbeats keep flowing and response times are not inflated
+ * by thousands of connects in one loop iteration. Surplus users are
  * stopped newest first. Stopping users leave the per-class counts at once and
  * live on a separate list until their on_stop is over.
  */
@@ -15,7 +17,8 @@
 #include "log.h"
 #include "user.h"
 
-#define SPAWN_SLICE 250
+#define SPAWN_SLICE 100
+#define SLICE_PAUSE 0.005   /* s between slices: connects of one slice at a time */
 #define DRAIN_SECONDS 2.0
 #define MAX_UNKNOWN 16
 
@@ -165,7 +168,7 @@ static void on_adjust(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     runner *r = w->data;
     if (adjust_slice(r)) {
-        ev_timer_set(&r->adjust, 0.0, 0.0);
+        ev_timer_set(&r->adjust, SLICE_PAUSE, 0.0);
         ev_timer_start(r->loop, &r->adjust);
         return;
     }
