@@ -68,6 +68,11 @@ void log_msg(log_level level, const char *logger, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    for (char *p = text; *p; p++) {   /* one call, one line: no forged lines */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
     fprintf(stderr, "[%s,%03ld] %s/%s/%s: %s\n", stamp,
             (long)(tv.tv_usec / 1000), log_host, level_name(level), logger,
             text);

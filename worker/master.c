@@ -63,6 +63,7 @@ struct master {
     double last_spawn_ts;
     double stop_timeout;    /* from the last spawn message */
     double ready_sent_at;   /* monotonic; 0: not sent since the link came up */
+    double unacked_since;   /* first client_ready not acked on this link; 0: none */
     double started_at;
     ev_timer heartbeat, report, ready_retry, redispatch, orphan;
     ev_signal sigint, sigterm;
@@ -116,6 +117,9 @@ static void send_client_ready(master *m)
     proto_encode_client_ready(&m->sbuf, m->node_id);
     if (send_buf(m) == 0) {
         m->ready_sent_at = now_mono();
+        if (m->unacked_since == 0) {
+            m->unacked_since = m->ready_sent_at;
+        }
         log_msg(LOG_DEBUG, LOG_RUNNER, "sent client_ready as %s", m->node_id);
     }
 }
@@ -191,6 +195,7 @@ static void on_runner_exception(const char *msg, void *ctx)
 static void on_ack(master *m, const proto_msg *msg)
 {
     int was_lost = m->lost;
+    m->unacked_since = 0;
     m->registered = 1;
     m->ever_registered = 1;
     m->lost = 0;
@@ -336,7 +341,7 @@ static void on_connected(void *ctx)
     log_msg(m->lost ? LOG_INFO : LOG_DEBUG, LOG_RUNNER, "Connected to the master at %s:%d",
             m->cfg->master_host, m->cfg->master_port);
     if (!m->registered && !m->quitting) {
-        m->ready_sent_at = 0;
+        m->ready_sent_at = m->unacked_since = 0;
         send_client_ready(m);
         ev_timer_set(&m->ready_retry, 1.0, 1.0);
         ev_timer_start(m->loop, &m->ready_retry);
@@ -352,7 +357,7 @@ static void on_disconnected(void *ctx)
     log_msg(LOG_WARNING, LOG_RUNNER, "Lost the connection to the master; waiting for it to come back");
     m->registered = 0;
     m->lost = 1;
-    m->ready_sent_at = 0;
+    m->ready_sent_at = m->unacked_since = 0;
     if (!runner_idle(m->runner) && !ev_is_active(&m->orphan)) {
         ev_timer_set(&m->orphan, ORPHAN_S, 0.0);
         ev_timer_start(m->loop, &m->orphan);
@@ -379,11 +384,11 @@ static void on_ready_retry(struct ev_loop *loop, ev_timer *w, int revents)
         ev_break(m->loop, EVBREAK_ALL);
         return;
     }
-    if (m->ready_sent_at > 0 && zlink_connected(m->link) && m->ever_registered &&
-        now - m->ready_sent_at > NEW_ID_AFTER_S) {
+    if (m->unacked_since > 0 && zlink_connected(m->link) && m->ever_registered &&
+        now - m->unacked_since > NEW_ID_AFTER_S) {
         make_node_id(m);
         log_msg(LOG_INFO, LOG_RUNNER, "No ack from the master; reconnecting as %s", m->node_id);
-        m->ready_sent_at = 0;
+        m->ready_sent_at = m->unacked_since = 0;
         zlink_open(m->link, m->node_id);
         return;
     }

@@ -31,6 +31,7 @@ struct lw_response {
     void *arg;
     char method[16];
     char name[256];
+    int named;                       /* the task gave a name= */
     char *body;
     size_t body_len, body_cap;
     int keep_body;
@@ -296,6 +297,7 @@ static int prepare(req_slot *s, const lw_request *req)
     double timeout = req->timeout > 0 ? req->timeout : s->u->env->timeout;
     copy_text(s->method, sizeof s->method, req->method ? req->method : "GET");
     copy_text(s->name, sizeof s->name, req->name ? req->name : req->path);
+    s->named = req->name != NULL;
     s->cb = req->on_response;
     s->arg = req->arg;
     s->keep_body = req->on_response != NULL;
@@ -368,20 +370,63 @@ static const char *fd_exhausted(req_slot *s)
     return text;
 }
 
+/* Copies curl's error text without the numbers that change from one
+ * request to the next (" after 12 ms", " after 1001 milliseconds",
+ * " with 0 bytes received"), so one error is one failure row. */
+static void stable_text(const char *in, char *out, size_t len)
+{
+    static const char *const cuts[] = {" after ", " with "};
+    size_t n = 0;
+    while (*in && n + 1 < len) {
+        size_t skip = 0;
+        for (size_t i = 0; i < 2 && !skip; i++) {
+            size_t cl = strlen(cuts[i]);
+            const char *p = in + cl;
+            if (strncmp(in, cuts[i], cl) != 0 || *p < '0' || *p > '9') {
+                continue;
+            }
+            while ((*p >= '0' && *p <= '9') || *p == ' ' || strncmp(p, "out of", 6) == 0) {
+                p += strncmp(p, "out of", 6) == 0 ? 6 : 1;
+            }
+            const char *const units[] = {"milliseconds", "ms", "bytes received", "bytes"};
+            for (size_t u = 0; u < 4; u++) {
+                if (strncmp(p, units[u], strlen(units[u])) == 0) {
+                    skip = (size_t)(p + strlen(units[u]) - in);
+                    break;
+                }
+            }
+        }
+        if (skip) {
+            in += skip;
+        } else {
+            out[n++] = *in++;
+        }
+    }
+    out[n] = '\0';
+}
+
 static void default_verdict(req_slot *s, CURLcode rc)
 {
     char url_text[600];
     if (rc != CURLE_OK) {
+        char plain[CURL_ERROR_SIZE];
         const char *text = fd_exhausted(s);
         if (!text) {
-            text = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
+            stable_text(s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc), plain, sizeof plain);
+            text = plain;
         }
         set_error(s, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ConnectionError", text);
         return;
     }
     if (s->status >= 400) {
+        /* like Locust: with name= the error names the name, so all the
+         * URLs grouped under one name give one failure row */
         char *url = NULL;
-        curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url);
+        if (s->named) {
+            url = s->name;
+        } else {
+            curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url);
+        }
         snprintf(url_text, sizeof url_text, "%ld %s Error: %s for url: %s",
                  s->status, s->status < 500 ? "Client" : "Server",
                  s->reason, url ? url : "");
