@@ -87,7 +87,7 @@ unit: $(UNIT_BIN)
 # make check runs it for CHECK_FUZZ_SECONDS.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-CHECK_FUZZ_SECONDS ?= 20
+CHECK_FUZZ_SECONDS ?= 10
 FUZZ_SRC := proto/fuzz_decode.c proto/decode.c proto/encode.c
 
 .PHONY: fuzz

@@ -15,6 +15,9 @@ Run:
 Environment:
   LW_WORKER_DIR  directory of the C worker binaries, relative to the repository
                  root or absolute (default build/asan: the ASan/UBSan build)
+  LW_WORKER_WRAPPER  a command that prefixes every C worker's command line,
+                 e.g. "valgrind -q" or "prlimit --nofile=256:256 --" (default:
+                 none); a test can also give cluster.worker(wrapper=[...])
   LW_WORKER_CMD  "c" (default): run the C binaries;
                  "python": run stock Python Locust workers with the same
                  locustfile instead, to check the harness itself. A PyPI master
@@ -32,8 +35,10 @@ import itertools
 import json
 import os
 import re
+import shlex
 import signal
 import socket
+import struct
 import subprocess
 import time
 from collections import Counter
@@ -59,6 +64,7 @@ HTTP_TIMEOUT = 10  # seconds, for every call to a master's web API
 WORKER_DIR = Path(os.environ.get("LW_WORKER_DIR", "build/asan"))
 if not WORKER_DIR.is_absolute():
     WORKER_DIR = ROOT / WORKER_DIR
+WORKER_WRAPPER = shlex.split(os.environ.get("LW_WORKER_WRAPPER", ""))
 WORKER_IMPL = os.environ.get("LW_WORKER_CMD", "") or "c"
 if WORKER_IMPL not in ("c", "python"):
     raise pytest.UsageError(f"LW_WORKER_CMD must be 'c' or 'python', not {WORKER_IMPL!r}")
@@ -287,14 +293,14 @@ http {{
     scgi_temp_path {dir}/scgi;
 
     keepalive_requests 1000000;
-    keepalive_timeout 75s;
+    keepalive_timeout {keepalive_timeout};
     default_type text/plain;
 
     server {{
-        listen 127.0.0.1:{port};
-
+        listen 127.0.0.1:{port}{ssl};
+{tls}
         location = / {{
-            return 200 "hello";
+            {root}
         }}
         location = /fail {{
             return 500 "fail";
@@ -305,6 +311,12 @@ http {{
         location = /echo {{
             if ($request_method != POST) {{
                 return 405;
+            }}
+            return 200 "ok";
+        }}
+        location = /auth {{
+            if ($http_authorization != "Bearer s3cr3t-key") {{
+                return 401;
             }}
             return 200 "ok";
         }}
@@ -331,15 +343,31 @@ class Target:
     target's own count. The readiness probes are left out of every count."""
 
     READY_PATH = "/__ready"
+    ROOT_DEFAULT = 'return 200 "hello";'
 
-    def __init__(self, procs: Procs, workdir: Path):
+    def __init__(self, procs: Procs, workdir: Path, *, keepalive_timeout: str = "75s", tls: bool = False,
+                 root: str = ROOT_DEFAULT):
+        """keepalive_timeout: nginx's, for idle keep-alive connections.
+        tls: serve HTTPS with a fresh self-signed certificate for 127.0.0.1
+        (self.cert), so a client that verifies certificates refuses it.
+        root: the nginx directives of "location = /"."""
         self.dir = workdir
         self.dir.mkdir()
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.access_log = self.dir / "access.log"
+        self.cert = self.dir / "cert.pem" if tls else None
+        tls_conf = ""
+        if tls:
+            key = self.dir / "key.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+                            "-keyout", str(key), "-out", str(self.cert)],
+                           check=True, capture_output=True, timeout=30)
+            tls_conf = f"        ssl_certificate {self.cert};\n        ssl_certificate_key {key};\n"
         conf = self.dir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=self.dir, port=self.port))
+        conf.write_text(NGINX_CONF.format(dir=self.dir, port=self.port, keepalive_timeout=keepalive_timeout,
+                                          ssl=" ssl" if tls else "", tls=tls_conf, root=root))
         self.proc = procs.start(
             "nginx", "target", [NGINX, "-p", self.dir, "-c", conf, "-e", self.dir / "error.log"]
         )
@@ -351,7 +379,7 @@ class Target:
             if not self.proc.alive():
                 raise RuntimeError(f"nginx exited:\n{self.proc.output_tail()}\n{self.error_log()}")
             try:
-                requests.get(self.url + self.READY_PATH, timeout=1)
+                requests.get(self.url + self.READY_PATH, timeout=1, verify=str(self.cert) if self.cert else True)
                 return
             except requests.ConnectionError:
                 if time.monotonic() >= deadline:
@@ -577,8 +605,11 @@ class Worker:
     """The worker under test: a C binary, or a stock Python worker in
     LW_WORKER_CMD=python mode."""
 
-    def __init__(self, procs: Procs, master: Master, impl: str, binary: str, locustfile: Path,
-                 args: list[str], env: dict | None, via_env: bool):
+    def __init__(self, procs: Procs, master: Master, impl: str, binary: str | Path, locustfile: Path,
+                 args: list[str], env: dict | None, via_env: bool, wrapper: list[str] | None = None):
+        """master: anything with .port and .flavor (a Master, a FakeMaster).
+        binary: a name in WORKER_DIR, or an absolute path.
+        wrapper: a command that prefixes the C worker's (default: LW_WORKER_WRAPPER)."""
         self.impl = impl
         self.master = master
         connect = ["--master-host", "127.0.0.1", "--master-port", str(master.port)]
@@ -587,13 +618,13 @@ class Worker:
             env.update({"LOCUST_MASTER_NODE_HOST": "127.0.0.1", "LOCUST_MASTER_NODE_PORT": str(master.port)})
             connect = []
         if impl == "c":
-            exe = WORKER_DIR / binary
+            exe = WORKER_DIR / binary  # an absolute binary stays as it is
             if not os.access(exe, os.X_OK):
                 pytest.fail(f"C worker binary {exe} is missing: build it (make integration), "
                             "or set LW_WORKER_DIR", pytrace=False)
             env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
             env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
-            argv = [exe] + connect + args
+            argv = list(WORKER_WRAPPER if wrapper is None else wrapper) + [exe] + connect + args
             kind = "c-worker"
         elif master.flavor == "pypi":
             argv = [MASTER_EXECUTABLES["pypi"], "-f", locustfile, "--worker"] + connect + args
@@ -639,10 +670,11 @@ class Cluster:
             run_time, expect_workers, stop_timeout, port, extra_args or [],
         )
 
-    def worker(self, master: Master, *, impl: str | None = None, binary: str = "test-worker",
+    def worker(self, master: Master, *, impl: str | None = None, binary: str | Path = "test-worker",
                locustfile: Path = LOCUSTFILE, args: list[str] | None = None, env: dict | None = None,
-               via_env: bool = False) -> Worker:
-        return Worker(self.procs, master, impl or WORKER_IMPL, binary, locustfile, args or [], env, via_env)
+               via_env: bool = False, wrapper: list[str] | None = None) -> Worker:
+        return Worker(self.procs, master, impl or WORKER_IMPL, binary, locustfile, args or [], env, via_env,
+                      wrapper)
 
     def wait_registered(self, master: Master, count: int = 1, timeout: float = 15) -> list[dict]:
         """Wait until the master lists `count` workers, all ready; returns the list."""
@@ -690,3 +722,232 @@ def c_worker_only(reason: str):
 def pytest_report_header(config):
     where = WORKER_DIR if WORKER_IMPL == "c" else "stock Locust"
     return f"worker under test: {WORKER_IMPL} ({where})"
+
+
+# --------------------------------------------------------------------------
+# fault injection: a fake master, targets nginx cannot play, worker logs
+
+
+@dataclass
+class Received:
+    """One message a FakeMaster received from a worker."""
+    at: float  # time.monotonic()
+    identity: bytes  # the worker's ZeroMQ routing id
+    frames: int  # frames in the ZeroMQ message
+    type: str | None  # None: the frame did not decode as [type, data, node_id]
+    data: object
+    node_id: str | None
+    raw: bytes
+
+
+class FakeMaster:
+    """A ZeroMQ ROUTER on 127.0.0.1 that plays a Locust master by hand: it acks
+    client_ready (auto_ack) and sends whatever frames a test gives it, valid or
+    not. Single-threaded: received messages are collected while a test calls
+    pump() or wait_for(). A message the worker sends that does not decode the
+    way a stock master decodes it (msgpack, raw=False) has type None."""
+
+    flavor = "pypi"  # what Worker() reads from a master: only Python workers use it
+
+    def __init__(self, auto_ack: bool = True):
+        import zmq  # pyzmq comes with Locust
+
+        self._zmq = zmq
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.port = self.sock.bind_to_random_port("tcp://127.0.0.1")
+        self.auto_ack = auto_ack
+        self.received: list[Received] = []
+        self.acks_sent = 0
+
+    def close(self) -> None:
+        self.sock.close(0)
+        self.ctx.term()
+
+    def _decode(self, frames: list[bytes]) -> Received:
+        import msgpack
+
+        identity, payload = frames[0], frames[1] if len(frames) > 1 else b""
+        kind, data, node_id = None, None, None
+        try:
+            msg = msgpack.unpackb(payload, raw=False, strict_map_key=False)
+            if isinstance(msg, list) and len(msg) == 3 and isinstance(msg[0], str):
+                kind, data, node_id = msg
+        except Exception:  # noqa: BLE001 - an undecodable frame is recorded as such
+            pass
+        return Received(time.monotonic(), identity, len(frames) - 1, kind, data, node_id, payload)
+
+    def pump(self, seconds: float) -> None:
+        """Receive (and auto-ack) for `seconds`."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.sock.poll(max(1, int(left * 1000))):
+                if time.monotonic() >= deadline:
+                    return
+                continue
+            while self.sock.poll(0):
+                msg = self._decode(self.sock.recv_multipart())
+                self.received.append(msg)
+                if self.auto_ack and msg.type == "client_ready":
+                    self.send_msg(msg.identity, "ack", {"index": self.acks_sent}, msg.node_id)
+                    self.acks_sent += 1
+
+    def wait_for(self, check: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not check():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.pump(min(0.1, left))
+        return True
+
+    def messages(self, kind: str | None = None, since: float = 0.0) -> list[Received]:
+        return [m for m in self.received if m.at >= since and (kind is None or m.type == kind)]
+
+    def send(self, identity: bytes, *frames: bytes) -> None:
+        """A raw ZeroMQ message of one or more frames to the worker."""
+        self.sock.send_multipart([identity, *frames])
+
+    def send_msg(self, identity: bytes, kind, data, node_id) -> None:
+        import msgpack
+
+        self.send(identity, msgpack.packb([kind, data, node_id], use_bin_type=True))
+
+    def wait_registered(self, timeout: float = 10, since: float = 0.0) -> Received:
+        """The first client_ready received after `since` (acked when auto_ack is on)."""
+        assert self.wait_for(lambda: self.messages("client_ready", since), timeout), "no client_ready from the worker"
+        return self.messages("client_ready", since)[0]
+
+    def spawn(self, ready: Received, users: dict, host: str, timeout: float = 10) -> None:
+        """Send a spawn to the worker of `ready`; wait for its spawning_complete."""
+        since = time.monotonic()
+        self.send_msg(ready.identity, "spawn", self.spawn_msg(users, host), ready.node_id)
+        assert self.wait_for(lambda: self.messages("spawning_complete", since=since), timeout), \
+            "no spawning_complete"
+
+    def spawn_msg(self, users: dict, host: str, timestamp: float | None = None) -> dict:
+        """The data of a spawn message as a stock master sends it."""
+        return {"timestamp": timestamp or time.time(), "user_classes_count": users, "host": host,
+                "stop_timeout": None, "parsed_options": {}}
+
+
+@pytest.fixture
+def fake_master():
+    master = FakeMaster()
+    yield master
+    master.close()
+
+
+class FaultServer:
+    """A TCP server on 127.0.0.1, in a thread of the test process, for target
+    faults nginx cannot play. mode:
+      "blackhole"  accepts and reads requests, never answers
+      "reset"      accepts, reads the request head, then closes with SO_LINGER 0,
+                   so the client gets a TCP reset
+      "close-reused"  answers the first request of each connection (200,
+                   "hello", keep-alive) and closes the connection, unanswered,
+                   when a second request comes on it: a keep-alive connection
+                   the server dropped just as the client reused it
+    requests: request heads read (its own count); answered: requests
+    answered; connections: accepted."""
+
+    def __init__(self, mode: str):
+        import selectors
+        import threading
+
+        assert mode in ("blackhole", "reset", "close-reused")
+        self.mode = mode
+        self.answered = 0
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1024)
+        self.listener.setblocking(False)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.requests = 0
+        self.connections = 0
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self.listener, selectors.EVENT_READ, None)
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name=f"fault-{mode}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import selectors
+
+        while not self._stop:
+            for key, _ in self._sel.select(timeout=0.1):
+                if key.data is None:
+                    try:
+                        conn, _addr = self.listener.accept()
+                    except BlockingIOError:
+                        continue
+                    conn.setblocking(False)
+                    self.connections += 1
+                    self._sel.register(conn, selectors.EVENT_READ, {"buf": bytearray(), "heads": 0})
+                    continue
+                conn, state = key.fileobj, key.data
+                buf = state["buf"]
+                try:
+                    chunk = conn.recv(65536)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    self._sel.unregister(conn)
+                    conn.close()
+                    continue
+                buf += chunk
+                heads = buf.count(b"\r\n\r\n")
+                if heads:
+                    self.requests += heads
+                    state["heads"] += heads
+                    del buf[:buf.rfind(b"\r\n\r\n") + 4]
+                    if self.mode == "reset":
+                        self._sel.unregister(conn)
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        conn.close()
+                    elif self.mode == "close-reused":
+                        if state["heads"] == 1:
+                            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                                         b"Content-Type: text/plain\r\n\r\nhello")
+                            self.answered += 1
+                        else:
+                            self._sel.unregister(conn)
+                            conn.close()
+        for key in list(self._sel.get_map().values()):
+            key.fileobj.close()
+        self._sel.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(5)
+
+
+@pytest.fixture
+def fault_server():
+    """fault_server(mode) starts a FaultServer; all are stopped at teardown."""
+    servers: list[FaultServer] = []
+
+    def start(mode: str) -> FaultServer:
+        servers.append(FaultServer(mode))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def log_lines(text: str, level: str | None = None) -> list[str]:
+    """The worker's log lines ("[time] host/LEVEL/logger: text"), of one level
+    if given."""
+    return [line for line in text.splitlines() if level is None or f"/{level}/" in line]
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on: connecting to it is refused."""
+    return free_port()

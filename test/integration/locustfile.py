@@ -8,6 +8,11 @@ classes in C, task for task:
   FailUser   GET /fail (500), GET /notfound (404), and GET / failed by a
              response check ("no nope in body")
   ChainUser  GET /, then POST /echo with body "x"
+  IdleUser   GET /, waiting between(5.5, 6) (longer than a 5 s keep-alive
+             timeout of the target)
+  NamedFailUser  GET /fail?id=<0-999> (500), all named "/fail?id=[id]"
+  AuthUser   session header "Authorization: Bearer s3cr3t-key"; GET /auth
+             (200 only with it) and GET /fail with "X-Api-Key: s3cr3t-api-key"
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -16,8 +21,9 @@ how many users each worker says it runs.
 
 import json
 import logging
+import random
 
-from locust import HttpUser, constant, events, task
+from locust import HttpUser, between, constant, events, task
 from locust.runners import MasterRunner
 
 
@@ -59,6 +65,40 @@ class ChainUser(HttpUser):
     def get_root_then_post_echo(self):
         self.client.get("/", name="/")
         self.client.post("/echo", data="x")
+
+
+class IdleUser(HttpUser):
+    weight = 1
+    wait_time = between(5.5, 6)
+
+    @task
+    def get_root(self):
+        self.client.get("/", name="/")
+
+
+class NamedFailUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def get_fail_with_id(self):
+        self.client.get(f"/fail?id={random.randrange(1000)}", name="/fail?id=[id]")
+
+
+class AuthUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.headers["Authorization"] = "Bearer s3cr3t-key"
+
+    @task
+    def get_auth(self):
+        self.client.get("/auth")
+
+    @task
+    def get_fail(self):
+        self.client.get("/fail", headers={"X-Api-Key": "s3cr3t-api-key"})
 
 
 @events.init.add_listener

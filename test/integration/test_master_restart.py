@@ -29,7 +29,7 @@ def test_worker_follows_master_restart(cluster, target, kill_signal):
         worker.proc.kill_group()
         worker = cluster.worker(second)
 
-    workers = cluster.wait_registered(second, timeout=15)
+    workers = cluster.wait_registered(second, timeout=10)  # registered again within 10 s
     assert [w["state"] for w in workers] == ["ready"]
     assert worker.proc.alive(), "the worker exited"
 

@@ -10,7 +10,17 @@
  *   FailUser   GET /fail (500), GET /notfound (404), and GET / failed by a
  *              response check ("no nope in body")
  *   ChainUser  GET /, then POST /echo with body "x" from its response callback
+ *   IdleUser   GET /, waiting between(5.5, 6): longer than a target's 5 s
+ *              keep-alive timeout, so every request after the first finds
+ *              its idle connection closed by the server
+ *   NamedFailUser  GET /fail?id=<0-999> (500), all named "/fail?id=[id]": one
+ *              name for many URLs, like /agent/[id]/state
+ *   AuthUser   session header "Authorization: Bearer s3cr3t-key" (on_start);
+ *              GET /auth (200 only with that header) and GET /fail (500) with
+ *              a request header "X-Api-Key: s3cr3t-api-key": secrets that
+ *              must never reach the worker's log
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../worker/lw.h"
@@ -93,6 +103,53 @@ static const lw_task chain_tasks[] = {
     {"get_root_then_post_echo", 1, chain_get_root},
 };
 
+/* IdleUser */
+
+static const lw_task idle_tasks[] = {
+    {"get_root", 1, hello_get_root},
+};
+
+/* NamedFailUser */
+
+static void named_get_fail(lw_user *u)
+{
+    char path[32];
+    snprintf(path, sizeof path, "/fail?id=%d", (int)(lw_random() * 1000));
+    const lw_request req = {.method = "GET", .path = path, .name = "/fail?id=[id]"};
+    lw_request_send(u, &req);
+}
+
+static const lw_task named_fail_tasks[] = {
+    {"get_fail_with_id", 1, named_get_fail},
+};
+
+/* AuthUser */
+
+static void auth_on_start(lw_user *u)
+{
+    lw_user_add_header(u, "Authorization: Bearer s3cr3t-key");
+}
+
+static void auth_get_auth(lw_user *u)
+{
+    const lw_request req = {.method = "GET", .path = "/auth"};
+    lw_request_send(u, &req);
+}
+
+static void auth_get_fail(lw_user *u)
+{
+    const lw_request req = {
+        .method = "GET", .path = "/fail",
+        .headers = (const char *const[]){"X-Api-Key: s3cr3t-api-key", NULL},
+    };
+    lw_request_send(u, &req);
+}
+
+static const lw_task auth_tasks[] = {
+    {"get_auth", 1, auth_get_auth},
+    {"get_fail", 1, auth_get_fail},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const lw_user_class classes[] = {
@@ -102,6 +159,12 @@ static const lw_user_class classes[] = {
      .tasks = fail_tasks, .ntasks = COUNT(fail_tasks)},
     {.name = "ChainUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = chain_tasks, .ntasks = COUNT(chain_tasks)},
+    {.name = "IdleUser", .weight = 1, .wait_time = LW_BETWEEN(5.5, 6),
+     .tasks = idle_tasks, .ntasks = COUNT(idle_tasks)},
+    {.name = "NamedFailUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = named_fail_tasks, .ntasks = COUNT(named_fail_tasks)},
+    {.name = "AuthUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = auth_tasks, .ntasks = COUNT(auth_tasks), .on_start = auth_on_start},
 };
 
 static const size_t nclasses = COUNT(classes);

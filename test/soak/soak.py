@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""soak.py - a long run at scale, watching the worker's memory.
+
+`make soak` (not part of `make check`): build/opscore-worker (the release
+build, not ASan) runs 2,000 MixedUser users, the Ops-Core Scenario 3 pacing
+(between(1, 5), 80% POST state / 15% GET state / 5% POST workflow, each user
+registering its agent first), for SOAK_SECONDS (default 600), driven by a
+headless stock Locust master (PyPI's). The target is nginx answering the
+Ops-Core routes with the statuses the worker expects (about 670 requests/s:
+the worker is what is measured, not the target); SOAK_TARGET=standin uses
+the stand-in Ops-Core (examples/opscore/standin, FastAPI on Redis) instead,
+which may not keep up on a small machine.
+
+The worker's RSS is sampled every 10 s (/proc/<pid>/status). After the
+warm-up (minute 2, or the first third of a shorter run), the RSS must not
+grow by more than 5 %: the median of the last three samples against the
+median of the first three after the warm-up. Also checked: every user was
+spawned, no request failed, and the master's request count equals what the
+target served (nginx only). Exit code 0 when all hold, 1 otherwise; the
+samples are printed as a table.
+
+Environment: SOAK_SECONDS (default 600), SOAK_USERS (default 2000),
+SOAK_TARGET (nginx or standin), SOAK_KEEP=1 keeps the temporary directory.
+Everything listens on 127.0.0.1 and every process started here is killed at
+exit.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "test" / "integration"))
+
+from conftest import AGGREGATED, NGINX, Master, Procs, free_port, parse_csv, stats_row  # noqa: E402
+
+SECONDS = int(os.environ.get("SOAK_SECONDS", "600"))
+USERS = int(os.environ.get("SOAK_USERS", "2000"))
+TARGET = os.environ.get("SOAK_TARGET", "nginx")
+SAMPLE_S = 10
+WARMUP_S = min(120, SECONDS // 3)
+MAX_GROWTH = 0.05
+SPAWN_RATE = 200
+WORKER = ROOT / "build" / "opscore-worker"
+
+NGINX_CONF = """\
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    log_format counted '$msec $request_method $status';
+    access_log {dir}/access.log counted buffer=64k flush=1s;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    default_type application/json;
+    server {{
+        listen 127.0.0.1:{port};
+        location = /v1/opscore/internal/agent/notify {{
+            return 200 '{{"status":"success","message":"Agent registered"}}';
+        }}
+        location ~ ^/v1/opscore/agent/[^/]+/state$ {{
+            if ($request_method = POST) {{
+                return 202 '{{"status":"success","message":"State update accepted"}}';
+            }}
+            return 200 '{{"agentId":"x","state":"idle","timestamp":"2025-04-21T15:16:01.894000+00:00"}}';
+        }}
+        location ~ ^/v1/opscore/agent/[^/]+/workflow$ {{
+            return 202 '{{"status":"success","message":"Workflow accepted"}}';
+        }}
+        location / {{
+            return 404;
+        }}
+    }}
+}}
+"""
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def start_nginx(procs: Procs, workdir: Path) -> tuple[str, Path]:
+    workdir.mkdir()
+    port = free_port()
+    conf = workdir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
+    proc = procs.start("nginx", "target", [NGINX, "-p", workdir, "-c", conf, "-e", workdir / "error.log"])
+    import requests
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/__ready", timeout=1)
+            return f"http://127.0.0.1:{port}", workdir / "access.log"
+        except requests.ConnectionError:
+            if not proc.alive() or time.monotonic() > deadline:
+                raise RuntimeError("nginx did not start")
+            time.sleep(0.05)
+
+
+def served_by_nginx(access_log: Path) -> int:
+    """Requests nginx served, its readiness probe (a 404) left out: the
+    Ops-Core routes never answer 404."""
+    with open(access_log, "rb") as f:
+        return sum(1 for line in f if line.endswith(b"\n") and not line.endswith(b" 404\n"))
+
+
+def main() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 16384) if hard != resource.RLIM_INFINITY else 16384
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if want < USERS + 256:
+        print(f"soak: the open-file limit ({want}) is too low for {USERS} users", file=sys.stderr)
+        return 1
+    if not WORKER.exists():
+        print(f"soak: {WORKER} is missing: make build/opscore-worker", file=sys.stderr)
+        return 1
+
+    tmp = Path(tempfile.mkdtemp(prefix="lw-soak-"))
+    procs = Procs(tmp)
+    extra = []
+    try:
+        if TARGET == "standin":
+            from opscore_fixtures import RedisServer, StandIn
+
+            redis_server = RedisServer(tmp)
+            extra.append(redis_server)
+            standin = StandIn(redis_server.port, tmp)
+            extra.append(standin)
+            url, access_log = standin.url, None
+        else:
+            url, access_log = start_nginx(procs, tmp / "nginx")
+
+        print(f"soak: {USERS} MixedUser users for {SECONDS} s against {TARGET} ({url}); "
+              f"RSS every {SAMPLE_S} s, warm-up {WARMUP_S} s, at most {MAX_GROWTH:.0%} growth after it")
+        master = Master(procs, "pypi", tmp / "master", HERE / "locustfile.py", ["MixedUser"], url, headless=True,
+                        users=USERS, rate=SPAWN_RATE, run_time=f"{SECONDS}s", expect_workers=1, stop_timeout=5,
+                        port=None, extra_args=["--only-summary"])
+        worker = procs.start("opscore-worker", "c-worker", [WORKER, "--master-host", "127.0.0.1",
+                                                            "--master-port", master.port])
+        start = time.monotonic()
+        samples: list[tuple[float, int]] = []
+        print(f"{'t (s)':>7} {'RSS (MiB)':>10}")
+        next_at = start + SAMPLE_S
+        while master.proc.alive() and time.monotonic() - start < SECONDS + 90:
+            if not worker.alive():
+                if "The master sent quit" not in worker.stderr():
+                    print(f"soak: the worker exited early (code {worker.returncode}):\n{worker.output_tail()}")
+                    return 1
+                break
+            now = time.monotonic()
+            if now >= next_at:
+                try:
+                    rss = rss_bytes(worker.pid)
+                except (OSError, RuntimeError):
+                    break
+                samples.append((now - start, rss))
+                print(f"{now - start:7.0f} {rss / 2**20:10.1f}", flush=True)
+                next_at += SAMPLE_S
+            time.sleep(0.5)
+        if master.proc.wait(30) is None:
+            print("soak: the master did not finish")
+            return 1
+        code = worker.wait(30)
+
+        problems = []
+        if code != 0:
+            problems.append(f"the worker exited with code {code}")
+        if f"Spawning complete: {USERS} users" not in worker.stderr():
+            problems.append(f"the worker never ran all {USERS} users")
+        after = [rss for t, rss in samples if t >= WARMUP_S]
+        if len(after) < 6:
+            problems.append(f"only {len(after)} RSS samples after the warm-up: run longer")
+        else:
+            base, last = statistics.median(after[:3]), statistics.median(after[-3:])
+            growth = last / base - 1
+            print(f"soak: RSS after warm-up {base / 2**20:.1f} MiB -> {last / 2**20:.1f} MiB "
+                  f"({growth:+.1%}; max {max(after) / 2**20:.1f} MiB; "
+                  f"{base / USERS / 1024:.1f} KiB per user)")
+            if growth > MAX_GROWTH:
+                problems.append(f"RSS grew {growth:.1%} after the warm-up (limit {MAX_GROWTH:.0%})")
+        stats = parse_csv(Path(f"{master.csv_prefix}_stats.csv").read_text())
+        total = stats_row(stats, *AGGREGATED)
+        requests_, failures = int(total["Request Count"]), int(total["Failure Count"])
+        print(f"soak: {requests_} requests ({requests_ / SECONDS:.0f}/s), {failures} failures")
+        if failures:
+            problems.append(f"{failures} failed requests: "
+                            f"{Path(f'{master.csv_prefix}_failures.csv').read_text()[:2000]}")
+        if access_log is not None:
+            time.sleep(1.5)  # nginx flushes its access log every second
+            served = served_by_nginx(access_log)
+            print(f"soak: nginx served {served}")
+            if served != requests_:
+                problems.append(f"the master counted {requests_} requests, nginx served {served}")
+        for p in problems:
+            print(f"soak: FAIL: {p}")
+        if not problems:
+            print("soak: PASS")
+        return 1 if problems else 0
+    finally:
+        procs.stop_all()
+        for e in extra:
+            e.stop()
+        if os.environ.get("SOAK_KEEP"):
+            print(f"soak: logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
