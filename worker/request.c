@@ -109,23 +109,17 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
     return fd;
 }
 
-static req_slot *slot_new(lw_user *u)
+/* A configured easy handle for the slot, bound to its user's session. */
+static CURL *easy_new(req_slot *s)
 {
-    req_slot *s = calloc(1, sizeof *s);
-    if (!s) {
+    CURL *e = curl_easy_init();
+    if (!e) {
         return NULL;
     }
-    s->easy = curl_easy_init();
-    if (!s->easy) {
-        free(s);
-        return NULL;
-    }
-    s->u = u;
-    CURL *e = s->easy;
     int bad = 0;
     bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_SHARE, u->session) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SHARE, s->u->session) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
@@ -136,16 +130,51 @@ static req_slot *slot_new(lw_user *u)
     bad |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L) != CURLE_OK;
-    if (u->env->insecure) {
+    if (s->u->env->insecure) {
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
     }
     if (bad) {
         curl_easy_cleanup(e);
+        return NULL;
+    }
+    return e;
+}
+
+static req_slot *slot_new(lw_user *u)
+{
+    req_slot *s = calloc(1, sizeof *s);
+    if (!s) {
+        return NULL;
+    }
+    s->u = u;
+    if (!(s->easy = easy_new(s))) {
         free(s);
         return NULL;
     }
     return s;
+}
+
+/*
+ * libcurl 7.88 (Debian 12) counts its "connection died, retry on a fresh
+ * connection" attempts per easy handle and never resets the count between
+ * transfers, so a long-lived handle eventually reports "tried 5 times"
+ * for a request it never retried. A retry always opens a connection: after
+ * a transfer that opened one, the slot takes a fresh handle. The user's
+ * connections and cookies live in its share, not in the handle.
+ */
+static void renew_after_connect(req_slot *s)
+{
+    long connects = 0;
+    if (curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
+        connects <= 0) {
+        return;
+    }
+    CURL *e = easy_new(s);
+    if (e) {
+        curl_easy_cleanup(s->easy);
+        s->easy = e;
+    }
 }
 
 static void slot_destroy(req_slot *s)
@@ -462,6 +491,7 @@ void user_http_done(CURL *easy, CURLcode rc, void *ctx)
     }
     stats_log(u->env->stats, s->method, s->name, s->rt_ms, s->content_length,
               s->error, now_epoch());
+    renew_after_connect(s);
     slot_release(s);
     user_settle(u);
 }

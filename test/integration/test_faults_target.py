@@ -192,13 +192,6 @@ def test_idle_connection_closed_by_server_is_retried(cluster, procs, tmp_path):
 
 
 @c_worker_only("checks the C worker's connection reuse")
-@pytest.mark.xfail(strict=True, reason=(
-    "worker bug (with a libcurl that does not reset its retry count per transfer, e.g. Debian 12's 7.88.1; "
-    "see curl PR #19066): libcurl retries a request whose reused connection died, but counts those "
-    "retries per easy handle across transfers; the worker keeps each user's easy handles for all its "
-    "requests, so "
-    "every 6th such retry of a handle fails as ConnectionError('Connection died, tried 5 times before "
-    "giving up') although that request had not been retried at all"))
 def test_connection_dropped_on_reuse_is_retried(cluster, fault_server):
     """The race the idle case avoids: the server closes a keep-alive
     connection, unanswered, just as the client sends the next request on it.
