@@ -155,7 +155,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential pkg-config \
 	  libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libssl-dev libcmocka-dev \
 	  clang libclang-rt-14-dev \
-	  python3 python3-venv python3-locust nginx-light redis-server wrk
+	  python3 python3-venv python3-locust nginx-light redis-server wrk valgrind openssl
 
 install: build/liblw.a
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/lw/proto $(DESTDIR)$(PREFIX)/include/lw/worker
