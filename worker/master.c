@@ -152,6 +152,14 @@ static void send_exception(master *m, const char *msg)
     send_buf(m);
 }
 
+/* (Re)start a timer: libev forbids ev_timer_set on an active timer. */
+static void rearm(master *m, ev_timer *w, double after, double repeat)
+{
+    ev_timer_stop(m->loop, w);
+    ev_timer_set(w, after, repeat);
+    ev_timer_start(m->loop, w);
+}
+
 /* ---- runner events ---- */
 
 static void on_spawning_complete(void *ctx)
@@ -207,8 +215,7 @@ static void on_ack(master *m, const proto_msg *msg)
     if (was_lost && !runner_idle(m->runner)) {
         /* A restarted master may not be running a test: give it a moment
          * to re-dispatch, else stop the users it does not know about. */
-        ev_timer_set(&m->redispatch, REDISPATCH_WAIT_S, 0.0);
-        ev_timer_start(m->loop, &m->redispatch);
+        rearm(m, &m->redispatch, REDISPATCH_WAIT_S, 0.0);
         send_stats(m);
     }
 }
@@ -287,8 +294,7 @@ static void on_reconnect(master *m)
     m->registered = 0;
     m->lost = 1;
     if (zlink_open(m->link, m->node_id) == 0) {
-        ev_timer_set(&m->ready_retry, 0.5, 1.0);
-        ev_timer_start(m->loop, &m->ready_retry);
+        rearm(m, &m->ready_retry, 0.5, 1.0);
     }
 }
 
@@ -343,8 +349,7 @@ static void on_connected(void *ctx)
     if (!m->registered && !m->quitting) {
         m->ready_sent_at = m->unacked_since = 0;
         send_client_ready(m);
-        ev_timer_set(&m->ready_retry, 1.0, 1.0);
-        ev_timer_start(m->loop, &m->ready_retry);
+        rearm(m, &m->ready_retry, 1.0, 1.0);
     }
 }
 
@@ -359,11 +364,9 @@ static void on_disconnected(void *ctx)
     m->lost = 1;
     m->ready_sent_at = m->unacked_since = 0;
     if (!runner_idle(m->runner) && !ev_is_active(&m->orphan)) {
-        ev_timer_set(&m->orphan, ORPHAN_S, 0.0);
-        ev_timer_start(m->loop, &m->orphan);
+        rearm(m, &m->orphan, ORPHAN_S, 0.0);
     }
-    ev_timer_set(&m->ready_retry, 1.0, 1.0);
-    ev_timer_start(m->loop, &m->ready_retry);
+    rearm(m, &m->ready_retry, 1.0, 1.0);
 }
 
 /* Resend client_ready until acked; give a stuck identity a fresh id. */

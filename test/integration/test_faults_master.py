@@ -134,13 +134,13 @@ def test_master_stopped_during_run_and_replaced(cluster, target, kill_signal):
     if kill_signal == signal.SIGTERM:
         assert "The master quit; waiting for a master to connect" in \
             poll(worker.stderr, lambda e: "The master quit" in e, timeout=5)
-        time.sleep(2.5)  # the stop's 2 s drain
+        assert "Stopped all users" in poll(worker.stderr, lambda e: "Stopped all users" in e, timeout=5)
         quiet = target.mark()
         time.sleep(1)
         assert target.count(quiet) == 0, "the users kept running after the master's quit"
     else:
         before = target.count()
-        time.sleep(2)
+        time.sleep(1)
         assert target.count() > before, "the users stopped when the master died"
 
     second = cluster.master(["HelloUser"], port=first.port, stop_timeout=2)

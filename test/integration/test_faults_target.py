@@ -18,7 +18,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import (AGGREGATED, WORKER_IMPL, Target, aggregated_count, c_worker_only, closed_port,
+from conftest import (AGGREGATED, Target, aggregated_count, c_worker_only, closed_port,
                       counts_by_request, poll, stats_row)
 
 pytestmark = pytest.mark.parametrize("flavor", ["pypi"])
