@@ -5,7 +5,8 @@
 #   make check    unit tests (ASan/UBSan) + integration tests against real
 #                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
 #   make unit     unit tests only
-#   make fuzz     libFuzzer run of the proto decoder (FUZZ_SECONDS, default 60)
+#   make fuzz     libFuzzer runs of the proto decoder and the HTTP/1.1 response
+#                 parser (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
 #   make install  install the library and header under PREFIX
 
@@ -82,9 +83,12 @@ unit: $(UNIT_BIN)
 
 # make fuzz: libFuzzer with ASan/UBSan on proto_decode (proto/fuzz_decode.c),
 # for FUZZ_SECONDS, on a fresh copy of the seed corpus test/fuzz/corpus (real
-# frames of both master versions plus malformed ones). Fails on any crash,
-# leak or UB; the input that caused it is left in build/fuzz/artifacts/.
-# make check runs it for CHECK_FUZZ_SECONDS.
+# frames of both master versions plus malformed ones), then on the HTTP/1.1
+# response parser (worker/h1parse_fuzz.c) for FUZZ_SECONDS, on a fresh
+# corpus build/fuzz/corpus_h1 seeded with a few small responses (the first
+# byte of each input picks where the response is split). Fails on any crash,
+# leak or UB; the input that caused it is left in build/fuzz/artifacts/
+# (h1-* for the parser). make check runs it for CHECK_FUZZ_SECONDS.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 10
@@ -98,13 +102,30 @@ build/fuzz/fuzz_decode: $(FUZZ_SRC) proto/proto.h
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  $(shell pkg-config --cflags msgpack) $(FUZZ_SRC) $(shell pkg-config --libs msgpack) -o $@
 
-fuzz: build/fuzz/fuzz_decode
+H1_FUZZ_SRC := worker/h1parse_fuzz.c worker/h1parse.c
+build/fuzz/fuzz_h1parse: $(H1_FUZZ_SRC) worker/h1parse.h
+	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root first" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  $(H1_FUZZ_SRC) -o $@
+
+fuzz: build/fuzz/fuzz_decode build/fuzz/fuzz_h1parse
 	rm -rf build/fuzz/corpus
 	mkdir -p build/fuzz/corpus build/fuzz/artifacts
 	cp test/fuzz/corpus/*.msgpack build/fuzz/corpus/
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_decode \
 	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 -timeout=10 \
 	  -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/ build/fuzz/corpus
+	rm -rf build/fuzz/corpus_h1
+	mkdir -p build/fuzz/corpus_h1
+	printf 'xHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' > build/fuzz/corpus_h1/length
+	printf '\200HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n' > build/fuzz/corpus_h1/chunked
+	printf '@HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\n' > build/fuzz/corpus_h1/interim
+	printf '\377HTTP/1.0 200 OK\nConnection: close\n\nuntil close' > build/fuzz/corpus_h1/close
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_h1parse \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=32768 -rss_limit_mb=1024 -timeout=10 \
+	  -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/h1- build/fuzz/corpus_h1
 
 $(VENV)/.installed: test/requirements.txt
 	/usr/bin/python3 -m venv $(VENV)

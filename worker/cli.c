@@ -28,6 +28,9 @@ static const char usage[] =
     "                         env LOCUST_LOGLEVEL)\n"
     "  --request-timeout S    per-request timeout in seconds (default 60)\n"
     "  --insecure             do not verify TLS certificates\n"
+    "  --http-client C        curl or fast: the HTTP client of every class\n"
+    "                         (default: each class's own; fast is plain\n"
+    "                         HTTP/1.1, https:// still goes through curl)\n"
     "  --reconnect-on-quit    on the master's quit, wait for a master again\n"
     "                         instead of exiting\n"
     "  --worker               accepted and ignored (locust compatibility)\n"
@@ -35,7 +38,7 @@ static const char usage[] =
     "  -V, --version          show the version and exit\n";
 
 enum { OPT_MASTER_HOST = 1000, OPT_MASTER_PORT, OPT_PROCESSES,
-       OPT_TIMEOUT, OPT_INSECURE, OPT_RECONNECT, OPT_WORKER };
+       OPT_TIMEOUT, OPT_INSECURE, OPT_RECONNECT, OPT_WORKER, OPT_CLIENT };
 
 static const struct option options[] = {
     {"master-host", required_argument, NULL, OPT_MASTER_HOST},
@@ -45,6 +48,7 @@ static const struct option options[] = {
     {"loglevel", required_argument, NULL, 'L'},
     {"request-timeout", required_argument, NULL, OPT_TIMEOUT},
     {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"http-client", required_argument, NULL, OPT_CLIENT},
     {"reconnect-on-quit", no_argument, NULL, OPT_RECONNECT},
     {"worker", no_argument, NULL, OPT_WORKER},
     {"help", no_argument, NULL, 'h'},
@@ -183,6 +187,13 @@ static int apply_opt(int c, const char *arg, lw_config *cfg, char *err,
             return -1;
         }
         return 0;
+    case OPT_CLIENT:
+        if (strcmp(arg, "curl") != 0 && strcmp(arg, "fast") != 0) {
+            snprintf(err, errlen, "--http-client: invalid client '%s' (want curl or fast)", arg);
+            return -1;
+        }
+        cfg->http_client = strcmp(arg, "fast") == 0;
+        return 0;
     case OPT_INSECURE: cfg->insecure = 1; return 0;
     case OPT_RECONNECT: cfg->reconnect_on_quit = 1; return 0;
     case OPT_WORKER: return 0;
@@ -199,6 +210,7 @@ static void defaults(lw_config *cfg)
     cfg->processes = 1;
     cfg->loglevel = LOG_INFO;
     cfg->request_timeout = 60.0;
+    cfg->http_client = -1;
 }
 
 static void unknown_option(int argc, char **argv, char *err, size_t errlen)

@@ -18,6 +18,8 @@ typedef struct {
     double request_timeout;  /* --request-timeout seconds */
     int insecure;            /* --insecure: no TLS certificate checks */
     int reconnect_on_quit;   /* --reconnect-on-quit: survive master quit */
+    int http_client;         /* --http-client: -1 each class's own, else an
+                                lw_client (0 curl, 1 fast) */
 } lw_config;
 
 typedef enum {

@@ -42,6 +42,13 @@ typedef struct {
 
 typedef void (*lw_task_fn)(lw_user *u);
 
+/* The HTTP client of a class's users. */
+typedef enum {
+    LW_CLIENT_CURL = 0,   /* libcurl, like HttpUser: http, https, proxies */
+    LW_CLIENT_FAST        /* own HTTP/1.1 client, like FastHttpUser: http://
+                             only (https:// requests still go through curl) */
+} lw_client;
+
 typedef struct {
     const char *name;   /* for logs */
     int weight;         /* relative weight, >= 1 */
@@ -57,6 +64,8 @@ typedef struct {
     lw_task_fn on_start;         /* optional; runs before the first task */
     lw_task_fn on_stop;          /* optional; runs when the user stops */
     size_t user_data_size;       /* zeroed bytes per user: lw_user_data() */
+    lw_client client;            /* default LW_CLIENT_CURL; --http-client
+                                    overrides it for every class */
 } lw_user_class;
 
 typedef void (*lw_response_fn)(lw_user *u, lw_response *r, void *arg);

@@ -1,8 +1,11 @@
 /*
  * request.c - lw_request_send and the response side of the public API.
  *
- * Each request takes a slot (an easy handle bound to the user's session)
- * from the user's spares, or makes one. When curl finishes it, the default
+ * Each request takes a slot from the user's spares, or makes one; it goes
+ * through the fast client (an h1 transfer on the user's h1 session) when the
+ * user's class or --http-client asks for it and the URL is plain http://,
+ * else through libcurl (an easy handle bound to the user's curl session;
+ * both are made on first use). When the request finishes, the default
  * verdict is set (a transport error or a status >= 400 is a failure, with
  * error texts shaped like Python requests' exceptions), the task's callback
  * may change it or chain another request, and then the request is logged in
@@ -12,6 +15,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +27,10 @@
 #include "procinfo.h"
 
 struct lw_response {
-    CURL *easy;
+    CURL *easy;                      /* libcurl handle, made on first use */
+    h1_xfer x;                       /* the fast client's transfer */
+    int fast;                        /* this request went through x */
+    h1_buf req_body;                 /* the fast client's copy of the body */
     lw_user *u;
     req_slot *prev, *next;
     struct curl_slist *req_headers;  /* session + request headers, or NULL */
@@ -112,6 +119,9 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
 /* A configured easy handle for the slot, bound to its user's session. */
 static CURL *easy_new(req_slot *s)
 {
+    if (!s->u->session && !(s->u->session = http_session_new())) {
+        return NULL;
+    }
     CURL *e = curl_easy_init();
     if (!e) {
         return NULL;
@@ -148,10 +158,6 @@ static req_slot *slot_new(lw_user *u)
         return NULL;
     }
     s->u = u;
-    if (!(s->easy = easy_new(s))) {
-        free(s);
-        return NULL;
-    }
     return s;
 }
 
@@ -166,7 +172,7 @@ static req_slot *slot_new(lw_user *u)
 static void renew_after_connect(req_slot *s)
 {
     long connects = 0;
-    if (curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
+    if (s->fast || curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
         connects <= 0) {
         return;
     }
@@ -179,7 +185,11 @@ static void renew_after_connect(req_slot *s)
 
 static void slot_destroy(req_slot *s)
 {
-    curl_easy_cleanup(s->easy);
+    if (s->easy) {
+        curl_easy_cleanup(s->easy);
+    }
+    h1_xfer_free(&s->x);
+    free(s->req_body.data);
     curl_slist_free_all(s->req_headers);
     free(s->body);
     free(s->error);
@@ -320,6 +330,55 @@ static void copy_text(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
+static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, double timeout)
+{
+    if (!s->easy && !(s->easy = easy_new(s))) {
+        return -1;
+    }
+    int rc = set_url(s, req->path);
+    if (rc) {
+        return rc;
+    }
+    if (set_method(s, req, body_len) || set_headers(s, req) ||
+        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)) != CURLE_OK) {
+        return -1;
+    }
+    return 0;
+}
+
+/* The fast client takes plain http:// requests of the classes that use it. */
+static int use_fast(const lw_user *u, const char *path)
+{
+    int client = u->env->client >= 0 ? u->env->client : (int)u->cls->client;
+    if (client != LW_CLIENT_FAST) {
+        return 0;
+    }
+    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
+        return h1_supports(path);
+    }
+    return h1_supports(u->env->host);
+}
+
+static int prepare_fast(req_slot *s, const lw_request *req, size_t body_len, double timeout)
+{
+    lw_user *u = s->u;
+    h1_xfer *x = &s->x;
+    if (!u->fast && !(u->fast = h1_session_new())) {
+        return -1;
+    }
+    memcpy(x->method, s->method, sizeof x->method);
+    x->has_body = req->body != NULL;
+    x->body_len = body_len;
+    s->req_body.len = 0;
+    if (x->has_body && h1_buf_put(&s->req_body, req->body, body_len) != 0) {
+        return -1;
+    }
+    x->body = s->req_body.data;
+    x->timeout = timeout;
+    x->keep = s->keep_body;
+    return h1_xfer_set(u->env->h1, x, u->env->host, req->path, u->headers, req->headers);
+}
+
 static int prepare(req_slot *s, const lw_request *req)
 {
     size_t body_len = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
@@ -332,15 +391,19 @@ static int prepare(req_slot *s, const lw_request *req)
     s->keep_body = req->on_response != NULL;
     s->reason[0] = s->errbuf[0] = '\0';
     s->open_errno = 0;
-    int rc = set_url(s, req->path);
-    if (rc) {
-        return rc;
+    s->fast = use_fast(s->u, req->path);
+    if (!s->fast && strncmp(req->path, "http://", 7) != 0 &&
+        strncmp(req->path, "https://", 8) != 0 && !*s->u->env->host) {
+        return -2;
     }
-    if (set_method(s, req, body_len) || set_headers(s, req) ||
-        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)) != CURLE_OK) {
-        return -1;
-    }
-    return 0;
+    return s->fast ? prepare_fast(s, req, body_len, timeout)
+                   : prepare_curl(s, req, body_len, timeout);
+}
+
+static int start(req_slot *s)
+{
+    lw_user *u = s->u;
+    return s->fast ? h1_start(u->env->h1, u->fast, &s->x) : http_start(u->env->http, s->easy);
 }
 
 /* A request that could not even start is a failure with no response time. */
@@ -370,7 +433,7 @@ int lw_request_send(lw_user *u, const lw_request *req)
     list_push(&u->busy, s);
     u->inflight++;
     int rc = prepare(s, req);
-    if (rc == 0 && http_start(u->env->http, s->easy) == 0) {
+    if (rc == 0 && start(s) == 0) {
         return 0;
     }
     log_unstarted(u, req, rc == -2 ? "You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option."
@@ -434,32 +497,39 @@ static void stable_text(const char *in, char *out, size_t len)
     out[n] = '\0';
 }
 
-static void default_verdict(req_slot *s, CURLcode rc)
+static void set_transport_error(req_slot *s, int timeout, const char *raw)
+{
+    char plain[CURL_ERROR_SIZE];
+    const char *text = fd_exhausted(s);
+    if (!text) {
+        stable_text(raw, plain, sizeof plain);
+        text = plain;
+    }
+    set_error(s, timeout ? "Timeout" : "ConnectionError", text);
+}
+
+/* like Locust: with name= the error names the name, so all the URLs
+ * grouped under one name give one failure row */
+static void set_http_error(req_slot *s, const char *url)
 {
     char url_text[600];
+    snprintf(url_text, sizeof url_text, "%ld %s Error: %s for url: %s",
+             s->status, s->status < 500 ? "Client" : "Server",
+             s->reason, s->named ? s->name : url ? url : "");
+    set_error(s, "HTTPError", url_text);
+}
+
+static void default_verdict(req_slot *s, CURLcode rc)
+{
     if (rc != CURLE_OK) {
-        char plain[CURL_ERROR_SIZE];
-        const char *text = fd_exhausted(s);
-        if (!text) {
-            stable_text(s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc), plain, sizeof plain);
-            text = plain;
-        }
-        set_error(s, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ConnectionError", text);
-        return;
-    }
-    if (s->status >= 400) {
-        /* like Locust: with name= the error names the name, so all the
-         * URLs grouped under one name give one failure row */
+        set_transport_error(s, rc == CURLE_OPERATION_TIMEDOUT,
+                            s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+    } else if (s->status >= 400) {
         char *url = NULL;
-        if (s->named) {
-            url = s->name;
-        } else {
+        if (!s->named) {
             curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url);
         }
-        snprintf(url_text, sizeof url_text, "%ld %s Error: %s for url: %s",
-                 s->status, s->status < 500 ? "Client" : "Server",
-                 s->reason, url ? url : "");
-        set_error(s, "HTTPError", url_text);
+        set_http_error(s, url);
     }
 }
 
@@ -474,16 +544,10 @@ static void read_info(req_slot *s)
     s->content_length = (int64_t)size;
 }
 
-void user_http_done(CURL *easy, CURLcode rc, void *ctx)
+/* Judged, shown to the task's callback, logged once; the slot is free. */
+static void finish_request(req_slot *s)
 {
-    (void)ctx;
-    req_slot *s = NULL;
-    if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s) != CURLE_OK || !s) {
-        return;
-    }
     lw_user *u = s->u;
-    read_info(s);
-    default_verdict(s, rc);
     if (s->cb) {
         u->running_fn++;
         s->cb(u, s, s->arg);
@@ -496,11 +560,48 @@ void user_http_done(CURL *easy, CURLcode rc, void *ctx)
     user_settle(u);
 }
 
+void user_http_done(CURL *easy, CURLcode rc, void *ctx)
+{
+    (void)ctx;
+    req_slot *s = NULL;
+    if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s) != CURLE_OK || !s) {
+        return;
+    }
+    read_info(s);
+    default_verdict(s, rc);
+    finish_request(s);
+}
+
+void user_h1_done(h1_xfer *x, void *ctx)
+{
+    (void)ctx;
+    req_slot *s = (req_slot *)((char *)x - offsetof(req_slot, x));
+    s->rt_ms = x->rt_ms;
+    s->open_errno = x->open_errno;
+    if (x->result != H1_OK) {
+        s->status = 0;
+        s->content_length = 0;
+        set_transport_error(s, x->result == H1_ERR_TIMEOUT, x->errtext);
+    } else {
+        s->status = x->p.status;
+        s->content_length = x->p.body_bytes;
+        copy_text(s->reason, sizeof s->reason, x->p.reason);
+        if (s->status >= 400) {
+            set_http_error(s, x->url.data);
+        }
+    }
+    finish_request(s);
+}
+
 void request_cancel_all(lw_user *u)
 {
     while (u->busy) {
         req_slot *s = u->busy;
-        http_cancel(u->env->http, s->easy);
+        if (s->fast) {
+            h1_cancel(&s->x);
+        } else {
+            http_cancel(u->env->http, s->easy);
+        }
         slot_release(s);
     }
 }
@@ -521,6 +622,12 @@ long lw_response_status(const lw_response *r)
 
 const char *lw_response_body(const lw_response *r, size_t *len)
 {
+    if (r->fast) {
+        if (len) {
+            *len = r->x.rbody.len;
+        }
+        return r->x.rbody.data ? r->x.rbody.data : "";
+    }
     if (len) {
         *len = r->body_len;
     }
@@ -530,6 +637,9 @@ const char *lw_response_body(const lw_response *r, size_t *len)
 const char *lw_response_header(const lw_response *r, const char *name)
 {
     struct curl_header *h = NULL;
+    if (r->fast) {
+        return h1_header(&r->x, name);
+    }
     if (curl_easy_header(r->easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) {
         return NULL;
     }

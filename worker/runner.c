@@ -225,7 +225,8 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->alive = calloc(nclasses ? nclasses : 1, sizeof *r->alive);
     r->active = calloc(nclasses ? nclasses : 1, sizeof *r->active);
     r->env.http = http_new(loop, user_http_done, NULL);
-    if (!r->target || !r->alive || !r->active || !r->env.http) {
+    r->env.h1 = h1_new(loop, user_h1_done, NULL);
+    if (!r->target || !r->alive || !r->active || !r->env.http || !r->env.h1) {
         runner_free(r);
         return NULL;
     }
@@ -239,6 +240,7 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->env.stats = stats;
     r->env.timeout = cfg->request_timeout;
     r->env.insecure = cfg->insecure;
+    r->env.client = cfg->http_client;
     r->env.finished = on_user_finished;
     r->env.exception = on_user_exception;
     r->env.ctx = r;
@@ -273,6 +275,7 @@ void runner_free(runner *r)
     }
     free_list(&r->stopping);
     http_free(r->env.http);
+    h1_free(r->env.h1);
     for (size_t i = 0; i < r->nunknown; i++) {
         free(r->unknown[i]);
     }

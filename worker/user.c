@@ -83,13 +83,7 @@ lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
     u->env = env;
     u->cls = cls;
     u->class_index = class_index;
-    u->session = http_session_new();
-    if (cls->user_data_size) {
-        u->data = calloc(1, cls->user_data_size);
-    }
-    if (!u->session || (cls->user_data_size && !u->data)) {
-        http_session_free(u->session);
-        free(u->data);
+    if (cls->user_data_size && !(u->data = calloc(1, cls->user_data_size))) {
         free(u);
         return NULL;
     }
@@ -261,6 +255,7 @@ void user_free(lw_user *u)
     request_free_spares(u);
     curl_slist_free_all(u->headers);
     http_session_free(u->session);
+    h1_session_free(u->fast);
     free(u->data);
     free(u);
 }

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <ev.h>
 
+#include "h1.h"
 #include "http.h"
 #include "lw.h"
 #include "stats.h"
@@ -23,6 +24,8 @@
 typedef struct {
     struct ev_loop *loop;
     http_engine *http;
+    h1_engine *h1;             /* the fast client */
+    int client;                /* -1: each class's own; else an lw_client */
     lw_stats *stats;
     char host[1024];           /* base URL; "" when none is known */
     double timeout;            /* default request timeout, seconds */
@@ -56,7 +59,8 @@ struct lw_user {
     int total_weight;      /* sum of task weights */
     ev_timer timer;        /* wait_time and deferred starts */
     wait_state ws;
-    CURLSH *session;
+    CURLSH *session;       /* libcurl session, made on first use */
+    h1_session *fast;      /* fast client session, made on first use */
     struct curl_slist *headers;
     req_slot *busy;        /* requests in flight */
     req_slot *spare;       /* finished slots kept for reuse */
@@ -81,8 +85,9 @@ void user_free(lw_user *u);
  * is over. */
 void user_settle(lw_user *u);
 
-/* The http engine's completion callback for user requests. */
+/* The http engines' completion callbacks for user requests. */
 void user_http_done(CURL *easy, CURLcode rc, void *ctx);
+void user_h1_done(h1_xfer *x, void *ctx);
 
 /* Seed the generator behind lw_random (per process). */
 void user_seed_random(void);

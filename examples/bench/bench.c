@@ -74,6 +74,13 @@ static const lw_user_class classes[] = {
      .tasks = bench_tasks, .ntasks = 1},
     {.name = "TimedUser", .weight = 1, .wait_time = LW_CONSTANT(0),
      .tasks = timed_tasks, .ntasks = 1},
+    /* the same three on the fast client, like FastHttpUser */
+    {.name = "FastBenchUser", .weight = 1, .wait_time = LW_CONSTANT(0),
+     .tasks = bench_tasks, .ntasks = 1, .client = LW_CLIENT_FAST},
+    {.name = "FastPacedUser", .weight = 1, .wait_time = LW_BETWEEN(5, 10),
+     .tasks = bench_tasks, .ntasks = 1, .client = LW_CLIENT_FAST},
+    {.name = "FastTimedUser", .weight = 1, .wait_time = LW_CONSTANT(0),
+     .tasks = timed_tasks, .ntasks = 1, .client = LW_CLIENT_FAST},
 };
 
 int main(int argc, char **argv)

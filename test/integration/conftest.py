@@ -320,6 +320,19 @@ http {{
             }}
             return 200 "ok";
         }}
+        location = /login {{
+            add_header Set-Cookie "session=s-$arg_user; Path=/; HttpOnly";
+            return 200 "welcome";
+        }}
+        location = /whoami {{
+            if ($cookie_session = "") {{
+                return 401;
+            }}
+            return 200 "$cookie_session";
+        }}
+        location = /moved {{
+            return 302 /whoami;
+        }}
         location / {{
             return 404;
         }}
@@ -645,11 +658,12 @@ class Worker:
 class Cluster:
     """Starts masters and workers for one test, against one target."""
 
-    def __init__(self, procs: Procs, target: Target, tmp_path: Path, flavor: str):
+    def __init__(self, procs: Procs, target: Target, tmp_path: Path, flavor: str, http_client: str = ""):
         self.procs = procs
         self.target = target
         self.tmp_path = tmp_path
         self.flavor = flavor
+        self.http_client = http_client  # --http-client of C workers, "" for each class's own
         self._master_seq = itertools.count(1)
 
     def master(self, classes: list[str], *, headless: bool = False, users: int | None = None,
@@ -673,8 +687,10 @@ class Cluster:
     def worker(self, master: Master, *, impl: str | None = None, binary: str | Path = "test-worker",
                locustfile: Path = LOCUSTFILE, args: list[str] | None = None, env: dict | None = None,
                via_env: bool = False, wrapper: list[str] | None = None) -> Worker:
-        return Worker(self.procs, master, impl or WORKER_IMPL, binary, locustfile, args or [], env, via_env,
-                      wrapper)
+        impl = impl or WORKER_IMPL
+        if impl == "c" and self.http_client:
+            args = ["--http-client", self.http_client] + list(args or [])
+        return Worker(self.procs, master, impl, binary, locustfile, args or [], env, via_env, wrapper)
 
     def wait_registered(self, master: Master, count: int = 1, timeout: float = 15) -> list[dict]:
         """Wait until the master lists `count` workers, all ready; returns the list."""
@@ -691,8 +707,15 @@ def flavor(request) -> str:
 
 
 @pytest.fixture
-def cluster(procs, target, tmp_path, flavor) -> Cluster:
-    return Cluster(procs, target, tmp_path, flavor)
+def http_client() -> str:
+    """The C workers' --http-client: LW_HTTP_CLIENT (curl or fast), else
+    each class's own. A module parametrizes it to run under both clients."""
+    return os.environ.get("LW_HTTP_CLIENT", "")
+
+
+@pytest.fixture
+def cluster(procs, target, tmp_path, flavor, http_client) -> Cluster:
+    return Cluster(procs, target, tmp_path, flavor, http_client)
 
 
 TEST_TIME_LIMIT = 150  # seconds: a bound on any one test, whatever hangs

@@ -13,6 +13,10 @@ classes in C, task for task:
   NamedFailUser  GET /fail?id=<0-999> (500), all named "/fail?id=[id]"
   AuthUser   session header "Authorization: Bearer s3cr3t-key"; GET /auth
              (200 only with it) and GET /fail with "X-Api-Key: s3cr3t-api-key"
+  SessionUser  on_start GET /login?user=<n> (sets a session cookie); then
+             GET /whoami (200 with the cookie, the body is its value; a
+             response check fails it on another user's value) and GET /moved
+             (302 to /whoami)
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -114,3 +118,22 @@ def log_worker_reports(environment, **_kwargs):
         logging.getLogger("worker_reports").info("worker report: %s %s", client_id, json.dumps(report))
 
     environment.events.worker_report.add_listener(on_worker_report)
+
+
+class SessionUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.me = f"s-{random.randrange(1_000_000)}"
+        self.client.get(f"/login?user={self.me[2:]}", name="/login")
+
+    @task
+    def whoami(self):
+        with self.client.get("/whoami", catch_response=True) as r:
+            if r.status_code == 200 and r.text != self.me:
+                r.failure(f"session of another user: {r.text}")
+
+    @task
+    def moved(self):
+        self.client.get("/moved")

@@ -21,7 +21,10 @@ import pytest
 from conftest import (AGGREGATED, Target, aggregated_count, c_worker_only, closed_port,
                       counts_by_request, poll, stats_row)
 
-pytestmark = pytest.mark.parametrize("flavor", ["pypi"])
+# every fault through both HTTP clients of the C worker (a stock Python
+# worker ignores the setting)
+pytestmark = [pytest.mark.parametrize("flavor", ["pypi"]),
+              pytest.mark.parametrize("http_client", ["curl", "fast"])]
 
 HELLO_WAIT = 0.2  # HelloUser waits constant(0.2)
 

@@ -44,7 +44,7 @@ def opscore(tmp_path):
 
 def run_scenario(master: str, tmp_path: Path, url: str, scenario: int, scale: float,
                  worker_env: dict | None = None, timeout: float = 90,
-                 python_worker: bool = False) -> dict:
+                 python_worker: bool = False, worker_args: list | None = None) -> dict:
     """Run one headless scenario with one C worker (and, if asked, one stock
     Python worker beside it); return the stats CSV rows keyed by
     (method, name), plus the failures rows."""
@@ -58,7 +58,7 @@ def run_scenario(master: str, tmp_path: Path, url: str, scenario: int, scale: fl
         "--csv", str(prefix)], tmp_path, cwd=ROOT)
     env = dict(os.environ, **(worker_env or {}))
     worker = Process("worker", [str(WORKER_DIR / "opscore-worker"), "--master-host", "127.0.0.1",
-                                "--master-port", str(port)], tmp_path, env=env)
+                                "--master-port", str(port)] + (worker_args or []), tmp_path, env=env)
     py_worker = None
     if python_worker:
         py_worker = Process("py-worker", MASTERS[master] + [
@@ -88,10 +88,11 @@ def served(standin: StandIn) -> int:
     return sum(1 for m in ACCESS.finditer(standin.proc.log()) if m.group(2).startswith("/v1/"))
 
 
-@pytest.mark.parametrize("master", ["pypi", "debian"])
-def test_scenario3_mix_and_counts(master, tmp_path, opscore):
-    # Scenario 3 at 1/100 of its length: 20 -> 300 users in 3 s, 18 s at peak
-    result = run_scenario(master, tmp_path, opscore.url, 3, 0.01)
+@pytest.mark.parametrize("master,client", [("pypi", "curl"), ("debian", "curl"), ("pypi", "fast")])
+def test_scenario3_mix_and_counts(master, client, tmp_path, opscore):
+    # Scenario 3 at 1/100 of its length: 20 -> 300 users in 3 s, 18 s at peak;
+    # its JSON bodies, headers and response checks through either HTTP client
+    result = run_scenario(master, tmp_path, opscore.url, 3, 0.01, worker_args=["--http-client", client])
     stats = result["stats"]
     posts = int(stats[("POST", STATE)]["Request Count"])
     gets = int(stats[("GET", STATE)]["Request Count"])

@@ -19,6 +19,10 @@
  *              GET /auth (200 only with that header) and GET /fail (500) with
  *              a request header "X-Api-Key: s3cr3t-api-key": secrets that
  *              must never reach the worker's log
+ *   SessionUser  on_start GET /login?user=<n>: nginx sets a session cookie;
+ *              then GET /whoami (401 without the cookie; its body, the
+ *              cookie's value, is checked against the user's own) and
+ *              GET /moved (302 to /whoami)
  */
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +154,48 @@ static const lw_task auth_tasks[] = {
     {"get_fail", 1, auth_get_fail},
 };
 
+/* SessionUser: the session cookie from /login goes back with every request */
+
+typedef struct {
+    char me[32];
+} session_data;
+
+static void session_on_start(lw_user *u)
+{
+    session_data *d = lw_user_data(u);
+    char path[48];
+    int n = (int)(lw_random() * 1000000);
+    snprintf(d->me, sizeof d->me, "s-%d", n);
+    snprintf(path, sizeof path, "/login?user=%d", n);
+    lw_request_send(u, &(lw_request){.method = "GET", .path = path, .name = "/login"});
+}
+
+static void session_check(lw_user *u, lw_response *r, void *arg)
+{
+    (void)arg;
+    const session_data *d = lw_user_data(u);
+    size_t len = 0;
+    const char *body = lw_response_body(r, &len);
+    if (lw_response_status(r) == 200 && (len != strlen(d->me) || memcmp(body, d->me, len) != 0)) {
+        lw_response_failure(r, "session of another user: %.*s", (int)len, body);
+    }
+}
+
+static void session_whoami(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/whoami", .on_response = session_check});
+}
+
+static void session_moved(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/moved"});
+}
+
+static const lw_task session_tasks[] = {
+    {"whoami", 1, session_whoami},
+    {"moved", 1, session_moved},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const lw_user_class classes[] = {
@@ -165,6 +211,9 @@ static const lw_user_class classes[] = {
      .tasks = named_fail_tasks, .ntasks = COUNT(named_fail_tasks)},
     {.name = "AuthUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = auth_tasks, .ntasks = COUNT(auth_tasks), .on_start = auth_on_start},
+    {.name = "SessionUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = session_tasks, .ntasks = COUNT(session_tasks), .on_start = session_on_start,
+     .user_data_size = sizeof(session_data)},
 };
 
 static const size_t nclasses = COUNT(classes);

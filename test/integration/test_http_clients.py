@@ -1,0 +1,88 @@
+"""The C worker's two HTTP clients: libcurl (each class's default, like
+HttpUser) and the fast HTTP/1.1 client (LW_CLIENT_FAST or --http-client
+fast, like FastHttpUser).
+
+Both must give the user the same session (cookies, redirects, headers,
+bodies, response checks), the same counts (the master's equal the
+target's) and the same failure rows, so that a test plan reads the same
+whichever client ran it. test_faults_target.py runs every target fault
+through both; the tests imported from test_headless.py and test_web.py
+below run again here through the fast client.
+"""
+
+import pytest
+
+from conftest import AGGREGATED, aggregated_count, c_worker_only, closed_port, poll, stats_row
+from test_headless import (run_headless, test_failures_grouped_by_name_and_error,  # noqa: F401
+                           test_request_count_equals_target_count)
+from test_web import test_users_per_class_and_chained_request  # noqa: F401
+
+pytestmark = [c_worker_only("the C worker's HTTP clients"),
+              pytest.mark.parametrize("flavor", ["pypi"])]
+
+
+@pytest.fixture
+def http_client() -> str:
+    """Here the fast client, unless a test names its clients."""
+    return "fast"
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_session_cookie_and_redirect(cluster, target):
+    """SessionUser logs in (nginx sets a session cookie), then asks /whoami
+    (401 without the cookie; the body is the cookie, checked against the
+    user's own) and /moved (302 to /whoami). Every user keeps its own
+    cookie, redirects are followed with it, a redirected request is one
+    request in stats under its own name, and nothing fails."""
+    users = 4
+    master, _ = run_headless(cluster, ["SessionUser"], users, 5)
+
+    stats = master.csv_file("stats")
+    assert master.csv_file("failures") == []
+    assert target.count(path="/whoami", status=401) == 0, "a request went without the session cookie"
+    logins = [s for s in target.served() if s.path.startswith("/login?user=")]
+    assert int(stats_row(stats, "GET", "/login")["Request Count"]) == users == len(logins)
+    moved = target.count(path="/moved", status=302)
+    assert moved > 0
+    assert int(stats_row(stats, "GET", "/moved")["Request Count"]) == moved
+    whoami = int(stats_row(stats, "GET", "/whoami")["Request Count"])
+    assert whoami > 0
+    assert whoami + moved == target.count(path="/whoami", status=200)
+    assert len(target.connections()) == users, "one keep-alive connection per user"
+
+
+def one_fleet_two_clients(cluster, classes, host, users=4, worker_args=(), settled=None):
+    """One master, two C workers: one on libcurl, one on the fast client.
+    Returns the master after its stats have settled."""
+    master = cluster.master(classes, host=host, stop_timeout=3)
+    for client in ("curl", "fast"):
+        cluster.worker(master, args=["--http-client", client] + list(worker_args))
+    assert len(cluster.wait_registered(master, 2)) == 2
+    master.swarm(users, users)
+    poll(master.requests_csv, settled or (lambda rows: aggregated_count(rows) >= 20), timeout=20)
+    master.stop()
+    return master
+
+
+@pytest.mark.parametrize("fault", ["refused", "http-500", "timeout"])
+def test_both_clients_give_the_same_failure_rows(cluster, fault_server, fault):
+    """A fleet of a libcurl worker and a fast-client worker against a
+    failing target: the master shows one failure row per error, not one per
+    client, so the two clients' error texts are the same."""
+    if fault == "refused":
+        master = one_fleet_two_clients(cluster, ["HelloUser"], f"http://127.0.0.1:{closed_port()}")
+        want = "ConnectionError("
+    elif fault == "http-500":
+        master = one_fleet_two_clients(cluster, ["NamedFailUser"], cluster.target.url)
+        want = "HTTPError('500 Server Error: Internal Server Error for url: /fail?id=[id]')"
+    else:
+        server = fault_server("blackhole")
+        master = one_fleet_two_clients(cluster, ["HelloUser"], server.url, worker_args=["--request-timeout", "0.5"],
+                                       settled=lambda rows: aggregated_count(rows) >= 8)
+        want = "Timeout("
+
+    rows = poll(master.failures_csv, lambda r: r != [], timeout=10)
+    assert len(rows) == 1, f"one row per error, not per client: {rows}"
+    assert rows[0]["Error"].startswith(want), rows[0]["Error"]
+    total = stats_row(master.requests_csv(), *AGGREGATED)
+    assert int(rows[0]["Occurrences"]) == int(total["Failure Count"]) == int(total["Request Count"])

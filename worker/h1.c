@@ -1,0 +1,522 @@
+/*
+ * h1.c - the fast HTTP/1.1 client's engine: connections on libev, and the
+ * life of a transfer on them.
+ *
+ *   start -> (idle connection of the session | connect) -> send -> read
+ *         -> done | redirect (again) | retry once (a reused connection the
+ *            server closed before answering) | error | timeout
+ *
+ * Each connection keeps EV_READ on while it lives, so an idle keep-alive
+ * connection the server closes is noticed and dropped at once, and a
+ * request costs one send() and (for a small response) one recv(). Messages
+ * (URLs, cookies, request bytes) are built in h1msg.c.
+ */
+#include "h1int.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "procinfo.h"
+
+static void begin(h1_xfer *x, int fresh);
+
+/* ---- engine and sessions ---- */
+
+h1_engine *h1_new(struct ev_loop *loop, h1_done_fn done, void *ctx)
+{
+    h1_engine *h = calloc(1, sizeof *h);
+    if (!h) {
+        return NULL;
+    }
+    h->loop = loop;
+    h->done = done;
+    h->ctx = ctx;
+    return h;
+}
+
+void h1_free(h1_engine *h)
+{
+    if (!h) {
+        return;
+    }
+    free(h->origins);
+    free(h->wbuf.data);
+    free(h);
+}
+
+int h1_running(const h1_engine *h)
+{
+    return h->running;
+}
+
+h1_session *h1_session_new(void)
+{
+    return calloc(1, sizeof(h1_session));
+}
+
+static void conn_close(h1_conn *c)
+{
+    ev_io_stop(c->h->loop, &c->io);
+    close(c->io.fd);
+    free(c->out);
+    free(c);
+}
+
+void h1_session_free(h1_session *s)
+{
+    if (!s) {
+        return;
+    }
+    while (s->idle) {
+        h1_conn *c = s->idle;
+        s->idle = c->next;
+        conn_close(c);
+    }
+    h1_cookies_free(s);
+    free(s);
+}
+
+static void idle_remove(h1_conn *c)
+{
+    for (h1_conn **pp = &c->s->idle; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            return;
+        }
+    }
+}
+
+/* ---- the end of a transfer ---- */
+
+static void finish(h1_xfer *x)
+{
+    ev_timer_stop(x->h->loop, &x->timer);
+    x->rt_ms = (now_mono() - x->t0) * 1000.0;
+    x->active = 0;
+    x->h->running--;
+    x->h->done(x, x->h->ctx);
+}
+
+/* The connection is no good any more (error, timeout, cancel). */
+static void drop_conn(h1_xfer *x)
+{
+    if (x->c) {
+        conn_close(x->c);
+        x->c = NULL;
+    }
+}
+
+static void fail(h1_xfer *x, h1_result r, const char *text)
+{
+    drop_conn(x);
+    x->result = r;
+    snprintf(x->errtext, sizeof x->errtext, "%s", text);
+    finish(x);
+}
+
+/* Fail from the loop, not from inside h1_start or a callback chain. */
+static void fail_soon(h1_xfer *x)
+{
+    drop_conn(x);
+    if (x->result == H1_OK) {
+        x->result = H1_ERR_CONNECTION;
+    }
+    ev_timer_stop(x->h->loop, &x->timer);
+    ev_timer_set(&x->timer, 0.0, 0.0);
+    ev_timer_start(x->h->loop, &x->timer);
+}
+
+static int is_redirect(const h1_xfer *x)
+{
+    int st = x->p.status;
+    return (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) &&
+           x->location.len > 0;
+}
+
+static void follow(h1_xfer *x)
+{
+    int st = x->p.status;
+    if (x->redirects >= H1_MAX_REDIRECTS) {
+        fail(x, H1_ERR_CONNECTION, "Maximum (30) redirects followed");
+        return;
+    }
+    x->redirects++;
+    if ((st == 303 && strcmp(x->method, "HEAD") != 0) ||
+        ((st == 301 || st == 302) && strcmp(x->method, "POST") == 0)) {
+        snprintf(x->method, sizeof x->method, "GET");
+        x->has_body = 0;
+    }
+    if (h1_retarget(x, x->location.data) != 0) {
+        fail(x, H1_ERR_CONNECTION, "out of memory");
+    } else if (x->result != H1_OK) {
+        finish(x);
+    } else {
+        begin(x, 0);
+    }
+}
+
+/* The response is complete: the connection goes back to the session
+ * (or is closed), then the transfer ends or follows a redirect. */
+static void complete(h1_xfer *x, int close_conn)
+{
+    h1_conn *c = x->c;
+    x->c = NULL;
+    c->x = NULL;
+    c->served++;
+    if (close_conn || !x->p.keep_alive || c->out) {
+        conn_close(c);
+    } else {
+        c->next = x->s->idle;
+        x->s->idle = c;
+    }
+    if (is_redirect(x)) {
+        follow(x);
+    } else {
+        finish(x);
+    }
+}
+
+/* ---- parser callbacks ---- */
+
+static int on_header(void *ctx, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    h1_xfer *x = ctx;
+    int bad = 0;
+    if (nlen == 10 && strncasecmp(name, "set-cookie", 10) == 0) {
+        h1_cookie_set(x->s, value, vlen);
+    } else if (nlen == 8 && strncasecmp(name, "location", 8) == 0) {
+        x->location.len = 0;
+        bad |= h1_buf_put(&x->location, value, vlen);
+    }
+    if (x->keep) {
+        bad |= h1_buf_put(&x->rheaders, name, nlen) | h1_buf_put(&x->rheaders, "", 1) |
+               h1_buf_put(&x->rheaders, value, vlen) | h1_buf_put(&x->rheaders, "", 1);
+    }
+    return bad;
+}
+
+static int on_body(void *ctx, const char *data, size_t len)
+{
+    h1_xfer *x = ctx;
+    return x->keep ? h1_buf_put(&x->rbody, data, len) : 0;
+}
+
+static const h1_callbacks parse_cbs = {on_header, on_body};
+
+/* ---- connection I/O ---- */
+
+static void set_events(h1_conn *c, int events)
+{
+    if (c->io.events != events) {
+        ev_io_stop(c->h->loop, &c->io);
+        ev_io_set(&c->io, c->io.fd, events);
+        ev_io_start(c->h->loop, &c->io);
+    }
+}
+
+/* The connection broke (EOF or an error) while x was on it. */
+static void conn_lost(h1_conn *c, int err)
+{
+    h1_xfer *x = c->x;
+    char text[200];
+    if (!h1_started(&x->p) && c->served > 0 && !x->retried) {
+        drop_conn(x);           /* the server closed it between requests */
+        x->retried = 1;
+        begin(x, 1);
+        return;
+    }
+    if (err == 0 && h1_eof(&x->p)) {
+        complete(x, 1);
+        return;
+    }
+    if (err) {
+        snprintf(text, sizeof text, "Recv failure: %s", strerror(err));
+    } else {
+        snprintf(text, sizeof text, "%s", h1_started(&x->p)
+                 ? "transfer closed with outstanding read data remaining"
+                 : "Empty reply from server");
+    }
+    fail(x, H1_ERR_CONNECTION, text);
+}
+
+static void send_failed(h1_conn *c, int err)
+{
+    h1_xfer *x = c->x;
+    if (c->served > 0 && !x->retried && (err == EPIPE || err == ECONNRESET)) {
+        drop_conn(x);
+        x->retried = 1;
+        begin(x, 1);
+        return;
+    }
+    char text[200];
+    snprintf(text, sizeof text, "Send failure: %s", strerror(err));
+    fail(x, H1_ERR_CONNECTION, text);
+}
+
+/* Send what is pending: c->out, else the engine's freshly built request.
+ * Returns -1 when the transfer failed (c is gone). */
+static int send_now(h1_conn *c)
+{
+    const char *data = c->out ? c->out + c->out_off : c->h->wbuf.data;
+    size_t len = c->out ? c->out_len - c->out_off : c->h->wbuf.len;
+    ssize_t n = send(c->io.fd, data, len, MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        send_failed(c, errno);
+        return -1;
+    }
+    size_t sent = n > 0 ? (size_t)n : 0;
+    if (sent == len) {
+        free(c->out);
+        c->out = NULL;
+        set_events(c, EV_READ);
+        return 0;
+    }
+    if (c->out) {
+        c->out_off += sent;
+    } else {
+        if (!(c->out = malloc(len - sent))) {
+            fail(c->x, H1_ERR_CONNECTION, "out of memory");
+            return -1;
+        }
+        memcpy(c->out, data + sent, len - sent);
+        c->out_len = len - sent;
+        c->out_off = 0;
+    }
+    set_events(c, EV_READ | EV_WRITE);
+    return 0;
+}
+
+static int finish_connect(h1_conn *c)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+        err = errno;
+    }
+    if (err) {
+        const h1_origin *o = &c->h->origins[c->origin];
+        char text[400];
+        snprintf(text, sizeof text, "Failed to connect to %s port %d: Couldn't connect to server",
+                 o->host, o->port);
+        fail(c->x, H1_ERR_CONNECTION, text);
+        return -1;
+    }
+    c->connecting = 0;
+    return send_now(c);
+}
+
+static void conn_read(h1_conn *c)
+{
+    h1_engine *h = c->h;
+    ssize_t n = recv(c->io.fd, h->rbuf, sizeof h->rbuf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return;
+    }
+    if (!c->x) {                /* idle: the server closed it or talks out of turn */
+        idle_remove(c);
+        conn_close(c);
+        return;
+    }
+    if (n <= 0) {
+        conn_lost(c, n < 0 ? errno : 0);
+        return;
+    }
+    h1_xfer *x = c->x;
+    ssize_t used = h1_feed(&x->p, h->rbuf, (size_t)n, &parse_cbs, x);
+    if (used < 0) {
+        fail(x, H1_ERR_CONNECTION, "Weird server reply");
+    } else if (x->p.done) {
+        complete(x, used < n);
+    }
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    h1_conn *c = (h1_conn *)w;
+    if (revents & EV_WRITE) {
+        if (!c->x) {
+            set_events(c, EV_READ);
+        } else if ((c->connecting ? finish_connect(c) : send_now(c)) != 0) {
+            return;
+        }
+    }
+    if ((revents & EV_READ) && !c->connecting) {
+        conn_read(c);
+    }
+}
+
+/* ---- connections ---- */
+
+static h1_conn *take_idle(h1_session *s, int origin)
+{
+    for (h1_conn **pp = &s->idle; *pp; pp = &(*pp)->next) {
+        h1_conn *c = *pp;
+        if (c->origin == origin) {
+            *pp = c->next;
+            c->next = NULL;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static int open_socket(h1_xfer *x, const h1_origin *o, int *connecting)
+{
+    int fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        x->open_errno = errno;
+        return -1;
+    }
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  /* best effort */
+    *connecting = 0;
+    if (connect(fd, (const struct sockaddr *)&o->addr, o->addrlen) != 0) {
+        if (errno != EINPROGRESS) {
+            close(fd);
+            return -1;
+        }
+        *connecting = 1;
+    }
+    return fd;
+}
+
+static h1_conn *conn_open(h1_xfer *x)
+{
+    h1_engine *h = x->h;
+    const h1_origin *o = &h->origins[x->origin];
+    int connecting = 0;
+    int fd = open_socket(x, o, &connecting);
+    h1_conn *c = fd >= 0 ? calloc(1, sizeof *c) : NULL;
+    if (!c) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        snprintf(x->errtext, sizeof x->errtext,
+                 "Failed to connect to %.180s port %d: Couldn't connect to server", o->host, o->port);
+        return NULL;
+    }
+    c->h = h;
+    c->s = x->s;
+    c->origin = x->origin;
+    c->connecting = connecting;
+    ev_io_init(&c->io, on_io, fd, EV_READ | (connecting ? EV_WRITE : 0));
+    ev_io_start(h->loop, &c->io);
+    return c;
+}
+
+/* Send x's request on an idle connection of its session or a new one. */
+static void begin(h1_xfer *x, int fresh)
+{
+    h1_reset(&x->p);
+    h1_init(&x->p, strcmp(x->method, "HEAD") == 0);
+    x->location.len = x->rbody.len = x->rheaders.len = 0;
+    h1_conn *c = fresh ? NULL : take_idle(x->s, x->origin);
+    if (!c && !(c = conn_open(x))) {
+        fail_soon(x);
+        return;
+    }
+    c->x = x;
+    x->c = c;
+    if (h1_build(x->h, x) != 0) {
+        snprintf(x->errtext, sizeof x->errtext, "out of memory");
+        fail_soon(x);
+        return;
+    }
+    if (!c->connecting) {
+        (void)send_now(c);      /* a failure has ended the transfer */
+        return;
+    }
+    if (!(c->out = malloc(x->h->wbuf.len))) {
+        snprintf(x->errtext, sizeof x->errtext, "out of memory");
+        fail_soon(x);
+        return;
+    }
+    memcpy(c->out, x->h->wbuf.data, x->h->wbuf.len);
+    c->out_len = x->h->wbuf.len;
+    c->out_off = 0;
+}
+
+/* ---- transfers ---- */
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    h1_xfer *x = w->data;
+    if (x->result != H1_OK) {
+        finish(x);              /* a failure kept for the loop */
+    } else {
+        fail(x, H1_ERR_TIMEOUT, x->c && x->c->connecting ? "Connection timed out"
+                                                          : "Operation timed out");
+    }
+}
+
+int h1_start(h1_engine *h, h1_session *s, h1_xfer *x)
+{
+    if (x->active || !s) {
+        return -1;
+    }
+    x->h = h;
+    x->s = s;
+    x->c = NULL;
+    x->active = 1;
+    x->retried = 0;
+    x->open_errno = 0;
+    x->t0 = now_mono();
+    h->running++;
+    ev_timer_init(&x->timer, on_timer, x->timeout > 0 ? x->timeout : 1e9, 0.0);
+    x->timer.data = x;
+    ev_timer_start(h->loop, &x->timer);
+    if (x->result != H1_OK) {
+        fail_soon(x);
+    } else {
+        begin(x, 0);
+    }
+    return 0;
+}
+
+void h1_cancel(h1_xfer *x)
+{
+    if (!x->active) {
+        return;
+    }
+    ev_timer_stop(x->h->loop, &x->timer);
+    drop_conn(x);
+    x->active = 0;
+    x->h->running--;
+}
+
+void h1_xfer_free(h1_xfer *x)
+{
+    h1_reset(&x->p);
+    free(x->url.data);
+    free(x->rbody.data);
+    free(x->rheaders.data);
+    free(x->target.data);
+    free(x->hdrs.data);
+    free(x->location.data);
+    *x = (h1_xfer){0};
+}
+
+const char *h1_header(const h1_xfer *x, const char *name)
+{
+    const char *p = x->rheaders.data, *end = p + x->rheaders.len;
+    while (p && p < end) {
+        const char *value = p + strlen(p) + 1;
+        if (value >= end) {
+            break;
+        }
+        if (strcasecmp(p, name) == 0) {
+            return value;
+        }
+        p = value + strlen(value) + 1;
+    }
+    return NULL;
+}

@@ -1,0 +1,73 @@
+/*
+ * h1int.h - what the fast HTTP/1.1 client's files share inside: the
+ * engine, sessions, connections and origins (h1.c), URLs, cookies and
+ * request bytes (h1msg.c).
+ */
+#ifndef LW_H1INT_H
+#define LW_H1INT_H
+
+#include <sys/socket.h>
+
+#include "h1.h"
+
+#define H1_RBUF_SIZE 65536
+#define H1_MAX_REDIRECTS 30
+
+/* A host and port the client has resolved once. */
+typedef struct {
+    char host[256];           /* as in the URL, without brackets */
+    char authority[300];      /* the Host header: host[:port] as written */
+    int port;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+} h1_origin;
+
+typedef struct h1_cookie {
+    struct h1_cookie *next;
+    size_t name_len;
+    char pair[];              /* "name=value" */
+} h1_cookie;
+
+struct h1_session {
+    h1_conn *idle;            /* keep-alive connections, newest first */
+    h1_cookie *cookies;
+};
+
+struct h1_conn {
+    ev_io io;
+    h1_engine *h;
+    h1_session *s;
+    h1_xfer *x;               /* the transfer using it, or NULL when idle */
+    h1_conn *next;            /* in the session's idle list */
+    int origin;
+    int connecting;
+    int served;               /* responses read on it */
+    char *out;                /* request bytes not sent yet */
+    size_t out_len, out_off;
+};
+
+struct h1_engine {
+    struct ev_loop *loop;
+    h1_done_fn done;
+    void *ctx;
+    int running;
+    h1_origin *origins;
+    size_t norigins, origins_cap;
+    h1_buf wbuf;              /* request bytes being built */
+    char rbuf[H1_RBUF_SIZE];
+};
+
+/* h1msg.c */
+/* Origin index for a URL's scheme://authority, resolving it the first time;
+ * *path is set to the rest of the URL ("" for none). -1: errtext says why. */
+int h1_origin_of(h1_engine *h, const char *url, const char **path,
+                 char *errtext, size_t errlen);
+/* Point x at url (absolute, or relative to its current URL). */
+int h1_retarget(h1_xfer *x, const char *url);
+/* Build x's request into h->wbuf. */
+int h1_build(h1_engine *h, h1_xfer *x);
+/* A Set-Cookie header for the session's jar. */
+void h1_cookie_set(h1_session *s, const char *value, size_t len);
+void h1_cookies_free(h1_session *s);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * h1msg.c - the fast HTTP/1.1 client's messages: URLs and the origins they
+ * name (resolved once per process), redirect targets, a session's cookie
+ * jar, and the bytes of a request.
+ */
+#include "h1int.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int h1_buf_put(h1_buf *b, const char *data, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + len + 1) {
+            cap *= 2;
+        }
+        char *d = realloc(b->data, cap);
+        if (!d) {
+            return -1;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    if (len) {
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+    }
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static int put_str(h1_buf *b, const char *s)
+{
+    return h1_buf_put(b, s, strlen(s));
+}
+
+int h1_supports(const char *url)
+{
+    if (strncasecmp(url, "http://", 7) != 0) {
+        return 0;
+    }
+    size_t n = strcspn(url + 7, "/?#");
+    return n > 0 && !memchr(url + 7, '@', n);
+}
+
+/* host and port of an authority ("h", "h:8080", "[::1]:8080"). */
+static int split_authority(const char *a, size_t n, h1_origin *o)
+{
+    const char *host = a, *colon = NULL;
+    size_t hl;
+    if (a[0] == '[') {
+        const char *end = memchr(a, ']', n);
+        if (!end) {
+            return -1;
+        }
+        host = a + 1;
+        hl = (size_t)(end - host);
+        colon = (size_t)(end + 1 - a) < n && end[1] == ':' ? end + 1 : NULL;
+    } else {
+        colon = memchr(a, ':', n);
+        hl = colon ? (size_t)(colon - a) : n;
+    }
+    if (hl == 0 || hl >= sizeof o->host || n >= sizeof o->authority) {
+        return -1;
+    }
+    memcpy(o->host, host, hl);
+    o->host[hl] = '\0';
+    memcpy(o->authority, a, n);
+    o->authority[n] = '\0';
+    o->port = 80;
+    if (colon && colon + 1 < a + n) {
+        char *end;
+        long p = strtol(colon + 1, &end, 10);
+        if (end != a + n || p < 1 || p > 65535) {
+            return -1;
+        }
+        o->port = (int)p;
+    }
+    return 0;
+}
+
+static int resolve(h1_origin *o, char *errtext, size_t errlen)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char port[8];
+    snprintf(port, sizeof port, "%d", o->port);
+    if (getaddrinfo(o->host, port, &hints, &res) != 0 || !res ||
+        res->ai_addrlen > sizeof o->addr) {
+        if (res) {
+            freeaddrinfo(res);
+        }
+        snprintf(errtext, errlen, "Could not resolve host: %s", o->host);
+        return -1;
+    }
+    memcpy(&o->addr, res->ai_addr, res->ai_addrlen);
+    o->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static int origin_add(h1_engine *h, const h1_origin *o)
+{
+    if (h->norigins == h->origins_cap) {
+        size_t cap = h->origins_cap ? h->origins_cap * 2 : 4;
+        h1_origin *n = realloc(h->origins, cap * sizeof *n);
+        if (!n) {
+            return -1;
+        }
+        h->origins = n;
+        h->origins_cap = cap;
+    }
+    h->origins[h->norigins] = *o;
+    return (int)h->norigins++;
+}
+
+int h1_origin_of(h1_engine *h, const char *url, const char **path,
+                 char *errtext, size_t errlen)
+{
+    if (!h1_supports(url)) {
+        snprintf(errtext, errlen, "URL not supported by the fast HTTP client: %.180s", url);
+        return -1;
+    }
+    const char *a = url + 7;
+    size_t n = strcspn(a, "/?#");
+    *path = a + n;
+    for (size_t i = 0; i < h->norigins; i++) {
+        const char *oa = h->origins[i].authority;
+        if (strncmp(oa, a, n) == 0 && oa[n] == '\0') {
+            return (int)i;
+        }
+    }
+    h1_origin o;
+    if (split_authority(a, n, &o) != 0) {
+        snprintf(errtext, errlen, "URL using bad/illegal format or missing URL");
+        return -1;
+    }
+    if (resolve(&o, errtext, errlen) != 0) {
+        return -1;
+    }
+    int i = origin_add(h, &o);
+    if (i < 0) {
+        snprintf(errtext, errlen, "out of memory");
+    }
+    return i;
+}
+
+/* x->target from the part of the URL after the authority. */
+static int set_target(h1_xfer *x, const char *rest)
+{
+    size_t n = strcspn(rest, "#");
+    x->target.len = 0;
+    if (rest[0] != '/' && h1_buf_put(&x->target, "/", 1) != 0) {
+        return -1;
+    }
+    return h1_buf_put(&x->target, rest, n);
+}
+
+/* Parse x->url into origin and target; a failure is kept for h1_start. */
+static int aim(h1_xfer *x)
+{
+    const char *rest = NULL;
+    x->origin = h1_origin_of(x->h, x->url.data, &rest, x->errtext, sizeof x->errtext);
+    if (x->origin < 0) {
+        x->result = H1_ERR_CONNECTION;
+        return 0;
+    }
+    return set_target(x, rest);
+}
+
+static int header_lines(h1_xfer *x, const struct curl_slist *sess, const char *const *own)
+{
+    int accept = 0, bad = 0;
+    x->hdrs.len = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const struct curl_slist *l = pass == 0 ? sess : NULL;
+        for (size_t i = 0;; i++) {
+            const char *hd = pass == 0 ? (l ? l->data : NULL) : (own ? own[i] : NULL);
+            if (!hd) {
+                break;
+            }
+            const char *colon = strchr(hd, ':');
+            if (colon && colon[1 + strspn(colon + 1, " \t")] != '\0') {
+                accept |= strncasecmp(hd, "accept:", 7) == 0;
+                bad |= put_str(&x->hdrs, hd) | h1_buf_put(&x->hdrs, "\r\n", 2);
+            }
+            if (pass == 0) {
+                l = l->next;
+            }
+        }
+    }
+    if (!accept) {
+        bad |= put_str(&x->hdrs, "Accept: */*\r\n");
+    }
+    return bad ? -1 : 0;
+}
+
+int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *base, const char *path,
+                const struct curl_slist *session_headers,
+                const char *const *headers)
+{
+    x->h = h;
+    x->result = H1_OK;
+    x->errtext[0] = '\0';
+    x->redirects = 0;
+    x->url.len = 0;
+    int bad = 0;
+    if (base && !h1_supports(path) && strncasecmp(path, "https://", 8) != 0) {
+        size_t bl = strlen(base);
+        if (bl && base[bl - 1] == '/' && path[0] == '/') {
+            bl--;   /* "http://x/" + "/a" */
+        }
+        bad |= h1_buf_put(&x->url, base, bl);
+    }
+    bad |= put_str(&x->url, path);
+    if (bad || header_lines(x, session_headers, headers) != 0) {
+        return -1;
+    }
+    return aim(x);
+}
+
+int h1_retarget(h1_xfer *x, const char *loc)
+{
+    h1_buf old = x->url;
+    x->url = (h1_buf){0};
+    int bad = 0;
+    if (strncasecmp(loc, "http://", 7) == 0 || strncasecmp(loc, "https://", 8) == 0) {
+        bad = put_str(&x->url, loc);
+    } else {
+        const char *a = old.data + 7;
+        size_t auth_end = 7 + strcspn(a, "/?#");
+        if (loc[0] == '/' && loc[1] == '/') {
+            bad = h1_buf_put(&x->url, "http:", 5) | put_str(&x->url, loc);
+        } else if (loc[0] == '/') {
+            bad = h1_buf_put(&x->url, old.data, auth_end) | put_str(&x->url, loc);
+        } else {
+            size_t path_end = auth_end + strcspn(old.data + auth_end, "?#");
+            size_t keep = path_end;
+            while (keep > auth_end && old.data[keep - 1] != '/') {
+                keep--;
+            }
+            bad = h1_buf_put(&x->url, old.data, keep > auth_end ? keep : auth_end);
+            if (keep <= auth_end) {
+                bad |= h1_buf_put(&x->url, "/", 1);
+            }
+            bad |= put_str(&x->url, loc);
+        }
+    }
+    free(old.data);
+    if (bad) {
+        return -1;
+    }
+    if (!h1_supports(x->url.data)) {
+        snprintf(x->errtext, sizeof x->errtext,
+                 "Redirect to a URL the fast HTTP client does not support: %.150s", x->url.data);
+        x->result = H1_ERR_CONNECTION;
+        return 0;
+    }
+    return aim(x);
+}
+
+void h1_cookie_set(h1_session *s, const char *v, size_t len)
+{
+    size_t pair = 0;
+    while (pair < len && v[pair] != ';') {
+        pair++;
+    }
+    const char *eq = memchr(v, '=', pair);
+    if (!eq || eq == v) {
+        return;
+    }
+    size_t name_len = (size_t)(eq - v);
+    int expired = 0;
+    for (const char *p = v + pair; p < v + len; p++) {
+        if ((size_t)(v + len - p) > 9 && strncasecmp(p, "max-age=", 8) == 0 &&
+            (p[8] == '-' || p[8] == '0')) {
+            expired = 1;
+        }
+    }
+    for (h1_cookie **pp = &s->cookies; *pp; pp = &(*pp)->next) {
+        h1_cookie *c = *pp;
+        if (c->name_len == name_len && memcmp(c->pair, v, name_len) == 0) {
+            *pp = c->next;
+            free(c);
+            break;
+        }
+    }
+    h1_cookie *c = expired ? NULL : malloc(sizeof *c + pair + 1);
+    if (!c) {
+        return;
+    }
+    c->name_len = name_len;
+    memcpy(c->pair, v, pair);
+    c->pair[pair] = '\0';
+    c->next = s->cookies;
+    s->cookies = c;
+}
+
+void h1_cookies_free(h1_session *s)
+{
+    while (s->cookies) {
+        h1_cookie *c = s->cookies;
+        s->cookies = c->next;
+        free(c);
+    }
+}
+
+static int put_cookies(h1_buf *b, const h1_session *s)
+{
+    if (!s->cookies) {
+        return 0;
+    }
+    int bad = put_str(b, "Cookie: ");
+    for (const h1_cookie *c = s->cookies; c; c = c->next) {
+        bad |= put_str(b, c->pair);
+        bad |= put_str(b, c->next ? "; " : "\r\n");
+    }
+    return bad;
+}
+
+int h1_build(h1_engine *h, h1_xfer *x)
+{
+    h1_buf *b = &h->wbuf;
+    const h1_origin *o = &h->origins[x->origin];
+    b->len = 0;
+    int bad = put_str(b, x->method) | h1_buf_put(b, " ", 1) |
+              h1_buf_put(b, x->target.data, x->target.len) |
+              put_str(b, " HTTP/1.1\r\nHost: ") | put_str(b, o->authority) |
+              h1_buf_put(b, "\r\n", 2) | h1_buf_put(b, x->hdrs.data, x->hdrs.len) |
+              put_cookies(b, x->s);
+    if (x->has_body) {
+        char cl[40];
+        int n = snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", x->body_len);
+        bad |= h1_buf_put(b, cl, (size_t)n);
+    }
+    bad |= h1_buf_put(b, "\r\n", 2);
+    if (x->has_body) {
+        bad |= h1_buf_put(b, x->body, x->body_len);
+    }
+    return bad ? -1 : 0;
+}
