@@ -276,7 +276,7 @@ void h1_cookie_set(h1_session *s, const char *v, size_t len)
     size_t name_len = (size_t)(eq - v);
     int expired = 0;
     for (const char *p = v + pair; p < v + len; p++) {
-        if ((size_t)(v + len - p) > 9 && strncasecmp(p, "max-age=", 8) == 0 &&
+        if ((size_t)(v + len - p) >= 9 && strncasecmp(p, "max-age=", 8) == 0 &&
             (p[8] == '-' || p[8] == '0')) {
             expired = 1;
         }

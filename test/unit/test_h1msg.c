@@ -1,0 +1,194 @@
+/*
+ * test_h1msg.c - unit tests for worker/h1msg.c, the fast client's messages:
+ * which URLs it takes, the URL a request goes to (base host + path, or an
+ * absolute URL), redirect targets (absolute, host-relative, path-relative,
+ * scheme-relative), the cookie jar (set, replace, delete by Max-Age=0) and
+ * the request bytes on the wire (request line, Host, default Accept unless
+ * the task sends one, session and request headers, cookies, Content-Length).
+ * Only numeric hosts are used: nothing here asks DNS.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../worker/h1int.h"
+
+static h1_engine *engine(void)
+{
+    h1_engine *h = h1_new(NULL, NULL, NULL);
+    assert_non_null(h);
+    return h;
+}
+
+static void set_get(h1_engine *h, h1_xfer *x, const char *base, const char *path)
+{
+    strcpy(x->method, "GET");
+    x->has_body = 0;
+    assert_int_equal(h1_xfer_set(h, x, base, path, NULL, NULL), 0);
+}
+
+static void test_supports(void **state)
+{
+    (void)state;
+    assert_true(h1_supports("http://127.0.0.1:8080"));
+    assert_true(h1_supports("HTTP://example.com/x"));
+    assert_true(h1_supports("http://[::1]:80/"));
+    assert_false(h1_supports("https://127.0.0.1"));
+    assert_false(h1_supports("http://user:pw@127.0.0.1/"));
+    assert_false(h1_supports("http:///nohost"));
+    assert_false(h1_supports(""));
+}
+
+static void test_base_and_path(void **state)
+{
+    (void)state;
+    h1_engine *h = engine();
+    h1_xfer x = {0};
+    set_get(h, &x, "http://127.0.0.1:8080/", "/a?b=1#frag");
+    assert_string_equal(x.url.data, "http://127.0.0.1:8080/a?b=1#frag");
+    assert_string_equal(x.target.data, "/a?b=1");
+    assert_int_equal(x.result, H1_OK);
+    assert_int_equal(h->origins[x.origin].port, 8080);
+    /* the same origin is found again, not added */
+    set_get(h, &x, "http://127.0.0.1:8080", "/c");
+    assert_int_equal(h->norigins, 1);
+    /* an absolute URL wins over the base; no path means "/" */
+    set_get(h, &x, "http://127.0.0.1:8080", "http://127.0.0.2?q");
+    assert_string_equal(x.target.data, "/?q");
+    assert_int_equal(h->origins[x.origin].port, 80);
+    assert_int_equal(h->norigins, 2);
+    /* IPv6 literal */
+    set_get(h, &x, "http://[::1]:9000", "/v6");
+    assert_string_equal(h->origins[x.origin].host, "::1");
+    assert_string_equal(h->origins[x.origin].authority, "[::1]:9000");
+    /* a bad port fails the transfer when it starts, not the call */
+    set_get(h, &x, "http://127.0.0.1:99999", "/");
+    assert_int_equal(x.result, H1_ERR_CONNECTION);
+    assert_true(strlen(x.errtext) > 0);
+    h1_xfer_free(&x);
+    h1_free(h);
+}
+
+static void test_redirect_targets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *from, *loc, *to;
+    } cases[] = {
+        {"http://127.0.0.1:81/a/b?x", "/c", "http://127.0.0.1:81/c"},
+        {"http://127.0.0.1:81/a/b?x", "c?y", "http://127.0.0.1:81/a/c?y"},
+        {"http://127.0.0.1:81", "c", "http://127.0.0.1:81/c"},
+        {"http://127.0.0.1:81/a", "http://127.0.0.3:82/z", "http://127.0.0.3:82/z"},
+        {"http://127.0.0.1:81/a", "//127.0.0.4/w", "http://127.0.0.4/w"},
+    };
+    h1_engine *h = engine();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        h1_xfer x = {0};
+        set_get(h, &x, NULL, cases[i].from);
+        assert_int_equal(h1_retarget(&x, cases[i].loc), 0);
+        assert_string_equal(x.url.data, cases[i].to);
+        assert_int_equal(x.result, H1_OK);
+        h1_xfer_free(&x);
+    }
+    h1_xfer x = {0};
+    set_get(h, &x, NULL, "http://127.0.0.1:81/a");
+    assert_int_equal(h1_retarget(&x, "https://127.0.0.1/secure"), 0);
+    assert_int_equal(x.result, H1_ERR_CONNECTION);
+    assert_non_null(strstr(x.errtext, "https://127.0.0.1/secure"));
+    h1_xfer_free(&x);
+    h1_free(h);
+}
+
+static const char *cookie_header(h1_engine *h, h1_xfer *x)
+{
+    assert_int_equal(h1_build(h, x), 0);
+    return strstr(h->wbuf.data, "Cookie: ");
+}
+
+static void test_cookies(void **state)
+{
+    (void)state;
+    h1_engine *h = engine();
+    h1_session *s = h1_session_new();
+    h1_xfer x = {0};
+    set_get(h, &x, "http://127.0.0.1:8080", "/");
+    x.s = s;
+    assert_null(cookie_header(h, &x));
+    const char *a = "session=abc; Path=/; HttpOnly";
+    h1_cookie_set(s, a, strlen(a));
+    h1_cookie_set(s, "lang=en", 7);
+    const char *c = cookie_header(h, &x);
+    assert_non_null(c);
+    assert_memory_equal(c, "Cookie: lang=en; session=abc\r\n", 30);
+    h1_cookie_set(s, "session=xyz", 11);          /* replaced, not added */
+    c = cookie_header(h, &x);
+    assert_memory_equal(c, "Cookie: session=xyz; lang=en\r\n", 30);
+    const char *del = "session=; Max-Age=0";
+    h1_cookie_set(s, del, strlen(del));
+    c = cookie_header(h, &x);
+    assert_memory_equal(c, "Cookie: lang=en\r\n", 17);
+    h1_cookie_set(s, "=novalue", 8);               /* no name: ignored */
+    h1_cookie_set(s, "noequals", 8);
+    c = cookie_header(h, &x);
+    assert_memory_equal(c, "Cookie: lang=en\r\n", 17);
+    h1_xfer_free(&x);
+    h1_session_free(s);
+    h1_free(h);
+}
+
+static void test_request_bytes(void **state)
+{
+    (void)state;
+    h1_engine *h = engine();
+    h1_session *s = h1_session_new();
+    struct curl_slist *sess = curl_slist_append(NULL, "Authorization: Bearer k");
+    assert_non_null(sess);
+    const char *const own[] = {"Content-Type: application/json", "X-Empty:", NULL};
+    h1_xfer x = {0};
+    strcpy(x.method, "POST");
+    x.has_body = 1;
+    x.body = "{\"a\":1}";
+    x.body_len = 7;
+    x.s = s;
+    assert_int_equal(h1_xfer_set(h, &x, "http://127.0.0.1:8080/", "/v1/x", sess, own), 0);
+    assert_int_equal(h1_build(h, &x), 0);
+    assert_string_equal(h->wbuf.data,
+                        "POST /v1/x HTTP/1.1\r\n"
+                        "Host: 127.0.0.1:8080\r\n"
+                        "Authorization: Bearer k\r\n"
+                        "Content-Type: application/json\r\n"
+                        "Accept: */*\r\n"
+                        "Content-Length: 7\r\n"
+                        "\r\n"
+                        "{\"a\":1}");
+    /* a task's own Accept replaces the default one */
+    const char *const accept[] = {"Accept: application/json", NULL};
+    strcpy(x.method, "GET");
+    x.has_body = 0;
+    assert_int_equal(h1_xfer_set(h, &x, "http://127.0.0.1:8080", "/", NULL, accept), 0);
+    assert_int_equal(h1_build(h, &x), 0);
+    assert_string_equal(h->wbuf.data,
+                        "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                        "Accept: application/json\r\n\r\n");
+    curl_slist_free_all(sess);
+    h1_xfer_free(&x);
+    h1_session_free(s);
+    h1_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_supports),
+        cmocka_unit_test(test_base_and_path),
+        cmocka_unit_test(test_redirect_targets),
+        cmocka_unit_test(test_cookies),
+        cmocka_unit_test(test_request_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
