@@ -36,6 +36,9 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=build/asan/%)
 
 VENV    ?= .venv
 PYTEST_ARGS ?=
+# Integration tests run in parallel (pytest-xdist): they wait on masters,
+# targets and timeouts far more than they compute. PYTEST_JOBS=0: in turn.
+PYTEST_JOBS ?= 3
 
 .PHONY: all deps check unit integration clean install venv demo need-deps
 all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
@@ -135,7 +138,7 @@ $(VENV)/.installed: test/requirements.txt
 venv: $(VENV)/.installed
 
 integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker venv
-	$(VENV)/bin/python -m pytest -v test/integration $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -v -n $(PYTEST_JOBS) test/integration $(PYTEST_ARGS)
 
 # integration last: pytest's summary is the closing line of the run
 check: unit
