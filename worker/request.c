@@ -39,8 +39,7 @@ struct lw_response {
     char method[16];
     char name[256];
     int named;                       /* the task gave a name= */
-    char *body;
-    size_t body_len, body_cap;
+    h1_buf body;                     /* libcurl's response body, when kept */
     int keep_body;
     char reason[64];
     char errbuf[CURL_ERROR_SIZE];
@@ -58,21 +57,9 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     if (!s->keep_body) {
         return n;
     }
-    if (s->body_len + n + 1 > s->body_cap) {
-        size_t cap = s->body_cap ? s->body_cap : 1024;
-        while (cap < s->body_len + n + 1) {
-            cap *= 2;
-        }
-        char *b = realloc(s->body, cap);
-        if (!b) {
-            return 0;   /* curl reports a write error */
-        }
-        s->body = b;
-        s->body_cap = cap;
+    if (h1_buf_put(&s->body, ptr, n) != 0) {
+        return 0;   /* curl reports a write error */
     }
-    memcpy(s->body + s->body_len, ptr, n);
-    s->body_len += n;
-    s->body[s->body_len] = '\0';
     return n;
 }
 
@@ -191,7 +178,7 @@ static void slot_destroy(req_slot *s)
     h1_xfer_free(&s->x);
     free(s->req_body.data);
     curl_slist_free_all(s->req_headers);
-    free(s->body);
+    free(s->body.data);
     free(s->error);
     free(s);
 }
@@ -227,7 +214,7 @@ static void slot_release(req_slot *s)
     s->req_headers = NULL;
     free(s->error);
     s->error = NULL;
-    s->body_len = 0;
+    s->body.len = 0;
     list_remove(&u->busy, s);
     list_push(&u->spare, s);
     u->inflight--;
@@ -629,9 +616,9 @@ const char *lw_response_body(const lw_response *r, size_t *len)
         return r->x.rbody.data ? r->x.rbody.data : "";
     }
     if (len) {
-        *len = r->body_len;
+        *len = r->body.len;
     }
-    return r->body ? r->body : "";
+    return r->body.data ? r->body.data : "";
 }
 
 const char *lw_response_header(const lw_response *r, const char *name)
