@@ -18,7 +18,7 @@
 #include "user.h"
 
 #define SPAWN_SLICE 100
-#define SLICE_PAUSE 0.005   /* s between slices: connects of one slice at a time */
+#define SLICE_PAUSE 0.001   /* s between slices: connects of one slice at a time */
 #define DRAIN_SECONDS 2.0
 #define MAX_UNKNOWN 16
 

@@ -7,6 +7,11 @@ Every class does GET / and nothing else:
   FastPacedUser  FastHttpUser, between(5, 10): the same for Python's fast client
   TimedUser      HttpUser, constant(0): timing fidelity (the C worker keeps
                  its response times at full resolution)
+  FastTimedUser  FastHttpUser, constant(0): the same on the C worker's fast
+                 client
+
+For the C worker only the class name matters: build/bench-worker runs its own
+classes of the same names (the Fast ones on its fast HTTP client).
 
 Select one with a positional class name: locust -f ... --master BenchUser.
 
@@ -53,6 +58,14 @@ class FastPacedUser(FastHttpUser):
 
 
 class TimedUser(HttpUser):
+    wait_time = constant(0)
+
+    @task
+    def index(self):
+        self.client.get("/")
+
+
+class FastTimedUser(FastHttpUser):
     wait_time = constant(0)
 
     @task

@@ -3,42 +3,53 @@
 
 One command (`make bench`, or `.venv/bin/python test/bench/bench.py`) sets
 everything up on 127.0.0.1 and prints a markdown report (also written to
-test/bench/results.md):
+test/bench/results.md). Every section that measures our worker measures it
+with both of its HTTP clients: the curl client (libcurl, the default, like
+Locust's HttpUser: BenchUser, PacedUser, TimedUser) and the fast client (its
+own HTTP/1.1 client on libev, like FastHttpUser: FastBenchUser,
+FastPacedUser, FastTimedUser).
 
-  1. Throughput per core: build/bench-worker (one process, BenchUser,
+  1. Throughput per core: build/bench-worker (one process, 50 users,
      constant(0), GET /) attached to a headless stock Locust master, against
      `wrk -t1` with the same number of connections and against Locust's Python
      worker with FastHttpUser and with HttpUser. Requests/s is what the target
      served during a fixed window (nginx's own counter), median of the runs,
-     and the ratio to wrk.
-  2. Users per process: 1,000 / 5,000 / 15,000 PacedUsers (between(5, 10),
-     GET /, the plan's Scenario 1 pacing) in one worker process: RSS, RSS per
-     user, CPU %, time to spawn them all (master log: spawn jobs sent -> all
-     users spawned), open connections at the target, the longest gap between
-     two heartbeats as the master received them, and whether the master ever
-     marked the worker missing. Locust's Python worker at 5,000 users is
-     measured once per client as a reference.
+     the ratio to wrk and to Locust's worker of the same kind (curl client:
+     HttpUser; fast client: FastHttpUser).
+  2. Users per process: 1,000 / 5,000 / 15,000 PacedUsers and FastPacedUsers
+     (between(5, 10), GET /, the plan's Scenario 1 pacing) in one worker
+     process: RSS, RSS per user, CPU %, time to spawn them all (master log:
+     spawn jobs sent -> all users spawned), open connections at the target,
+     the longest gap between two heartbeats as the master received them, and
+     whether the master ever marked the worker missing. Locust's Python
+     worker at 5,000 users is measured once per client as a reference.
   3. Timing fidelity: one user, one connection, one request at a time. Our
      median and p99 response time (every time the worker reported, kept at
-     full resolution by TimedUser) against wrk's --latency percentiles and the
-     target's own $request_time (nginx logs it in whole milliseconds only).
+     full resolution by TimedUser and FastTimedUser) against wrk's --latency
+     percentiles and the target's own $request_time (nginx logs it in whole
+     milliseconds only).
   4. Reporting cost: at 15,000 users, the share of the worker's CPU spent on
      stats and on the master link (perf samples with call stacks, each
      charged to the nearest caller in our code, plus ZeroMQ's own threads).
   5. Where the costs are, measured: the worker's top symbols at full
      throughput (perf), its heap per user by allocation path (valgrind
      massif, 1,000 users) and what runs while 15,000 users spawn and connect
-     (perf with call stacks), i.e. what delays the heartbeat timer.
+     (perf with call stacks, syscall tracepoints), i.e. what delays the
+     heartbeat timer.
 
 Layout: nginx (Debian's package, one worker process, configuration generated
 in a temporary directory) is pinned to CPU 0 with taskset, and so is the
 Locust master; the load generator under test (wrk, our worker or a Python
 worker) is pinned to CPU 1, alone. Every process gets 20,000 open files.
-Each contender runs --reps times, interleaved, and the medians are reported.
+Contenders run --reps times, interleaved, and the medians are reported.
 Every run is bounded in time; every process started here is killed at exit.
 
-Options: --reps N (default 3), --duration S (throughput window, default 10),
---only SECTION,... (throughput, profile, users, memory, spawn, reporting,
+Options: --reps N (throughput and fidelity, default 3), --user-reps N (users
+per process at the largest size, default 2; 1 at the others), --duration S
+(throughput window, default 10), --hold S (users-per-process and reporting
+window, default 6), --light S (fidelity run, default 4), --profile-window S
+(perf and massif windows, default 4), --clients curl,fast, --only
+SECTION,... (throughput, profile, users, memory, spawn, reporting,
 fidelity), --quick (1 rep, short windows: a smoke test), --keep (keep the
 temp dir with every log), --out FILE (default test/bench/results.md). perf
 and valgrind are optional: without them the profiles are left out.
@@ -47,6 +58,7 @@ and valgrind are optional: without them the profiles are left out.
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime
 import functools
 import os
@@ -649,115 +661,158 @@ def classify(comm: str, frames: list[tuple[str, str]], files: dict[str, str]) ->
 # the sections
 
 
-def throughput(b: Bench, reps: int, conns: int, warmup: float, window: float) -> dict:
-    """{contender: [per-run dicts]}, contenders interleaved in each rep."""
-    contenders = {
-        f"wrk -t1 -c{conns}": lambda: b.wrk(conns, warmup, window),
-        f"bench-worker (C), {conns} BenchUser": lambda: vars(b.locust("c", "BenchUser", conns, warmup, window)),
-        f"Locust {locust_version()} worker, {conns} FastHttpUser":
-            lambda: vars(b.locust("py", "FastBenchUser", conns, warmup, window)),
-        f"Locust {locust_version()} worker, {conns} HttpUser":
-            lambda: vars(b.locust("py", "BenchUser", conns, warmup, window)),
-    }
-    results: dict[str, list] = {k: [] for k in contenders}
+CLIENTS = ("curl", "fast")  # the worker's HTTP clients: libcurl, and its own on libev
+
+
+def c_class(client: str, base: str) -> str:
+    """bench-worker's class of that client: BenchUser or FastBenchUser."""
+    return ("Fast" if client == "fast" else "") + base
+
+
+def c_label(client: str, base: str, users: int | None = None) -> str:
+    """e.g. 'bench-worker (C, fast client), 50 FastBenchUser'."""
+    count = f"{users:,} " if users is not None else ""
+    return f"bench-worker (C, {client} client), {count}{c_class(client, base)}"
+
+
+def py_label(users: int | None, kind: str) -> str:
+    """e.g. 'Locust 2.47.0 worker, 50 FastHttpUser'."""
+    count = f"{users:,} " if users is not None else ""
+    return f"Locust {locust_version()} worker, {count}{kind}"
+
+
+def throughput(b: Bench, reps: int, conns: int, warmup: float, window: float,
+               clients: tuple[str, ...]) -> dict:
+    """{"labels": {role: label}, "runs": {role: [per-run dicts]}}; roles are
+    wrk, curl, fast (our worker's clients), py-fast and py-http (Locust's
+    FastHttpUser and HttpUser); contenders interleaved in each rep."""
+    labels = {"wrk": f"wrk -t1 -c{conns}"}
+    labels.update({c: c_label(c, "BenchUser", conns) for c in clients})
+    labels.update({"py-fast": py_label(conns, "FastHttpUser"), "py-http": py_label(conns, "HttpUser")})
+    contenders = {"wrk": lambda: b.wrk(conns, warmup, window),
+                  "py-fast": lambda: vars(b.locust("py", "FastBenchUser", conns, warmup, window)),
+                  "py-http": lambda: vars(b.locust("py", "BenchUser", conns, warmup, window))}
+    for c in clients:
+        contenders[c] = functools.partial(
+            lambda cls: vars(b.locust("c", cls, conns, warmup, window)), c_class(c, "BenchUser"))
+    results: dict[str, list] = {role: [] for role in labels}
     for rep in range(reps):
-        for name, run in contenders.items():
+        for role, name in labels.items():
             log(f"throughput {rep + 1}/{reps}: {name}")
-            r = run()
+            r = contenders[role]()
             log(f"  {r['rps']:.0f} req/s, generator CPU {r['cpu_pct']:.0f}%")
-            results[name].append(r)
-    return results
+            results[role].append(r)
+    return {"labels": labels, "runs": results}
 
 
-def scale(b: Bench, reps: int, sizes: list[int], py_users: int, warmup: float, window: float) -> list:
-    """[(label, users, [LocustRun])] for our worker at each size, then the
-    Python worker's reference runs."""
+def scale(b: Bench, reps: int, sizes: list[int], py_users: int, warmup: float, window: float,
+          clients: tuple[str, ...]) -> list:
+    """[(label, client, users, [LocustRun])] for our worker at each size with
+    each client (PacedUser, FastPacedUser), `reps` runs at the largest size
+    (the goal's) and one at the others, then the Python worker's reference
+    runs (client "py")."""
     rows = []
     for users in sizes:
-        runs = []
-        for rep in range(reps):
-            log(f"users per process {rep + 1}/{reps}: {users} PacedUser (C)")
-            r = b.locust("c", "PacedUser", users, warmup, window)
-            log(f"  RSS {r.rss_kb / 1024:.1f} MB, spawn {r.spawn_s} s, CPU {r.cpu_pct:.1f}%, "
-                f"{r.connections} connections, heartbeat gap {r.heartbeat_gap_s}")
-            runs.append(r)
-        rows.append(("bench-worker (C)", users, runs))
+        runs: dict[str, list] = {c: [] for c in clients}
+        n = reps if users == max(sizes) else 1
+        for rep in range(n):
+            for c in clients:
+                cls = c_class(c, "PacedUser")
+                log(f"users per process {rep + 1}/{n}: {users} {cls} (C, {c} client)")
+                r = b.locust("c", cls, users, warmup, window)
+                log(f"  RSS {r.rss_kb / 1024:.1f} MB, spawn {r.spawn_s} s, connect {fmt(r.connect_s, '.2f')} s, "
+                    f"CPU {r.cpu_pct:.1f}%, {r.connections} connections, heartbeat gap {r.heartbeat_gap_s}")
+                runs[c].append(r)
+        rows += [(c_label(c, "PacedUser"), c, users, runs[c]) for c in clients]
     if py_users:
-        for cls, label in (("FastPacedUser", "FastHttpUser"), ("PacedUser", "HttpUser")):
-            log(f"users per process (reference): {py_users} {label} (Python)")
+        for cls, kind in (("FastPacedUser", "FastHttpUser"), ("PacedUser", "HttpUser")):
+            log(f"users per process (reference): {py_users} {kind} (Python)")
             r = b.locust("py", cls, py_users, warmup, window)
             log(f"  RSS {r.rss_kb / 1024:.1f} MB, spawn {r.spawn_s} s, CPU {r.cpu_pct:.1f}%")
-            rows.append((f"Locust {locust_version()} worker, {label}", py_users, [r]))
+            rows.append((py_label(None, kind), "py", py_users, [r]))
     return rows
 
 
-def fidelity(b: Bench, reps: int, window: float) -> dict:
-    """One connection, one request at a time: wrk vs our TimedUser."""
-    out = {"wrk": [], "c": []}
+def fidelity(b: Bench, reps: int, window: float, clients: tuple[str, ...]) -> dict:
+    """One connection, one request at a time: wrk vs TimedUser (curl client)
+    and FastTimedUser (fast client); {"wrk": [...], client: [LocustRun]}."""
+    out: dict[str, list] = {"wrk": [], **{c: [] for c in clients}}
     for rep in range(reps):
         log(f"timing fidelity {rep + 1}/{reps}: wrk -t1 -c1")
         out["wrk"].append(b.wrk(1, 0.0, window, timed=True))
-        log(f"timing fidelity {rep + 1}/{reps}: bench-worker, 1 TimedUser")
-        out["c"].append(b.locust("c", "TimedUser", 1, 0.0, window, timed=True))
+        for c in clients:
+            cls = c_class(c, "TimedUser")
+            log(f"timing fidelity {rep + 1}/{reps}: bench-worker, 1 {cls} ({c} client)")
+            out[c].append(b.locust("c", cls, 1, 0.0, window, timed=True))
     return out
 
 
-STALL_FRAMES = (
-    ("curl_multi_socket_action", "inside libcurl (curl_multi_socket_action)"),
-    ("__sys_connect", "connect() system calls"),
-    ("__inet_hash_connect", "of which the kernel's search for a free local port"),
-    ("asm_exc_page_fault", "page faults (first touch of new memory)"),
-    ("tcp_sendmsg", "sending the first requests (loopback delivery included)"),
-    ("on_adjust", "the runner's spawn slices (users created)"),
-)
+STALL_FRAMES = {
+    "curl": (("curl_multi_socket_action", "inside libcurl (curl_multi_socket_action)"),),
+    "fast": (("h1_start", "starting requests in the fast client (h1_start, connects included)"),
+             ("on_io", "socket events (libev's on_io: connect done, send, receive)")),
+    "both": (("__sys_connect", "connect() system calls"),
+             ("__inet_hash_connect", "of which the kernel's search for a free local port"),
+             ("asm_exc_page_fault", "page faults (first touch of new memory)"),
+             ("tcp_sendmsg", "sending the first requests (loopback delivery included)"),
+             ("on_adjust", "the runner's spawn slices (users created)")),
+}
 
 
-def spawn_profile(b: Bench, users: int, seconds: float = 8.0) -> tuple:
-    """Our worker's stacks while `users` PacedUsers spawn and make their first
-    requests: (LocustRun, samples). perf starts before the master does."""
-    data = b.tmp / f"perf-spawn-{users}.data"
-    trace = b.tmp / f"perf-spawn-{users}-syscalls.data"
+def spawn_profile(b: Bench, client: str, users: int, seconds: float = 8.0) -> tuple:
+    """Our worker's stacks while `users` PacedUsers (or FastPacedUsers)
+    spawn and make their first requests: (client, LocustRun, samples,
+    longest loop iteration). perf starts before the master does."""
+    cls = c_class(client, "PacedUser")
+    data = b.tmp / f"perf-spawn-{cls}-{users}.data"
+    trace = b.tmp / f"perf-spawn-{cls}-{users}-syscalls.data"
     perf: list[subprocess.Popen] = []
 
     def start_perf(pid: int) -> None:
         for argv in (["-F", "999", "--call-graph", "dwarf,8192", "-o", str(data)],
-                     ["-e", "syscalls:sys_enter_epoll_wait", "-e", "syscalls:sys_enter_connect",
-                      "-o", str(trace)]):
+                     ["-e", "syscalls:sys_enter_epoll_wait", "-e", "syscalls:sys_exit_epoll_wait",
+                      "-e", "syscalls:sys_enter_connect", "-o", str(trace)]):
             perf.append(subprocess.Popen(
                 ["perf", "record", "-q", "-p", str(pid)] + argv + ["--", "sleep", str(seconds)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(1.5)  # perf attaches
 
-    log(f"spawn profile: {users} PacedUser, perf from before the spawn")
-    run = b.locust("c", "PacedUser", users, 0.0, 4.0, before_master=start_perf)
+    log(f"spawn profile: {users} {cls} ({client} client), perf from before the spawn")
+    run = b.locust("c", cls, users, 0.0, 4.0, before_master=start_perf)
     for p in perf:
         try:
             p.wait(timeout=seconds + 60)
         except subprocess.TimeoutExpired:
             p.kill()
-    return run, (perf_stacks(data) if data.exists() else []), longest_iteration(trace)
+    return client, run, (perf_stacks(data) if data.exists() else []), longest_iteration(trace)
 
 
-def longest_iteration(trace: Path) -> tuple[float, int] | None:
+def longest_iteration(trace: Path) -> tuple[float, int, int] | None:
     """From epoll_wait and connect tracepoints of the worker's loop thread:
-    the longest time between two epoll_wait calls (one loop iteration: no
-    timer, the heartbeat's included, can run inside it) and how many
-    connect() calls it made."""
+    the longest stretch of work between leaving epoll_wait and entering it
+    again (one loop iteration: no timer, the heartbeat's included, can run
+    inside it), how many connect() calls it made, and how many there were
+    in all."""
     if not trace.exists():
         return None
     r = subprocess.run(["perf", "script", "-i", str(trace), "-F", "comm,time,event"],
                        capture_output=True, text=True, timeout=120)
-    waits, connects = [], []
+    enters, exits, connects = [], [], []
     for line in r.stdout.splitlines():
         parts = line.split()
         if len(parts) < 3 or parts[0].startswith("ZMQbg"):
             continue
         t = float(parts[1].rstrip(":"))
-        (waits if "epoll_wait" in parts[2] else connects).append(t)
-    if len(waits) < 2:
+        if "connect" in parts[2]:
+            connects.append(t)
+        else:
+            (exits if "exit" in parts[2] else enters).append(t)
+    enters.sort()
+    stretches = [(enters[i] - t, t) for t in exits if (i := bisect.bisect_left(enters, t)) < len(enters)]
+    if not stretches:
         return None
-    gap, start = max((b - a, a) for a, b in zip(waits, waits[1:]))
-    return gap, sum(1 for t in connects if start <= t <= start + gap)
+    busy, start = max(stretches)
+    return busy, sum(1 for t in connects if start <= t <= start + busy), len(connects)
 
 
 MASSIF_NODE = re.compile(r"^( *)n(\d+): (\d+) (?:0x[0-9A-F]+: )?(.*)$")
@@ -805,19 +860,21 @@ def heap_by_caller(nodes: list, files: dict[str, str]) -> dict[str, int]:
     return out
 
 
-def memory_profile(b: Bench, users: int, hold: float) -> tuple:
-    """Our worker under valgrind's massif with `users` PacedUsers: (users,
-    total heap bytes, {allocation path: bytes}) at the end of the window."""
-    out = b.tmp / "massif.out"
-    log(f"memory profile: {users} PacedUser under valgrind --tool=massif")
-    run = b.locust("c", "PacedUser", users, 1.0, hold, wrap=[
+def memory_profile(b: Bench, client: str, users: int, hold: float) -> tuple:
+    """Our worker under valgrind's massif with `users` PacedUsers (or
+    FastPacedUsers): (client, users, total heap bytes, {allocation path:
+    bytes}) at the end of the window."""
+    cls = c_class(client, "PacedUser")
+    out = b.tmp / f"massif-{cls}.out"
+    log(f"memory profile: {users} {cls} ({client} client) under valgrind --tool=massif")
+    run = b.locust("c", cls, users, 1.0, hold, wrap=[
         "valgrind", "-q", "--tool=massif", "--time-unit=ms", "--detailed-freq=1",
         "--max-snapshots=200", "--threshold=0.2", f"--massif-out-file={out}"])
     if not out.exists():
-        return users, 0, {}
+        return client, users, 0, {}
     _, nodes = massif_tree(out, run.window_end_s * 1000)
     total = nodes[0][1] if nodes else 0
-    return users, total, heap_by_caller(nodes, symbol_files(WORKER_BIN))
+    return client, users, total, heap_by_caller(nodes, symbol_files(WORKER_BIN))
 
 
 def profiled(b: Bench, user_class: str, users: int, warmup: float, window: float,
@@ -879,38 +936,58 @@ def machine() -> list[str]:
     ]
 
 
+def n_runs(n: int) -> str:
+    return f"{n} run" + ("" if n == 1 else "s")
+
+
 def fmt(v: float | None, spec: str = ".0f") -> str:
     if v is None or v != v:
         return "n/a"
     return format(v, spec)
 
 
-def throughput_table(res: dict) -> tuple[list[str], dict]:
-    names = list(res)
-    med = {n: median([r["rps"] for r in res[n]]) for n in names}
-    wrk = med[names[0]]
-    lines = ["| Generator (one core) | req/s (median) | runs | generator CPU % | nginx CPU % "
-             "| other load % | vs wrk |",
-             "|---|---:|---|---:|---:|---:|---:|"]
-    for n in names:
-        runs = ", ".join(f"{r['rps']:,.0f}" for r in res[n])
-        col = lambda key: median([r[key] for r in res[n]])  # noqa: E731
-        lines.append(f"| {n} | {med[n]:,.0f} | {runs} | {col('cpu_pct'):.0f} | {col('target_cpu_pct'):.0f} "
-                     f"| {col('other_cpu_pct'):.0f} | {med[n] / wrk:.2f}x |")
+def status(ok: bool, stretch: bool = False) -> str:
+    return ("**met** (stretch met)" if stretch else "**met**") if ok else "**not met**"
+
+
+def cpu_us_per_request(runs: list[dict]) -> float:
+    """Median CPU time of the generator per request served, µs."""
+    return median([r["cpu_pct"] / 100 / r["rps"] * 1e6 for r in runs if r["rps"] > 0])
+
+
+LIKE = {"curl": ("py-http", "HttpUser"), "fast": ("py-fast", "FastHttpUser")}
+
+
+def throughput_table(tp: dict) -> tuple[list[str], dict]:
+    """The throughput table and {role: median req/s}."""
+    labels, res = tp["labels"], tp["runs"]
+    med = {role: median([r["rps"] for r in res[role]]) for role in labels}
+    wrk = med["wrk"]
+    lines = ["| Generator (one core) | req/s (median) | runs | generator CPU % | CPU µs per request "
+             "| nginx CPU % | other load % | vs wrk | vs Locust, like for like |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---|"]
+    for role, name in labels.items():
+        runs = ", ".join(f"{r['rps']:,.0f}" for r in res[role])
+        col = lambda key: median([r[key] for r in res[role]])  # noqa: E731
+        like = (f"{med[role] / med[LIKE[role][0]]:.1f}x {LIKE[role][1]}" if role in LIKE else "-")
+        lines.append(f"| {name} | {med[role]:,.0f} | {runs} | {col('cpu_pct'):.0f} "
+                     f"| {cpu_us_per_request(res[role]):.1f} | {col('target_cpu_pct'):.0f} "
+                     f"| {col('other_cpu_pct'):.0f} | {med[role] / wrk:.2f}x | {like} |")
     return lines, med
 
 
 def scale_table(rows: list) -> list[str]:
-    lines = ["| Worker | users | RSS MB | RSS/user KB | added/user KB | CPU % | spawned s | connected s "
-             "| connections | max heartbeat gap s | marked missing |",
+    lines = ["| Worker | users | RSS MB | RSS/user KB (RSS / users) | added/user KB ((RSS - idle RSS) / users) "
+             "| CPU % | spawned s | connected s | connections | max heartbeat gap s | marked missing |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for label, users, runs in rows:
+    for label, _, users, runs in rows:
         rss = median([r.rss_kb for r in runs])
         idle = median([r.idle_rss_kb for r in runs]) if runs[0].idle_rss_kb else None
         added = fmt((rss - idle) / users, ".1f") if idle else "n/a"
         gaps = [r.heartbeat_gap_s for r in runs if r.heartbeat_gap_s is not None]
+        runs_note = f" ({len(runs)} runs)" if len(runs) > 1 else ""
         lines.append(
-            f"| {label} | {users:,} | {rss / 1024:.1f} | {rss / users:.1f} | {added} "
+            f"| {label}{runs_note} | {users:,} | {rss / 1024:.1f} | {rss / users:.1f} | {added} "
             f"| {median([r.cpu_pct for r in runs]):.1f} | {fmt(median([r.spawn_s for r in runs]), '.2f')} "
             f"| {fmt(median([r.connect_s for r in runs]), '.2f')} "
             f"| {median([r.connections for r in runs]):,.0f} | {fmt(max(gaps) if gaps else None, '.2f')} "
@@ -924,65 +1001,78 @@ def ms_as_us(ms: float) -> str:
 
 
 def fidelity_table(res: dict) -> tuple[list[str], dict]:
+    """The table and {"wrk50", "wrk99", client: (median, p99)} in µs."""
     wrk50 = median([r["latency_us"].get(50) for r in res["wrk"]])
     wrk99 = median([r["latency_us"].get(99) for r in res["wrk"]])
-    c50 = median([percentile(r.times_us, 50) for r in res["c"]])
-    c99 = median([percentile(r.times_us, 99) for r in res["c"]])
-    target = [t for r in res["c"] for t in r.target_ms] + [t for r in res["wrk"] for t in r["target_ms"]]
-    n_c = median([len(r.times_us) for r in res["c"]])
-    n_w = median([r["rps"] for r in res["wrk"]])
-    lines = ["| Client (1 connection, 1 request at a time) | median µs | p99 µs | overhead vs wrk, median / p99 µs | req/s |",
+    clients = [c for c in CLIENTS if c in res]
+    target = [t for c in clients for r in res[c] for t in r.target_ms]
+    target += [t for r in res["wrk"] for t in r["target_ms"]]
+    lines = ["| Client (1 connection, 1 request at a time) | median µs | p99 µs "
+             "| overhead vs wrk, median / p99 µs | req/s |",
              "|---|---:|---:|---:|---:|",
-             f"| wrk -t1 -c1 (--latency) | {wrk50:.0f} | {wrk99:.0f} | - | {n_w:,.0f} |",
-             f"| bench-worker (C), 1 TimedUser | {c50:.0f} | {c99:.0f} | {c50 - wrk50:+.0f} / {c99 - wrk99:+.0f} "
-             f"| {median([r.rps for r in res['c']]):,.0f} |",
-             f"| nginx's own $request_time (both clients, {len(target):,} requests) "
-             f"| {ms_as_us(percentile(target, 50))} | {ms_as_us(percentile(target, 99))} "
-             f"| 1 ms resolution: {sum(1 for t in target if t == 0) / max(1, len(target)):.1%} "
-             f"logged as 0.000 s | |"]
-    return lines, {"wrk50": wrk50, "c50": c50, "wrk99": wrk99, "c99": c99, "samples": n_c}
+             f"| wrk -t1 -c1 (--latency) | {wrk50:.0f} | {wrk99:.0f} | - "
+             f"| {median([r['rps'] for r in res['wrk']]):,.0f} |"]
+    summary: dict = {"wrk50": wrk50, "wrk99": wrk99}
+    for c in clients:
+        c50 = median([percentile(r.times_us, 50) for r in res[c]])
+        c99 = median([percentile(r.times_us, 99) for r in res[c]])
+        summary[c] = (c50, c99)
+        lines.append(f"| {c_label(c, 'TimedUser', 1)} | {c50:.0f} | {c99:.0f} "
+                     f"| {round(c50 - wrk50):+d} / {round(c99 - wrk99):+d} | {median([r.rps for r in res[c]]):,.0f} |")
+    lines.append(f"| nginx's own $request_time (all clients, {len(target):,} requests) "
+                 f"| {ms_as_us(percentile(target, 50))} | {ms_as_us(percentile(target, 99))} "
+                 f"| 1 ms resolution: {sum(1 for t in target if t == 0) / max(1, len(target)):.1%} "
+                 f"logged as 0.000 s | |")
+    return lines, summary
 
 
-def reporting_table(run: LocustRun, samples: list) -> list[str]:
+def reporting_shares(samples: list) -> dict[str, float]:
+    """{part: share of the samples} for stats, master link and other."""
     files = symbol_files(WORKER_BIN)
     share = {"stats": 0, "master link": 0, "other": 0}
     for comm, frames in samples:
         share[classify(comm, frames, files)] += 1
     total = sum(share.values()) or 1
+    return {part: n / total for part, n in share.items()}
+
+
+def reporting_table(run: LocustRun, samples: list) -> list[str]:
+    share = reporting_shares(samples)
     zmq = ", ".join(f"{k} {v:.2f}%" for k, v in sorted(run.thread_cpu.items())) or "n/a"
     lines = [f"Worker CPU over the window: {run.cpu_pct:.2f}% of a core at {run.rps:,.0f} req/s "
              f"({run.connections:,} connections open); ZeroMQ's threads (/proc): {zmq}. "
-             f"{total:,} perf samples with call stacks, each charged to the nearest caller in our code.",
+             f"{len(samples):,} perf samples with call stacks, each charged to the nearest caller in our code.",
              "",
              "| Part | share of the worker's CPU | % of a core |",
              "|---|---:|---:|"]
     for part in ("stats", "master link", "other"):
-        pct = share[part] / total
-        lines.append(f"| {part} | {pct:.1%} | {pct * run.cpu_pct:.3f} |")
+        lines.append(f"| {part} | {share[part]:.1%} | {share[part] * run.cpu_pct:.3f} |")
     return lines
 
 
-def spawn_table(run: LocustRun, samples: list, iteration: tuple[float, int] | None) -> list[str]:
+def spawn_table(client: str, run: LocustRun, samples: list,
+                iteration: tuple[float, int, int] | None) -> list[str]:
     """Where the worker's CPU went while the users spawned and connected."""
     total = len(samples) or 1
-    longest = (f"The longest loop iteration (between two epoll_wait calls) lasted {iteration[0]:.2f} s "
-               f"and made {iteration[1]:,} connect() calls; timers, the heartbeat's included, "
-               "only run between iterations. " if iteration else "")
+    longest = (f"The longest stretch of work in one loop iteration (from leaving epoll_wait to entering "
+               f"it again) lasted {iteration[0] * 1000:,.0f} ms and made {iteration[1]:,} of the "
+               f"{iteration[2]:,} connect() calls; timers, the heartbeat's included, only run between "
+               "iterations. " if iteration else "")
     lines = [f"This run: spawned {fmt(run.spawn_s, '.2f')} s, connected {fmt(run.connect_s, '.2f')} s, "
              f"longest heartbeat gap {fmt(run.heartbeat_gap_s, '.2f')} s. {longest}"
              f"Where the worker's CPU went from before the spawn to 4 s after the last connection "
              f"({len(samples):,} samples at 999 Hz = {len(samples) / 999:.2f} s):", "",
              "| in the worker's stacks | share of samples | CPU s |", "|---|---:|---:|"]
-    for frame, label in STALL_FRAMES:
+    for frame, label in STALL_FRAMES[client] + STALL_FRAMES["both"]:
         n = sum(1 for _, frames in samples if any(sym == frame for sym, _ in frames))
         lines.append(f"| {label} | {n / total:.1%} | {n / 999:.2f} |")
     return lines
 
 
-def memory_table(users: int, total: int, sites: dict[str, int], top: int = 8) -> list[str]:
-    lines = [f"Heap (malloc) of the worker with {users:,} users, at the end of the window, by allocation path "
-             f"(our nearest function: the library calls down to malloc): {total / users / 1024:.1f} KB "
-             "per user in all.", "",
+def memory_table(client: str, users: int, total: int, sites: dict[str, int], top: int = 8) -> list[str]:
+    lines = [f"Heap (malloc) of the worker with {users:,} {c_class(client, 'PacedUser')}s, at the end of "
+             "the window, by allocation path (our nearest function: the library calls down to malloc): "
+             f"{total / users / 1024:.1f} KB per user in all.", "",
              "| allocation path | KB per user |", "|---|---:|"]
     for label, size in sorted(sites.items(), key=lambda x: -x[1])[:top]:
         lines.append(f"| `{label}` | {size / users / 1024:.2f} |")
@@ -1002,32 +1092,75 @@ def profile_table(run: LocustRun, rows: list, top: int = 15) -> list[str]:
     return lines
 
 
-def goals_table(tp_med: dict, scale_rows: list, fid: dict, max_users: int) -> list[str]:
-    names = list(tp_med)
-    wrk, ours, fast = tp_med[names[0]], tp_med[names[1]], tp_med[names[2]]
-    big = next((runs for label, users, runs in scale_rows if users == max_users and "(C)" in label), None)
-    lines = ["| Goal | measured | status |", "|---|---|---|",
-             f"| Throughput >= 0.6x wrk per core (stretch 0.8x) | {ours / wrk:.2f}x | "
-             f"{'met' + (' (stretch met)' if ours / wrk >= 0.8 else '') if ours / wrk >= 0.6 else 'not met'} |",
-             f"| Throughput >= 10x Locust FastHttpUser on the same core | {ours / fast:.1f}x | "
-             f"{'met' if ours / fast >= 10 else 'not met'} |"]
-    if big:
-        kb = median([r.rss_kb for r in big]) / max_users
-        spawn = max(r.spawn_s or float("inf") for r in big)
-        connect = max(r.connect_s or float("inf") for r in big)
-        gap = max((r.heartbeat_gap_s or float("inf")) for r in big)
-        missing = any(r.missing for r in big)
-        lines += [
-            f"| {max_users:,} users in one process, < 10 KB RSS per user | {kb:.1f} KB | {'met' if kb < 10 else 'not met'} |",
-            f"| all {max_users:,} spawned in < 2 s | reported spawned after {spawn:.2f} s, all connected "
-            f"after {connect:.2f} s (slowest runs) | {'met' if max(spawn, connect) < 2 else 'not met'} |",
-            f"| heartbeats never late (every gap < 1.5 s, never marked missing) | max gap {gap:.2f} s, "
-            f"missing: {'yes' if missing else 'no'} | {'met' if gap < 1.5 and not missing else 'not met'} |"]
-    over = fid["c50"] - fid["wrk50"]
+def goal_throughput(tp_med: dict, client: str) -> list[str]:
+    """The two throughput cells of one client: vs wrk, vs Locust."""
+    if client not in tp_med:
+        return ["not measured", "not measured"]
+    ours, wrk = tp_med[client], tp_med["wrk"]
+    like_role, like_name = LIKE[client]
+    like = ours / tp_med[like_role]
+    vs_wrk = f"{ours / wrk:.2f}x ({ours:,.0f} vs {wrk:,.0f} req/s): {status(ours / wrk >= 0.6, ours / wrk >= 0.8)}"
+    vs_py = f"{like:.1f}x {like_name} ({tp_med[like_role]:,.0f} req/s): {status(like >= 10)}"
+    if client == "curl":
+        vs_py += f"; {ours / tp_med['py-fast']:.1f}x FastHttpUser"
+    return [vs_wrk, vs_py]
+
+
+def goal_users(rows: list, client: str, max_users: int) -> list[str]:
+    """The RSS, spawn and heartbeat cells of one client at max_users."""
+    big = next((runs for _, c, users, runs in rows if c == client and users == max_users), None)
+    if not big:
+        return ["not measured"] * 3
+    kb = median([r.rss_kb for r in big]) / max_users
+    spawn = max(r.spawn_s or float("inf") for r in big)
+    connect = max(r.connect_s or float("inf") for r in big)
+    gap = max((r.heartbeat_gap_s or float("inf")) for r in big)
+    missing = any(r.missing for r in big)
+    return [f"{kb:.1f} KB per user: {status(kb < 10)}",
+            f"spawned {spawn:.2f} s, all connected {connect:.2f} s: {status(max(spawn, connect) < 2)}",
+            f"max gap {gap:.2f} s, marked missing: {'yes' if missing else 'no'}: "
+            f"{status(gap < 1.5 and not missing)}"]
+
+
+def goal_fidelity(fid: dict | None, client: str) -> str:
+    if not fid or client not in fid:
+        return "not measured"
+    c50, c99 = fid[client]
+    over = c50 - fid["wrk50"]
+    return f"{round(over):+d} µs ({c50:.0f} vs {fid['wrk50']:.0f}; p99 {c99:.0f} vs {fid['wrk99']:.0f}): {status(over <= 50)}"
+
+
+def goal_reporting(rep: dict, client: str) -> str:
+    if client not in rep:
+        return "not measured"
+    run, _, samples = rep[client]
+    share = reporting_shares(samples)
+    own = share["stats"] + share["master link"]
+    return (f"{own * run.cpu_pct:.3f}% of a core: stats {share['stats']:.1%} and master link "
+            f"{share['master link']:.1%} of the worker's {run.cpu_pct:.1f}% ({len(samples):,} samples)")
+
+
+def goals_table(res: dict, tp_med: dict | None, fid: dict | None, max_users: int,
+                clients: tuple[str, ...]) -> list[str]:
+    """Every goal, per client: the number and met / not met."""
+    cells: dict[str, list[str]] = {}
+    for c in clients:
+        cells[c] = (goal_throughput(tp_med or {}, c) + goal_users(res.get("users", []), c, max_users)
+                    + [goal_fidelity(fid, c), goal_reporting(res.get("reporting", {}), c)])
+    goals = ["Throughput >= 0.6x wrk per core (stretch 0.8x)",
+             "Throughput >= 10x Locust on the same core (like for like)",
+             f"{max_users:,} users in one process, < 10 KB RSS per user (RSS / users)",
+             f"all {max_users:,} spawned (and connected) in < 2 s (slowest run)",
+             "heartbeats never late (every gap < 1.5 s, never marked missing)",
+             "median overhead within 50 µs of wrk at light load",
+             f"cost of our own reporting at {max_users:,} users"]
+    head = " | ".join(f"{c} client" for c in clients)
+    lines = [f"| Goal | {head} |", "|---|" + "---|" * len(clients)]
+    for i, goal in enumerate(goals):
+        lines.append(f"| {goal} | " + " | ".join(cells[c][i] for c in clients) + " |")
     minutes = (time.monotonic() - STARTED) / 60
-    lines.append(f"| `make bench` in under 10 minutes | {minutes:.1f} min | {'met' if minutes < 10 else 'not met'} |")
-    lines.append(f"| median overhead within 50 µs of wrk at light load | {over:+.0f} µs | "
-                 f"{'met' if over <= 50 else 'not met'} |")
+    lines.append("| `make bench` in under 10 minutes (one run for both) | "
+                 + " | ".join([f"{minutes:.1f} min: {status(minutes < 10)}"] * len(clients)) + " |")
     return lines
 
 
@@ -1045,21 +1178,26 @@ def check_tools() -> None:
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--reps", type=int, default=3, help="runs per contender (default 3)")
+    p.add_argument("--reps", type=int, default=3, help="runs per contender, throughput and fidelity (3)")
+    p.add_argument("--user-reps", type=int, default=2,
+                   help="runs per client at the largest users-per-process size (2; 1 at the others)")
     p.add_argument("--duration", type=float, default=10, help="throughput window, s (default 10)")
-    p.add_argument("--hold", type=float, default=8, help="users-per-process window, s (default 8)")
-    p.add_argument("--light", type=float, default=5, help="timing-fidelity run, s (default 5)")
+    p.add_argument("--hold", type=float, default=6, help="users-per-process window, s (default 6)")
+    p.add_argument("--light", type=float, default=4, help="timing-fidelity run, s (default 4)")
+    p.add_argument("--profile-window", type=float, default=4, help="perf and massif windows, s (default 4)")
     p.add_argument("--conns", type=int, default=50, help="connections / users for throughput (50)")
     p.add_argument("--users", default="1000,5000,15000", help="users per process sizes")
     p.add_argument("--python-users", type=int, default=5000,
                    help="users for the Python worker reference (0: skip)")
+    p.add_argument("--clients", default=",".join(CLIENTS), help="our worker's HTTP clients: curl,fast")
     p.add_argument("--quick", action="store_true", help="1 rep, short windows: a smoke test")
     p.add_argument("--only", default="", help=f"comma-separated sections: {','.join(SECTIONS)}")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory and logs")
     p.add_argument("--out", type=Path, default=RESULTS)
     a = p.parse_args()
+    a.clients = tuple(c for c in CLIENTS if c in a.clients.split(","))
     if a.quick:
-        a.reps, a.duration, a.hold, a.light = 1, 4, 4, 3
+        a.reps, a.user_reps, a.duration, a.hold, a.light, a.profile_window = 1, 1, 4, 4, 3, 3
     return a
 
 
@@ -1067,26 +1205,29 @@ SECTIONS = ("throughput", "profile", "users", "memory", "spawn", "reporting", "f
 
 
 def run_sections(bench: Bench, args: argparse.Namespace, sizes: list[int], use_perf: bool) -> dict:
-    """Every section asked for, in order; {section: its raw results}."""
+    """Every section asked for, in order; {section: its raw results}, the
+    profiles as {client: result}."""
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
     if not use_perf:
         log("perf does not work here: no profiles")
         only -= {"profile", "spawn", "reporting"}
-    res = {}
+    clients, res = args.clients, {}
     if "throughput" in only:
-        res["throughput"] = throughput(bench, args.reps, args.conns, 2.0, args.duration)
+        res["throughput"] = throughput(bench, args.reps, args.conns, 2.0, args.duration, clients)
     if "profile" in only:
-        res["profile"] = profiled(bench, "BenchUser", args.conns, 2.0, 5.0)
+        res["profile"] = {c: profiled(bench, c_class(c, "BenchUser"), args.conns, 2.0, args.profile_window)
+                          for c in clients}
     if "users" in only:
-        res["users"] = scale(bench, args.reps, sizes, args.python_users, 1.0, args.hold)
+        res["users"] = scale(bench, args.user_reps, sizes, args.python_users, 1.0, args.hold, clients)
     if "memory" in only and shutil.which("valgrind"):
-        res["memory"] = memory_profile(bench, min(sizes), args.hold)
+        res["memory"] = {c: memory_profile(bench, c, min(sizes), args.profile_window) for c in clients}
     if "spawn" in only:
-        res["spawn"] = spawn_profile(bench, max(sizes))
+        res["spawn"] = {c: spawn_profile(bench, c, max(sizes)) for c in clients}
     if "reporting" in only:
-        res["reporting"] = profiled(bench, "PacedUser", max(sizes), 3.0, args.hold, stacks=True)
+        res["reporting"] = {c: profiled(bench, c_class(c, "PacedUser"), max(sizes), 2.0,
+                                        args.hold, stacks=True) for c in clients}
     if "fidelity" in only:
-        res["fidelity"] = fidelity(bench, args.reps, args.light)
+        res["fidelity"] = fidelity(bench, args.reps, args.light, clients)
     res["other_loads"] = bench.other_loads
     return res
 
@@ -1104,56 +1245,93 @@ def quiet_line(loads: list[float]) -> str:
     return line
 
 
+CLIENT_NOTE = ("Our worker runs each class on one of its two HTTP clients: the curl client "
+               "(libcurl, the default, like Locust's HttpUser) or the fast client (its own HTTP/1.1 "
+               "client on libev, like Locust's FastHttpUser; the Fast... classes). Compare like with "
+               "like: curl client with HttpUser, fast client with FastHttpUser, both with wrk.")
+
+
+def report_throughput(res: dict, args: argparse.Namespace) -> tuple[list[str], dict | None]:
+    if "throughput" not in res:
+        return [], None
+    tp_lines, tp_med = throughput_table(res["throughput"])
+    return ["## Throughput per core", "",
+            f"Keep-alive, no wait, GET / (202 with a 55-byte JSON body). req/s = what nginx "
+            f"served during a {args.duration:.0f} s window after a 2 s warm-up (its stub_status "
+            "counter); CPU % over the same window; CPU µs per request = generator CPU / req/s; "
+            f"{n_runs(args.reps)} per contender, interleaved.", "", *tp_lines, ""], tp_med
+
+
+def report_users(res: dict, args: argparse.Namespace, sizes: list[int]) -> list[str]:
+    if "users" not in res:
+        return []
+    return ["## Users per process", "",
+            f"PacedUser (curl client) and FastPacedUser (fast client): between(5, 10), GET /; -r equal "
+            f"to -u; {n_runs(args.user_reps)} per client at {max(sizes):,} users, 1 run at the other sizes "
+            f"(medians; the heartbeat gap is the largest), measured over {args.hold:.0f} s starting 1 s after every user was connected. "
+            "RSS (at the end) and CPU % of the worker process, all threads, from /proc; RSS/user = RSS "
+            "/ users (the goal's measure); added/user = (RSS - RSS of the idle worker) / users; "
+            "spawned = master log 'Sending spawn jobs' to 'All users spawned'; connected = spawn jobs "
+            "sent to that many connections open at nginx; heartbeat gap = longest interval between "
+            "two heartbeats the master received (its heartbeat_sent event).", "",
+            *scale_table(res["users"]), ""]
+
+
+def report_profiles(res: dict, args: argparse.Namespace, sizes: list[int]) -> list[str]:
+    """The memory, spawn, reporting and full-throughput profiles, per client."""
+    out = []
+    for c, mem in res.get("memory", {}).items():
+        if mem[2]:
+            out += [f"## Where the memory per user goes, {c} client (valgrind massif)", "",
+                    *memory_table(*mem), ""]
+    for c, spawn in res.get("spawn", {}).items():
+        out += [f"## What runs while {max(sizes):,} {c_class(c, 'PacedUser')}s spawn, {c} client "
+                "(perf, call stacks)", "", *spawn_table(*spawn), ""]
+    for c, (run, rows, samples) in res.get("reporting", {}).items():
+        out += [f"## Cost of our own reporting, {c} client ({max(sizes):,} {c_class(c, 'PacedUser')}s)", "",
+                *reporting_table(run, samples), "",
+                "Top symbols (self time) in that run:", "", *profile_table(run, rows, top=10), ""]
+    for c, (run, rows, _) in res.get("profile", {}).items():
+        out += [f"## Where the worker's time goes at full throughput, {c} client "
+                f"({args.conns} {c_class(c, 'BenchUser')}s, perf, {args.profile_window:.0f} s)", "",
+                *profile_table(run, rows), ""]
+    return out
+
+
 def report(res: dict, args: argparse.Namespace, sizes: list[int]) -> str:
     out = [f"# Benchmark results ({datetime.date.today().isoformat()})", "",
            *machine(),
-           f"- Command: `make bench` ({args.reps} runs per contender, medians; "
+           f"- Command: `make bench` ({n_runs(args.reps)} per contender for throughput and fidelity, "
+           f"{n_runs(args.user_reps)} per client at {max(sizes):,} users for users per process; medians; "
            f"took {(time.monotonic() - STARTED) / 60:.1f} min)",
-           quiet_line(res.get("other_loads", [])), ""]
-    tp_med, fid_sum = None, None
-    if "throughput" in res:
-        tp_lines, tp_med = throughput_table(res["throughput"])
-        out += ["## Throughput per core", "",
-                f"Keep-alive, no wait, GET / (202 with a 55-byte JSON body). req/s = what nginx "
-                f"served during a {args.duration:.0f} s window after a 2 s warm-up (its stub_status "
-                "counter); CPU % over the same window.", "", *tp_lines, ""]
-    if "users" in res:
-        out += ["## Users per process", "",
-                f"PacedUser: between(5, 10), GET /; -r equal to -u; measured over {args.hold:.0f} s "
-                "starting 1 s after every user was connected. RSS (at the end) and CPU % of the worker "
-                "process, all threads, from /proc; added/user = (RSS - RSS of the idle worker) / users; "
-                "spawned = master log 'Sending spawn jobs' to 'All users spawned'; connected = spawn jobs "
-                "sent to that many connections open at nginx; heartbeat gap = longest interval between "
-                "two heartbeats the master received (its heartbeat_sent event).", "",
-                *scale_table(res["users"]), ""]
-    if "memory" in res and res["memory"][1]:
-        out += ["## Where the memory per user goes (valgrind massif)", "", *memory_table(*res["memory"]), ""]
-    if "spawn" in res:
-        out += [f"## What stalls the loop while {max(sizes):,} users spawn (perf, call stacks)", "",
-                *spawn_table(*res["spawn"]), ""]
+           quiet_line(res.get("other_loads", [])), "", CLIENT_NOTE, ""]
+    tp_lines, tp_med = report_throughput(res, args)
+    out += tp_lines + report_users(res, args, sizes)
+    fid_sum = None
     if "fidelity" in res:
         fid_lines, fid_sum = fidelity_table(res["fidelity"])
         out += ["## Timing fidelity", "",
-                f"Light load: one connection, one request at a time, {args.light:.0f} s per run. "
-                "Our times are the ones the worker reports to the master, kept at full resolution.",
+                f"Light load: one connection, one request at a time, {args.light:.0f} s per run, "
+                f"{n_runs(args.reps)} (medians). Our times are the ones the worker reports to the master, "
+                "kept at full resolution (TimedUser: curl client; FastTimedUser: fast client).",
                 "", *fid_lines, ""]
-    if "reporting" in res:
-        run, rows, samples = res["reporting"]
-        out += [f"## Cost of our own reporting ({max(sizes):,} PacedUsers)", "",
-                *reporting_table(run, samples), "",
-                "Top symbols (self time) in that run:", "", *profile_table(run, rows, top=10), ""]
-    if "profile" in res:
-        run, rows, _ = res["profile"]
-        out += [f"## Where the worker's time goes at full throughput ({args.conns} BenchUsers, perf)", "",
-                *profile_table(run, rows), ""]
-    if tp_med and fid_sum and "users" in res:
-        out += ["## Goals", "", *goals_table(tp_med, res["users"], fid_sum, max(sizes)), ""]
+    out += report_profiles(res, args, sizes)
+    if tp_med or fid_sum or "users" in res or "reporting" in res:
+        out += ["## Goals", "", *goals_table(res, tp_med, fid_sum, max(sizes), args.clients), ""]
     return "\n".join(out)
+
+
+def on_term(signum: int, _frame: object) -> None:
+    """SIGTERM (or SIGINT, even where a shell ignores it): exit through the
+    finally blocks, which stop every process started here."""
+    raise SystemExit(128 + signum)
 
 
 def main() -> int:
     args = parse_args()
     check_tools()
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
     os.sched_setaffinity(0, {TARGET_CPU})  # keep this script off the load CPU
     sizes = [int(s) for s in args.users.split(",") if s]
     limit = nofile_limit()
@@ -1171,6 +1349,7 @@ def main() -> int:
             bench.nginx.proc.stop(signal.SIGQUIT)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+    log(f"done in {(time.monotonic() - STARTED) / 60:.1f} min")
     text = report(res, args, sizes)
     print(text)
     args.out.write_text(text + "\n")
