@@ -863,6 +863,24 @@ def fake_master():
     master.close()
 
 
+# BodyUser checks this body (length and its last bytes) through both clients
+CHUNKED_BODY = b"0123456789" * 9999 + b"ENDOFBODY!"
+
+
+def _chunked(body: bytes) -> bytes:
+    out, i, size = [], 0, 1
+    while i < len(body):
+        piece = body[i:i + size]
+        out.append(b"%x\r\n%s\r\n" % (len(piece), piece))
+        i += len(piece)
+        size = size * 3 + 7 if size < 20000 else 1
+    return b"".join(out) + b"0\r\n\r\n"
+
+
+CHUNKED_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + _chunked(CHUNKED_BODY))
+
+
 class FaultServer:
     """A TCP server on 127.0.0.1, in a thread of the test process, for target
     faults nginx cannot play. mode:
@@ -873,6 +891,9 @@ class FaultServer:
                    "hello", keep-alive) and closes the connection, unanswered,
                    when a second request comes on it: a keep-alive connection
                    the server dropped just as the client reused it
+      "chunked"    answers every request with a 100,000-byte body (CHUNKED_BODY)
+                   in chunks of varied sizes (Transfer-Encoding: chunked),
+                   keeping the connection alive
     requests: request heads read (its own count); answered: requests
     answered; connections: accepted."""
 
@@ -880,7 +901,7 @@ class FaultServer:
         import selectors
         import threading
 
-        assert mode in ("blackhole", "reset", "close-reused")
+        assert mode in ("blackhole", "reset", "close-reused", "chunked")
         self.mode = mode
         self.answered = 0
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -934,6 +955,13 @@ class FaultServer:
                         self._sel.unregister(conn)
                         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                         conn.close()
+                    elif self.mode == "chunked":
+                        for _ in range(heads):
+                            conn.setblocking(True)
+                            conn.settimeout(5)
+                            conn.sendall(CHUNKED_RESPONSE)
+                            conn.setblocking(False)
+                            self.answered += 1
                     elif self.mode == "close-reused":
                         if state["heads"] == 1:
                             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"

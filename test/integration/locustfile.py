@@ -17,6 +17,8 @@ classes in C, task for task:
              GET /whoami (200 with the cookie, the body is its value; a
              response check fails it on another user's value) and GET /moved
              (302 to /whoami)
+  BodyUser   GET /big: a 100,000-byte body, failed by a response check
+             unless it is all there ("0123456789" ... "ENDOFBODY!")
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -137,3 +139,14 @@ class SessionUser(HttpUser):
     @task
     def moved(self):
         self.client.get("/moved")
+
+
+class BodyUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.1)
+
+    @task
+    def big(self):
+        with self.client.get("/big", catch_response=True) as r:
+            if len(r.content) != 100_000 or not r.content.endswith(b"ENDOFBODY!"):
+                r.failure(f"body of {len(r.content)} bytes")

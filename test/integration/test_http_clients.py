@@ -51,6 +51,29 @@ def test_session_cookie_and_redirect(cluster, target):
     assert len(target.connections()) == users, "one keep-alive connection per user"
 
 
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_large_chunked_bodies(cluster, fault_server):
+    """A target answering every request with a 100,000-byte chunked body
+    (chunks of 1 byte to tens of KB, many socket reads each): BodyUser's
+    response check sees every byte, nothing fails, the connection is kept
+    (one per user), and the master's average content size is the body's."""
+    server = fault_server("chunked")
+    users = 3
+    master = cluster.master(["BodyUser"], host=server.url, stop_timeout=3)
+    cluster.worker(master)
+    assert len(cluster.wait_registered(master)) == 1
+    master.swarm(users, users)
+    poll(master.requests_csv, lambda rows: aggregated_count(rows) >= 30, timeout=20)
+    master.stop()
+    rows = poll(master.requests_csv, lambda rows: aggregated_count(rows) == server.answered, timeout=10)
+
+    assert master.failures_csv() == []
+    row = stats_row(rows, "GET", "/big")
+    assert int(row["Request Count"]) == server.answered == server.requests
+    assert float(row["Average Content Size"]) == 100_000
+    assert server.connections == users
+
+
 def one_fleet_two_clients(cluster, classes, host, users=4, worker_args=(), settled=None):
     """One master, two C workers: one on libcurl, one on the fast client.
     Returns the master after its stats have settled."""

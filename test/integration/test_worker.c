@@ -23,6 +23,8 @@
  *              then GET /whoami (401 without the cookie; its body, the
  *              cookie's value, is checked against the user's own) and
  *              GET /moved (302 to /whoami)
+ *   BodyUser   GET /big: a 100,000-byte body, failed by a response check
+ *              unless it is all there ("0123456789" ... "ENDOFBODY!")
  */
 #include <stdio.h>
 #include <string.h>
@@ -196,6 +198,28 @@ static const lw_task session_tasks[] = {
     {"moved", 1, session_moved},
 };
 
+/* BodyUser */
+
+static void body_check(lw_user *u, lw_response *r, void *arg)
+{
+    (void)u;
+    (void)arg;
+    size_t len = 0;
+    const char *body = lw_response_body(r, &len);
+    if (len != 100000 || memcmp(body + len - 10, "ENDOFBODY!", 10) != 0) {
+        lw_response_failure(r, "body of %zu bytes", len);
+    }
+}
+
+static void body_get_big(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/big", .on_response = body_check});
+}
+
+static const lw_task body_tasks[] = {
+    {"big", 1, body_get_big},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const lw_user_class classes[] = {
@@ -214,6 +238,8 @@ static const lw_user_class classes[] = {
     {.name = "SessionUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = session_tasks, .ntasks = COUNT(session_tasks), .on_start = session_on_start,
      .user_data_size = sizeof(session_data)},
+    {.name = "BodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.1),
+     .tasks = body_tasks, .ntasks = COUNT(body_tasks)},
 };
 
 static const size_t nclasses = COUNT(classes);
