@@ -1060,7 +1060,7 @@ def spawn_table(client: str, run: LocustRun, samples: list,
                "iterations. " if iteration else "")
     lines = [f"This run: spawned {fmt(run.spawn_s, '.2f')} s, connected {fmt(run.connect_s, '.2f')} s, "
              f"longest heartbeat gap {fmt(run.heartbeat_gap_s, '.2f')} s. {longest}"
-             f"Where the worker's CPU went from before the spawn to 4 s after the last connection "
+             f"Where the worker's CPU went during perf's 8 s, from 1.5 s before the master started "
              f"({len(samples):,} samples at 999 Hz = {len(samples) / 999:.2f} s):", "",
              "| in the worker's stacks | share of samples | CPU s |", "|---|---:|---:|"]
     for frame, label in STALL_FRAMES[client] + STALL_FRAMES["both"]:
