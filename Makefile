@@ -162,7 +162,8 @@ bench: all venv
 # make soak: 2,000 users of Ops-Core Scenario 3 pacing (build/opscore-worker,
 # MixedUser) against nginx for SOAK_SECONDS (default 600), the worker's RSS
 # sampled every 10 s; fails if it grows more than 5 % after the warm-up.
-# Not part of make check. See test/soak/soak.py.
+# SOAK_HTTP_CLIENT=fast runs it on the fast client. Not part of make check.
+# See test/soak/soak.py.
 SOAK_SECONDS ?= 600
 .PHONY: soak
 soak: build/opscore-worker venv

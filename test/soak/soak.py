@@ -20,7 +20,9 @@ target served (nginx only). Exit code 0 when all hold, 1 otherwise; the
 samples are printed as a table.
 
 Environment: SOAK_SECONDS (default 600), SOAK_USERS (default 2000),
-SOAK_TARGET (nginx or standin), SOAK_KEEP=1 keeps the temporary directory.
+SOAK_TARGET (nginx or standin), SOAK_HTTP_CLIENT (curl or fast: the worker's
+--http-client; default the classes' own, libcurl), SOAK_KEEP=1 keeps the
+temporary directory.
 Everything listens on 127.0.0.1 and every process started here is killed at
 exit.
 """
@@ -45,6 +47,7 @@ from conftest import AGGREGATED, NGINX, Master, Procs, free_port, parse_csv, sta
 SECONDS = int(os.environ.get("SOAK_SECONDS", "600"))
 USERS = int(os.environ.get("SOAK_USERS", "2000"))
 TARGET = os.environ.get("SOAK_TARGET", "nginx")
+HTTP_CLIENT = os.environ.get("SOAK_HTTP_CLIENT", "")
 SAMPLE_S = 10
 WARMUP_S = min(120, SECONDS // 3)
 MAX_GROWTH = 0.05
@@ -152,13 +155,15 @@ def main() -> int:
         else:
             url, access_log = start_nginx(procs, tmp / "nginx")
 
-        print(f"soak: {USERS} MixedUser users for {SECONDS} s against {TARGET} ({url}); "
+        print(f"soak: {USERS} MixedUser users for {SECONDS} s against {TARGET} ({url}), "
+              f"HTTP client: {HTTP_CLIENT or 'curl (default)'}; "
               f"RSS every {SAMPLE_S} s, warm-up {WARMUP_S} s, at most {MAX_GROWTH:.0%} growth after it")
         master = Master(procs, "pypi", tmp / "master", HERE / "locustfile.py", ["MixedUser"], url, headless=True,
                         users=USERS, rate=SPAWN_RATE, run_time=f"{SECONDS}s", expect_workers=1, stop_timeout=5,
                         port=None, extra_args=["--only-summary"])
+        client = ["--http-client", HTTP_CLIENT] if HTTP_CLIENT else []
         worker = procs.start("opscore-worker", "c-worker", [WORKER, "--master-host", "127.0.0.1",
-                                                            "--master-port", master.port])
+                                                            "--master-port", master.port] + client)
         start = time.monotonic()
         samples: list[tuple[float, int]] = []
         print(f"{'t (s)':>7} {'RSS (MiB)':>10}")
