@@ -10,6 +10,9 @@
  *              when the worker exits. The master's percentiles are rounded to
  *              whole milliseconds, too coarse to compare with wrk's.
  *
+ *   FastBenchUser, FastPacedUser, FastTimedUser: the same three on the
+ *              fast client (LW_CLIENT_FAST), like Locust's FastHttpUser.
+ *
  * Each user keeps its own keep-alive connection, so N users hold N
  * connections, as N Locust HttpUsers would.
  */
