@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../../worker/cli.h"
+#include "../../worker/lw.h"
 
 static const char *const env_names[] = {
     "LOCUST_MASTER_NODE_HOST", "LOCUST_MASTER_NODE_PORT", "LOCUST_HOST",
@@ -108,6 +109,9 @@ static void assert_defaults_except(const char *which)
     }
     if (strcmp(which, "reconnect_on_quit")) {
         assert_int_equal(cfg.reconnect_on_quit, 0);
+    }
+    if (strcmp(which, "http_client")) {
+        assert_int_equal(cfg.http_client, -1);
     }
 }
 
@@ -241,6 +245,27 @@ static void test_request_timeout(void **state)
     assert_int_equal(PARSE("--request-timeout=30"), CLI_RUN);
     assert_true(cfg.request_timeout == 30.0);
     assert_defaults_except("request_timeout");
+}
+
+static void test_http_client(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE("--http-client", "fast"), CLI_RUN);
+    assert_int_equal(cfg.http_client, LW_CLIENT_FAST);
+    assert_defaults_except("http_client");
+
+    assert_int_equal(PARSE("--http-client=curl"), CLI_RUN);
+    assert_int_equal(cfg.http_client, LW_CLIENT_CURL);
+    assert_defaults_except("http_client");
+}
+
+static void test_bad_http_client(void **state)
+{
+    (void)state;
+    assert_error_line(PARSE("--http-client", "wget"), "--http-client wget");
+    assert_non_null(strstr(err, "curl or fast"));
+    assert_error_line(PARSE("--http-client="), "--http-client=");
+    assert_error_line(PARSE("--http-client"), "--http-client without a value");
 }
 
 static void test_switches(void **state)
@@ -653,6 +678,8 @@ int main(void)
         T(test_bad_loglevel),
         T(test_bad_host),
         T(test_bad_timeout),
+        T(test_http_client),
+        T(test_bad_http_client),
         T(test_too_long_values),
         T(test_stray_positional),
         T(test_missing_value_short),
