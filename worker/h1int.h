@@ -12,6 +12,7 @@
 
 #define H1_RBUF_SIZE 65536
 #define H1_MAX_REDIRECTS 30
+#define H1_RESOLVE_RETRY 10.0   /* s before a host that did not resolve is tried again */
 
 /* A host and port the client has resolved once. */
 typedef struct {
@@ -19,7 +20,8 @@ typedef struct {
     char authority[300];      /* the Host header: host[:port] as written */
     int port;
     struct sockaddr_storage addr;
-    socklen_t addrlen;
+    socklen_t addrlen;        /* 0: did not resolve */
+    double failed_at;         /* when it did not (monotonic s) */
 } h1_origin;
 
 typedef struct h1_cookie {

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "procinfo.h"
+
 int h1_buf_put(h1_buf *b, const char *data, size_t len)
 {
     if (b->len + len + 1 > b->cap) {
@@ -118,6 +120,20 @@ static int origin_add(h1_engine *h, const h1_origin *o)
     return (int)h->norigins++;
 }
 
+static h1_origin *find_origin(h1_engine *h, const char *authority, size_t n)
+{
+    for (size_t i = 0; i < h->norigins; i++) {
+        const char *oa = h->origins[i].authority;
+        if (strncmp(oa, authority, n) == 0 && oa[n] == '\0') {
+            return &h->origins[i];
+        }
+    }
+    return NULL;
+}
+
+/* A host that resolved is kept for the life of the process; one that did
+ * not is looked up again at most every H1_RESOLVE_RETRY seconds (the
+ * lookup blocks the loop: a dead DNS server must not stall every request). */
 int h1_origin_of(h1_engine *h, const char *url, const char **path,
                  char *errtext, size_t errlen)
 {
@@ -128,25 +144,28 @@ int h1_origin_of(h1_engine *h, const char *url, const char **path,
     const char *a = url + 7;
     size_t n = strcspn(a, "/?#");
     *path = a + n;
-    for (size_t i = 0; i < h->norigins; i++) {
-        const char *oa = h->origins[i].authority;
-        if (strncmp(oa, a, n) == 0 && oa[n] == '\0') {
-            return (int)i;
-        }
+    h1_origin *known = find_origin(h, a, n);
+    if (known && known->addrlen) {
+        return (int)(known - h->origins);
     }
-    h1_origin o;
+    if (known && now_mono() - known->failed_at < H1_RESOLVE_RETRY) {
+        snprintf(errtext, errlen, "Could not resolve host: %s", known->host);
+        return -1;
+    }
+    h1_origin o = {0};
     if (split_authority(a, n, &o) != 0) {
         snprintf(errtext, errlen, "URL using bad/illegal format or missing URL");
         return -1;
     }
-    if (resolve(&o, errtext, errlen) != 0) {
-        return -1;
-    }
-    int i = origin_add(h, &o);
+    int failed = resolve(&o, errtext, errlen) != 0;
+    o.failed_at = failed ? now_mono() : 0;
+    int i = known ? (int)(known - h->origins) : origin_add(h, &o);
     if (i < 0) {
         snprintf(errtext, errlen, "out of memory");
+        return -1;
     }
-    return i;
+    h->origins[i] = o;
+    return failed ? -1 : i;
 }
 
 /* x->target from the part of the URL after the authority. */

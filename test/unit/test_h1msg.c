@@ -4,7 +4,8 @@
  * absolute URL), redirect targets (absolute, host-relative, path-relative,
  * scheme-relative), the cookie jar (set, replace, delete by Max-Age=0) and
  * the request bytes on the wire (request line, Host, default Accept unless
- * the task sends one, session and request headers, cookies, Content-Length).
+ * the task sends one, session and request headers, cookies, Content-Length),
+ * and how often a host that does not resolve is looked up.
  * Only numeric hosts are used: nothing here asks DNS.
  */
 #include <stdarg.h>
@@ -70,6 +71,33 @@ static void test_base_and_path(void **state)
     set_get(h, &x, "http://127.0.0.1:99999", "/");
     assert_int_equal(x.result, H1_ERR_CONNECTION);
     assert_true(strlen(x.errtext) > 0);
+    h1_xfer_free(&x);
+    h1_free(h);
+}
+
+/* A host that does not resolve (a name glibc rejects without asking DNS)
+ * fails each transfer; it is looked up again only after H1_RESOLVE_RETRY. */
+static void test_unresolved_host(void **state)
+{
+    (void)state;
+    h1_engine *h = engine();
+    h1_xfer x = {0};
+    set_get(h, &x, "http://no such host:8080", "/");
+    assert_int_equal(x.result, H1_ERR_CONNECTION);
+    assert_string_equal(x.errtext, "Could not resolve host: no such host");
+    assert_int_equal(h->norigins, 1);
+    double first = h->origins[0].failed_at;
+    assert_true(first > 0);
+    set_get(h, &x, "http://no such host:8080", "/again");
+    assert_int_equal(x.result, H1_ERR_CONNECTION);
+    assert_string_equal(x.errtext, "Could not resolve host: no such host");
+    assert_int_equal(h->norigins, 1);
+    assert_true(h->origins[0].failed_at == first);   /* not looked up again */
+    h->origins[0].failed_at -= H1_RESOLVE_RETRY;       /* time passes */
+    set_get(h, &x, "http://no such host:8080", "/");
+    assert_int_equal(x.result, H1_ERR_CONNECTION);
+    assert_true(h->origins[0].failed_at > first);      /* looked up again */
+    assert_int_equal(h->norigins, 1);
     h1_xfer_free(&x);
     h1_free(h);
 }
@@ -186,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_supports),
         cmocka_unit_test(test_base_and_path),
+        cmocka_unit_test(test_unresolved_host),
         cmocka_unit_test(test_redirect_targets),
         cmocka_unit_test(test_cookies),
         cmocka_unit_test(test_request_bytes),
