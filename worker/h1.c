@@ -139,24 +139,37 @@ static int is_redirect(const h1_xfer *x)
            x->location.len > 0;
 }
 
+/* Follow a redirect like Python requests: 301 (for a POST), 302 and 303
+ * (for all but HEAD) go on as a GET; every redirect but 307/308 drops the
+ * body and its headers; a new host does not get the credentials, cookies or
+ * Host header meant for the old one. */
 static void follow(h1_xfer *x)
 {
-    int st = x->p.status;
+    static const char *const body_headers[] = {"content-type:", "transfer-encoding:", NULL};
+    static const char *const host_headers[] = {"authorization:", "cookie:", "host:", NULL};
+    int st = x->p.status, was = x->origin;
     if (x->redirects >= H1_MAX_REDIRECTS) {
         fail(x, H1_ERR_CONNECTION, "Maximum (30) redirects followed");
         return;
     }
     x->redirects++;
-    if ((st == 303 && strcmp(x->method, "HEAD") != 0) ||
-        ((st == 301 || st == 302) && strcmp(x->method, "POST") == 0)) {
+    int head = strcmp(x->method, "HEAD") == 0;
+    if (((st == 302 || st == 303) && !head) || (st == 301 && strcmp(x->method, "POST") == 0)) {
         snprintf(x->method, sizeof x->method, "GET");
+    }
+    if (st != 307 && st != 308) {
         x->has_body = 0;
+        h1_drop_headers(x, body_headers);
     }
     if (h1_retarget(x, x->location.data) != 0) {
         fail(x, H1_ERR_CONNECTION, "out of memory");
     } else if (x->result != H1_OK) {
         finish(x);
     } else {
+        if (x->origin != was) {
+            h1_drop_headers(x, host_headers);
+            x->user_host = 0;
+        }
         begin(x, 0);
     }
 }
@@ -245,7 +258,18 @@ static void conn_lost(h1_conn *c, int err)
     fail(x, H1_ERR_CONNECTION, text);
 }
 
-static void send_failed(h1_conn *c, int err)
+/* Fail x with text: at once, or from the loop when inside h1_start. */
+static void fail_now_or_soon(h1_xfer *x, const char *text, int soon)
+{
+    if (!soon) {
+        fail(x, H1_ERR_CONNECTION, text);
+        return;
+    }
+    snprintf(x->errtext, sizeof x->errtext, "%s", text);
+    fail_soon(x);
+}
+
+static void send_failed(h1_conn *c, int err, int soon)
 {
     h1_xfer *x = c->x;
     if (c->served > 0 && !x->retried && (err == EPIPE || err == ECONNRESET)) {
@@ -256,18 +280,19 @@ static void send_failed(h1_conn *c, int err)
     }
     char text[200];
     snprintf(text, sizeof text, "Send failure: %s", strerror(err));
-    fail(x, H1_ERR_CONNECTION, text);
+    fail_now_or_soon(x, text, soon);
 }
 
 /* Send what is pending: c->out, else the engine's freshly built request.
+ * soon: called from h1_start, where a failure must wait for the loop.
  * Returns -1 when the transfer failed (c is gone). */
-static int send_now(h1_conn *c)
+static int send_now(h1_conn *c, int soon)
 {
     const char *data = c->out ? c->out + c->out_off : c->h->wbuf.data;
     size_t len = c->out ? c->out_len - c->out_off : c->h->wbuf.len;
     ssize_t n = send(c->io.fd, data, len, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        send_failed(c, errno);
+        send_failed(c, errno, soon);
         return -1;
     }
     size_t sent = n > 0 ? (size_t)n : 0;
@@ -281,7 +306,7 @@ static int send_now(h1_conn *c)
         c->out_off += sent;
     } else {
         if (!(c->out = malloc(len - sent))) {
-            fail(c->x, H1_ERR_CONNECTION, "out of memory");
+            fail_now_or_soon(c->x, "out of memory", soon);
             return -1;
         }
         memcpy(c->out, data + sent, len - sent);
@@ -292,6 +317,8 @@ static int send_now(h1_conn *c)
     return 0;
 }
 
+static int conn_dial(h1_conn *c, h1_xfer *x);
+
 static int finish_connect(h1_conn *c)
 {
     int err = 0;
@@ -299,16 +326,23 @@ static int finish_connect(h1_conn *c)
     if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
         err = errno;
     }
+    h1_xfer *x = c->x;
     if (err) {
-        const h1_origin *o = &c->h->origins[c->origin];
-        char text[400];
-        snprintf(text, sizeof text, "Failed to connect to %s port %d: Couldn't connect to server",
-                 o->host, o->port);
-        fail(c->x, H1_ERR_CONNECTION, text);
+        ev_io_stop(c->h->loop, &c->io);
+        close(c->io.fd);
+        if (conn_dial(c, x) == 0) {
+            return -1;          /* the next address is being tried */
+        }
+        free(c->out);
+        free(c);
+        x->c = NULL;
+        x->result = H1_ERR_CONNECTION;  /* conn_dial wrote errtext */
+        finish(x);
         return -1;
     }
+    c->h->origins[c->origin].preferred = c->addr;
     c->connecting = 0;
-    return send_now(c);
+    return send_now(c, 0);
 }
 
 static void conn_read(h1_conn *c)
@@ -343,7 +377,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
     if (revents & EV_WRITE) {
         if (!c->x) {
             set_events(c, EV_READ);
-        } else if ((c->connecting ? finish_connect(c) : send_now(c)) != 0) {
+        } else if ((c->connecting ? finish_connect(c) : send_now(c, 0)) != 0) {
             return;
         }
     }
@@ -367,9 +401,10 @@ static h1_conn *take_idle(h1_session *s, int origin)
     return NULL;
 }
 
-static int open_socket(h1_xfer *x, const h1_origin *o, int *connecting)
+/* A non-blocking socket connecting to the origin's address i, or -1. */
+static int open_socket(h1_xfer *x, const h1_origin *o, int i, int *connecting)
 {
-    int fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(o->addr[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         x->open_errno = errno;
         return -1;
@@ -377,7 +412,7 @@ static int open_socket(h1_xfer *x, const h1_origin *o, int *connecting)
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  /* best effort */
     *connecting = 0;
-    if (connect(fd, (const struct sockaddr *)&o->addr, o->addrlen) != 0) {
+    if (connect(fd, (const struct sockaddr *)&o->addr[i], o->addrlen[i]) != 0) {
         if (errno != EINPROGRESS) {
             close(fd);
             return -1;
@@ -387,27 +422,45 @@ static int open_socket(h1_xfer *x, const h1_origin *o, int *connecting)
     return fd;
 }
 
+/* Connect c to the origin's next untried address (the one that connected
+ * last comes first): a name may give ::1 and 127.0.0.1 while the server
+ * listens on one of them only. Returns 0, or -1 when none is left. */
+static int conn_dial(h1_conn *c, h1_xfer *x)
+{
+    const h1_origin *o = &c->h->origins[c->origin];
+    while (c->tries < o->naddrs) {
+        c->addr = (o->preferred + c->tries++) % o->naddrs;
+        int connecting = 0;
+        int fd = open_socket(x, o, c->addr, &connecting);
+        if (fd >= 0) {
+            c->connecting = connecting;
+            ev_io_init(&c->io, on_io, fd, EV_READ | (connecting ? EV_WRITE : 0));
+            ev_io_start(c->h->loop, &c->io);
+            return 0;
+        }
+        if (x->open_errno == EMFILE || x->open_errno == ENFILE) {
+            break;
+        }
+    }
+    snprintf(x->errtext, sizeof x->errtext,
+             "Failed to connect to %.180s port %d: Couldn't connect to server", o->host, o->port);
+    return -1;
+}
+
 static h1_conn *conn_open(h1_xfer *x)
 {
-    h1_engine *h = x->h;
-    const h1_origin *o = &h->origins[x->origin];
-    int connecting = 0;
-    int fd = open_socket(x, o, &connecting);
-    h1_conn *c = fd >= 0 ? calloc(1, sizeof *c) : NULL;
+    h1_conn *c = calloc(1, sizeof *c);
     if (!c) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        snprintf(x->errtext, sizeof x->errtext,
-                 "Failed to connect to %.180s port %d: Couldn't connect to server", o->host, o->port);
+        snprintf(x->errtext, sizeof x->errtext, "out of memory");
         return NULL;
     }
-    c->h = h;
+    c->h = x->h;
     c->s = x->s;
     c->origin = x->origin;
-    c->connecting = connecting;
-    ev_io_init(&c->io, on_io, fd, EV_READ | (connecting ? EV_WRITE : 0));
-    ev_io_start(h->loop, &c->io);
+    if (conn_dial(c, x) != 0) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -417,6 +470,9 @@ static void begin(h1_xfer *x, int fresh)
     h1_reset(&x->p);
     h1_init(&x->p, strcmp(x->method, "HEAD") == 0);
     x->location.len = x->rbody.len = x->rheaders.len = 0;
+    if (x->rbody.data) {
+        x->rbody.data[0] = '\0';   /* no text of an earlier response */
+    }
     h1_conn *c = fresh ? NULL : take_idle(x->s, x->origin);
     if (!c && !(c = conn_open(x))) {
         fail_soon(x);
@@ -430,7 +486,7 @@ static void begin(h1_xfer *x, int fresh)
         return;
     }
     if (!c->connecting) {
-        (void)send_now(c);      /* a failure has ended the transfer */
+        (void)send_now(c, 1);   /* a failure ends the transfer from the loop */
         return;
     }
     if (!(c->out = malloc(x->h->wbuf.len))) {
@@ -471,6 +527,7 @@ int h1_start(h1_engine *h, h1_session *s, h1_xfer *x)
     x->open_errno = 0;
     x->t0 = now_mono();
     h->running++;
+    ev_now_update(h->loop);     /* the timeout counts from now, not the loop's last wake */
     ev_timer_init(&x->timer, on_timer, x->timeout > 0 ? x->timeout : 1e9, 0.0);
     x->timer.data = x;
     ev_timer_start(h->loop, &x->timer);

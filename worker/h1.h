@@ -62,6 +62,7 @@ struct h1_xfer {
     ev_timer timer;
     h1_buf target;           /* request target: path and query */
     h1_buf hdrs;             /* extra header lines, each ending in CRLF */
+    int user_host;           /* hdrs has the Host line */
     h1_buf location;         /* Location of a redirect */
     int origin;
     int redirects;

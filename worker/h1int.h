@@ -13,15 +13,19 @@
 #define H1_RBUF_SIZE 65536
 #define H1_MAX_REDIRECTS 30
 #define H1_RESOLVE_RETRY 10.0   /* s before a host that did not resolve is tried again */
+#define H1_MAX_ADDRS 4          /* addresses kept per host, tried in turn */
+#define H1_MAX_ORIGINS 256      /* hosts per process (redirects included) */
 
 /* A host and port the client has resolved once. */
 typedef struct {
     char host[256];           /* as in the URL, without brackets */
     char authority[300];      /* the Host header: host[:port] as written */
     int port;
-    struct sockaddr_storage addr;
-    socklen_t addrlen;        /* 0: did not resolve */
-    double failed_at;         /* when it did not (monotonic s) */
+    struct sockaddr_storage addr[H1_MAX_ADDRS];
+    socklen_t addrlen[H1_MAX_ADDRS];
+    int naddrs;               /* 0: did not resolve */
+    int preferred;            /* the address that last connected */
+    double failed_at;         /* when it did not resolve (monotonic s) */
 } h1_origin;
 
 typedef struct h1_cookie {
@@ -42,6 +46,8 @@ struct h1_conn {
     h1_xfer *x;               /* the transfer using it, or NULL when idle */
     h1_conn *next;            /* in the session's idle list */
     int origin;
+    int addr;                 /* index of the origin's address in use */
+    int tries;                /* addresses tried for this connection */
     int connecting;
     int served;               /* responses read on it */
     char *out;                /* request bytes not sent yet */
@@ -68,6 +74,9 @@ int h1_origin_of(h1_engine *h, const char *url, const char **path,
 int h1_retarget(h1_xfer *x, const char *url);
 /* Build x's request into h->wbuf. */
 int h1_build(h1_engine *h, h1_xfer *x);
+/* Remove x's extra header lines whose names (with their colon) are listed
+ * (NULL-terminated). */
+void h1_drop_headers(h1_xfer *x, const char *const *names);
 /* A Set-Cookie header for the session's jar. */
 void h1_cookie_set(h1_session *s, const char *value, size_t len);
 void h1_cookies_free(h1_session *s);

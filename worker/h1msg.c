@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "procinfo.h"
 
@@ -87,26 +88,32 @@ static int split_authority(const char *a, size_t n, h1_origin *o)
 
 static int resolve(h1_origin *o, char *errtext, size_t errlen)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
     struct addrinfo *res = NULL;
     char port[8];
     snprintf(port, sizeof port, "%d", o->port);
-    if (getaddrinfo(o->host, port, &hints, &res) != 0 || !res ||
-        res->ai_addrlen > sizeof o->addr) {
-        if (res) {
-            freeaddrinfo(res);
+    o->naddrs = o->preferred = 0;
+    if (getaddrinfo(o->host, port, &hints, &res) == 0) {
+        for (struct addrinfo *a = res; a && o->naddrs < H1_MAX_ADDRS; a = a->ai_next) {
+            if (a->ai_addrlen <= sizeof o->addr[0]) {
+                memcpy(&o->addr[o->naddrs], a->ai_addr, a->ai_addrlen);
+                o->addrlen[o->naddrs++] = a->ai_addrlen;
+            }
         }
+        freeaddrinfo(res);
+    }
+    if (o->naddrs == 0) {
         snprintf(errtext, errlen, "Could not resolve host: %s", o->host);
         return -1;
     }
-    memcpy(&o->addr, res->ai_addr, res->ai_addrlen);
-    o->addrlen = res->ai_addrlen;
-    freeaddrinfo(res);
     return 0;
 }
 
 static int origin_add(h1_engine *h, const h1_origin *o)
 {
+    if (h->norigins >= H1_MAX_ORIGINS) {
+        return -1;
+    }
     if (h->norigins == h->origins_cap) {
         size_t cap = h->origins_cap ? h->origins_cap * 2 : 4;
         h1_origin *n = realloc(h->origins, cap * sizeof *n);
@@ -145,7 +152,7 @@ int h1_origin_of(h1_engine *h, const char *url, const char **path,
     size_t n = strcspn(a, "/?#");
     *path = a + n;
     h1_origin *known = find_origin(h, a, n);
-    if (known && known->addrlen) {
+    if (known && known->naddrs) {
         return (int)(known - h->origins);
     }
     if (known && now_mono() - known->failed_at < H1_RESOLVE_RETRY) {
@@ -161,7 +168,7 @@ int h1_origin_of(h1_engine *h, const char *url, const char **path,
     o.failed_at = failed ? now_mono() : 0;
     int i = known ? (int)(known - h->origins) : origin_add(h, &o);
     if (i < 0) {
-        snprintf(errtext, errlen, "out of memory");
+        snprintf(errtext, errlen, "more than %d hosts (or out of memory)", H1_MAX_ORIGINS);
         return -1;
     }
     h->origins[i] = o;
@@ -171,12 +178,23 @@ int h1_origin_of(h1_engine *h, const char *url, const char **path,
 /* x->target from the part of the URL after the authority. */
 static int set_target(h1_xfer *x, const char *rest)
 {
+    static const char hex[] = "0123456789ABCDEF";
     size_t n = strcspn(rest, "#");
+    int bad = 0;
     x->target.len = 0;
-    if (rest[0] != '/' && h1_buf_put(&x->target, "/", 1) != 0) {
-        return -1;
+    if (rest[0] != '/') {
+        bad |= h1_buf_put(&x->target, "/", 1);
     }
-    return h1_buf_put(&x->target, rest, n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)rest[i];
+        if (c > 0x20 && c < 0x7f) {
+            bad |= h1_buf_put(&x->target, rest + i, 1);
+        } else {   /* a space, a control or a non-ASCII byte: escaped, as requests does */
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            bad |= h1_buf_put(&x->target, esc, 3);
+        }
+    }
+    return bad ? -1 : 0;
 }
 
 /* Parse x->url into origin and target; a failure is kept for h1_start. */
@@ -191,10 +209,14 @@ static int aim(h1_xfer *x)
     return set_target(x, rest);
 }
 
+/* The session's and the request's header lines, each ending in CRLF. A
+ * Host line replaces the client's own; Content-Length is the client's to
+ * write; Accept: *\/\* unless the task sends an Accept. */
 static int header_lines(h1_xfer *x, const struct curl_slist *sess, const char *const *own)
 {
     int accept = 0, bad = 0;
     x->hdrs.len = 0;
+    x->user_host = 0;
     for (int pass = 0; pass < 2; pass++) {
         const struct curl_slist *l = pass == 0 ? sess : NULL;
         for (size_t i = 0;; i++) {
@@ -203,8 +225,10 @@ static int header_lines(h1_xfer *x, const struct curl_slist *sess, const char *c
                 break;
             }
             const char *colon = strchr(hd, ':');
-            if (colon && colon[1 + strspn(colon + 1, " \t")] != '\0') {
+            if (colon && colon[1 + strspn(colon + 1, " \t")] != '\0' &&
+                strncasecmp(hd, "content-length:", 15) != 0) {
                 accept |= strncasecmp(hd, "accept:", 7) == 0;
+                x->user_host |= strncasecmp(hd, "host:", 5) == 0;
                 bad |= put_str(&x->hdrs, hd) | h1_buf_put(&x->hdrs, "\r\n", 2);
             }
             if (pass == 0) {
@@ -242,22 +266,49 @@ int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *base, const char *path,
     return aim(x);
 }
 
+void h1_drop_headers(h1_xfer *x, const char *const *names)
+{
+    size_t out = 0;
+    for (size_t at = 0; at < x->hdrs.len;) {
+        const char *line = x->hdrs.data + at;
+        const char *eol = memchr(line, '\n', x->hdrs.len - at);
+        size_t n = eol ? (size_t)(eol - line) + 1 : x->hdrs.len - at;
+        int drop = 0;
+        for (size_t i = 0; names[i] && !drop; i++) {
+            drop = strncasecmp(line, names[i], strlen(names[i])) == 0;
+        }
+        if (!drop) {
+            memmove(x->hdrs.data + out, line, n);
+            out += n;
+        }
+        at += n;
+    }
+    x->hdrs.len = out;
+    if (x->hdrs.data) {
+        x->hdrs.data[out] = '\0';
+    }
+}
+
 int h1_retarget(h1_xfer *x, const char *loc)
 {
     h1_buf old = x->url;
     x->url = (h1_buf){0};
     int bad = 0;
-    if (strncasecmp(loc, "http://", 7) == 0 || strncasecmp(loc, "https://", 8) == 0) {
-        bad = put_str(&x->url, loc);
+    size_t scheme = strspn(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+    if (scheme > 0 && loc[scheme] == ':') {
+        bad = put_str(&x->url, loc);   /* absolute: http(s) or unsupported, checked below */
     } else {
         const char *a = old.data + 7;
         size_t auth_end = 7 + strcspn(a, "/?#");
-        if (loc[0] == '/' && loc[1] == '/') {
+        size_t path_end = auth_end + strcspn(old.data + auth_end, "?#");
+        if (loc[0] == '?' || loc[0] == '#' || loc[0] == '\0') {
+            size_t keep = loc[0] == '?' ? path_end : path_end + strcspn(old.data + path_end, "#");
+            bad = h1_buf_put(&x->url, old.data, keep) | put_str(&x->url, loc);
+        } else if (loc[0] == '/' && loc[1] == '/') {
             bad = h1_buf_put(&x->url, "http:", 5) | put_str(&x->url, loc);
         } else if (loc[0] == '/') {
             bad = h1_buf_put(&x->url, old.data, auth_end) | put_str(&x->url, loc);
         } else {
-            size_t path_end = auth_end + strcspn(old.data + auth_end, "?#");
             size_t keep = path_end;
             while (keep > auth_end && old.data[keep - 1] != '/') {
                 keep--;
@@ -282,6 +333,42 @@ int h1_retarget(h1_xfer *x, const char *loc)
     return aim(x);
 }
 
+/* The value of attribute name (with its '=') in "; a=1; b=2", copied. */
+static int cookie_attr(const char *attrs, size_t len, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    for (const char *p = attrs, *end = attrs + len; p < end;) {
+        p += strspn(p, "; \t");
+        size_t n = 0;
+        while (p + n < end && p[n] != ';') {
+            n++;
+        }
+        if (n > nl && strncasecmp(p, name, nl) == 0) {
+            size_t vl = n - nl < outlen - 1 ? n - nl : outlen - 1;
+            memcpy(out, p + nl, vl);
+            out[vl] = '\0';
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+/* Max-Age of 0 or less, or (without Max-Age) Expires in the past, deletes
+ * the cookie, as browsers, requests and libcurl do. */
+static int cookie_expired(const char *attrs, size_t len)
+{
+    char value[64];
+    if (cookie_attr(attrs, len, "max-age=", value, sizeof value)) {
+        return strtol(value, NULL, 10) <= 0;
+    }
+    if (cookie_attr(attrs, len, "expires=", value, sizeof value)) {
+        time_t t = curl_getdate(value, NULL);
+        return t != -1 && t < time(NULL);
+    }
+    return 0;
+}
+
 void h1_cookie_set(h1_session *s, const char *v, size_t len)
 {
     size_t pair = 0;
@@ -293,13 +380,7 @@ void h1_cookie_set(h1_session *s, const char *v, size_t len)
         return;
     }
     size_t name_len = (size_t)(eq - v);
-    int expired = 0;
-    for (const char *p = v + pair; p < v + len; p++) {
-        if ((size_t)(v + len - p) >= 9 && strncasecmp(p, "max-age=", 8) == 0 &&
-            (p[8] == '-' || p[8] == '0')) {
-            expired = 1;
-        }
-    }
+    int expired = cookie_expired(v + pair, len - pair);
     for (h1_cookie **pp = &s->cookies; *pp; pp = &(*pp)->next) {
         h1_cookie *c = *pp;
         if (c->name_len == name_len && memcmp(c->pair, v, name_len) == 0) {
@@ -348,8 +429,10 @@ int h1_build(h1_engine *h, h1_xfer *x)
     b->len = 0;
     int bad = put_str(b, x->method) | h1_buf_put(b, " ", 1) |
               h1_buf_put(b, x->target.data, x->target.len) |
-              put_str(b, " HTTP/1.1\r\nHost: ") | put_str(b, o->authority) |
-              h1_buf_put(b, "\r\n", 2) | h1_buf_put(b, x->hdrs.data, x->hdrs.len) |
+              put_str(b, " HTTP/1.1\r\n") |
+              (x->user_host ? 0 : put_str(b, "Host: ") | put_str(b, o->authority) |
+                                  h1_buf_put(b, "\r\n", 2)) |
+              h1_buf_put(b, x->hdrs.data, x->hdrs.len) |
               put_cookies(b, x->s);
     if (x->has_body) {
         char cl[40];

@@ -215,6 +215,9 @@ static void slot_release(req_slot *s)
     free(s->error);
     s->error = NULL;
     s->body.len = 0;
+    if (s->body.data) {
+        s->body.data[0] = '\0';   /* no text of an earlier response */
+    }
     list_remove(&u->busy, s);
     list_push(&u->spare, s);
     u->inflight--;

@@ -113,6 +113,8 @@ static void test_redirect_targets(void **state)
         {"http://127.0.0.1:81", "c", "http://127.0.0.1:81/c"},
         {"http://127.0.0.1:81/a", "http://127.0.0.3:82/z", "http://127.0.0.3:82/z"},
         {"http://127.0.0.1:81/a", "//127.0.0.4/w", "http://127.0.0.4/w"},
+        {"http://127.0.0.1:81/dir/page?x=1", "?page=2", "http://127.0.0.1:81/dir/page?page=2"},
+        {"http://127.0.0.1:81/dir/page?x=1#f", "#top", "http://127.0.0.1:81/dir/page?x=1#top"},
     };
     h1_engine *h = engine();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -128,6 +130,10 @@ static void test_redirect_targets(void **state)
     assert_int_equal(h1_retarget(&x, "https://127.0.0.1/secure"), 0);
     assert_int_equal(x.result, H1_ERR_CONNECTION);
     assert_non_null(strstr(x.errtext, "https://127.0.0.1/secure"));
+    set_get(h, &x, NULL, "http://127.0.0.1:81/a");
+    assert_int_equal(h1_retarget(&x, "ftp://127.0.0.1/file"), 0);   /* not a path */
+    assert_int_equal(x.result, H1_ERR_CONNECTION);
+    assert_non_null(strstr(x.errtext, "ftp://127.0.0.1/file"));
     h1_xfer_free(&x);
     h1_free(h);
 }
@@ -160,10 +166,16 @@ static void test_cookies(void **state)
     h1_cookie_set(s, del, strlen(del));
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: lang=en\r\n", 17);
+    const char *gone = "lang=; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+    h1_cookie_set(s, "keep=1; Max-Age=05", 18);    /* five seconds: kept */
+    h1_cookie_set(s, gone, strlen(gone));          /* expired: deleted */
+    c = cookie_header(h, &x);
+    assert_memory_equal(c, "Cookie: keep=1\r\n", 16);
+    h1_cookie_set(s, "lang=en; expires=Fri, 01 Jan 2100 00:00:00 GMT", 46);
     h1_cookie_set(s, "=novalue", 8);               /* no name: ignored */
     h1_cookie_set(s, "noequals", 8);
     c = cookie_header(h, &x);
-    assert_memory_equal(c, "Cookie: lang=en\r\n", 17);
+    assert_memory_equal(c, "Cookie: lang=en; keep=1\r\n", 25);
     h1_xfer_free(&x);
     h1_session_free(s);
     h1_free(h);
@@ -203,6 +215,18 @@ static void test_request_bytes(void **state)
     assert_string_equal(h->wbuf.data,
                         "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
                         "Accept: application/json\r\n\r\n");
+    /* the task's Host replaces the client's; its Content-Length is dropped
+     * (the client writes the body's); spaces and non-ASCII are escaped */
+    const char *const host[] = {"Host: vhost.example", "Content-Length: 99", NULL};
+    assert_int_equal(h1_xfer_set(h, &x, "http://127.0.0.1:8080", "/a b/\xc3\xa9", NULL, host), 0);
+    assert_int_equal(h1_build(h, &x), 0);
+    assert_string_equal(h->wbuf.data,
+                        "GET /a%20b/%C3%A9 HTTP/1.1\r\nHost: vhost.example\r\n"
+                        "Accept: */*\r\n\r\n");
+    /* dropping header lines by name, case-insensitively */
+    static const char *const drop[] = {"host:", "accept:", NULL};
+    h1_drop_headers(&x, drop);
+    assert_int_equal(x.hdrs.len, 0);
     curl_slist_free_all(sess);
     h1_xfer_free(&x);
     h1_session_free(s);
