@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "error_key.h"
@@ -263,26 +264,54 @@ static int set_method(req_slot *s, const lw_request *req, size_t body_len)
     return bad ? -1 : 0;
 }
 
+static int has_content_type(const struct curl_slist *l, const char *const *own)
+{
+    for (; l; l = l->next) {
+        if (strncasecmp(l->data, "content-type:", 13) == 0) {
+            return 1;
+        }
+    }
+    for (size_t i = 0; own && own[i]; i++) {
+        if (strncasecmp(own[i], "content-type:", 13) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int append(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *n = curl_slist_append(*list, line);
+    if (!n) {
+        curl_slist_free_all(*list);
+        *list = NULL;
+        return -1;
+    }
+    *list = n;
+    return 0;
+}
+
+/* The session's headers, then the request's. A body without a
+ * Content-Type goes without one, as with Python requests (and the fast
+ * client): "Content-Type:" stops libcurl adding its form-urlencoded one. */
 static int set_headers(req_slot *s, const lw_request *req)
 {
     struct curl_slist *list = s->u->headers;
-    if (req->headers && req->headers[0]) {
+    int untyped = req->body && !has_content_type(s->u->headers, req->headers);
+    if ((req->headers && req->headers[0]) || untyped) {
         struct curl_slist *own = NULL;
         for (struct curl_slist *h = s->u->headers; h; h = h->next) {
-            struct curl_slist *n = curl_slist_append(own, h->data);
-            if (!n) {
-                curl_slist_free_all(own);
+            if (append(&own, h->data) != 0) {
                 return -1;
             }
-            own = n;
         }
-        for (size_t i = 0; req->headers[i]; i++) {
-            struct curl_slist *n = curl_slist_append(own, req->headers[i]);
-            if (!n) {
-                curl_slist_free_all(own);
+        for (size_t i = 0; req->headers && req->headers[i]; i++) {
+            if (append(&own, req->headers[i]) != 0) {
                 return -1;
             }
-            own = n;
+        }
+        if (untyped && append(&own, "Content-Type:") != 0) {
+            return -1;
         }
         s->req_headers = own;
         list = own;

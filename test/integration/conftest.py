@@ -312,6 +312,9 @@ http {{
             if ($request_method != POST) {{
                 return 405;
             }}
+            if ($http_content_type) {{
+                return 415;
+            }}
             return 200 "ok";
         }}
         location = /auth {{

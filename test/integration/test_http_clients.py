@@ -74,6 +74,20 @@ def test_large_chunked_bodies(cluster, fault_server):
     assert server.connections == users
 
 
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_body_without_content_type(cluster, target):
+    """ChainUser POSTs "x" to /echo without a Content-Type, as Python
+    requests does with data="x"; nginx answers 415 to any Content-Type.
+    Neither client adds one (libcurl would send form-urlencoded), so
+    every POST is a 200 and nothing fails."""
+    master, _ = run_headless(cluster, ["ChainUser"], 2, 3)
+
+    posts = target.count(method="POST", path="/echo")
+    assert posts > 0
+    assert target.count(method="POST", path="/echo", status=200) == posts
+    assert master.csv_file("failures") == []
+
+
 def one_fleet_two_clients(cluster, classes, host, users=4, worker_args=(), settled=None):
     """One master, two C workers: one on libcurl, one on the fast client.
     Returns the master after its stats have settled."""
