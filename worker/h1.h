@@ -89,11 +89,15 @@ void h1_session_free(h1_session *s);
  * no user info). */
 int h1_supports(const char *url);
 
-/* Set the request (method, body, timeout and keep first): base host (a
- * URL) and path, or an absolute URL in path; session headers and the
- * request's own (NULL-terminated). A host that does not resolve fails the
- * transfer when it starts. Returns 0, or -1 when out of memory. */
-int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *base, const char *path,
+/* The URL of a request: path itself when it is absolute (http:// or
+ * https://), else base + path ("http://x/" + "/a" gives one slash).
+ * Returns 0, -1 when out of memory, -2 for a relative path without base. */
+int h1_join_url(h1_buf *out, const char *base, const char *path);
+/* Set the request (method, body, timeout and keep first): its absolute
+ * URL, session headers and the request's own (NULL-terminated). A host
+ * that does not resolve fails the transfer when it starts. Returns 0, or
+ * -1 when out of memory. */
+int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
                 const struct curl_slist *session_headers,
                 const char *const *headers);
 /* Start it. The done callback always follows (errors included), never

@@ -242,7 +242,25 @@ static int header_lines(h1_xfer *x, const struct curl_slist *sess, const char *c
     return bad ? -1 : 0;
 }
 
-int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *base, const char *path,
+int h1_join_url(h1_buf *out, const char *base, const char *path)
+{
+    out->len = 0;
+    int bad = 0;
+    if (strncasecmp(path, "http://", 7) != 0 && strncasecmp(path, "https://", 8) != 0) {
+        size_t bl = base ? strlen(base) : 0;
+        if (bl == 0) {
+            return -2;
+        }
+        if (base[bl - 1] == '/' && path[0] == '/') {
+            bl--;   /* "http://x/" + "/a" */
+        }
+        bad |= h1_buf_put(out, base, bl);
+    }
+    bad |= put_str(out, path);
+    return bad ? -1 : 0;
+}
+
+int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
                 const struct curl_slist *session_headers,
                 const char *const *headers)
 {
@@ -251,16 +269,7 @@ int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *base, const char *path,
     x->errtext[0] = '\0';
     x->redirects = 0;
     x->url.len = 0;
-    int bad = 0;
-    if (base && !h1_supports(path) && strncasecmp(path, "https://", 8) != 0) {
-        size_t bl = strlen(base);
-        if (bl && base[bl - 1] == '/' && path[0] == '/') {
-            bl--;   /* "http://x/" + "/a" */
-        }
-        bad |= h1_buf_put(&x->url, base, bl);
-    }
-    bad |= put_str(&x->url, path);
-    if (bad || header_lines(x, session_headers, headers) != 0) {
+    if (put_str(&x->url, url) != 0 || header_lines(x, session_headers, headers) != 0) {
         return -1;
     }
     return aim(x);

@@ -32,6 +32,7 @@ struct lw_response {
     h1_xfer x;                       /* the fast client's transfer */
     int fast;                        /* this request went through x */
     h1_buf req_body;                 /* the fast client's copy of the body */
+    h1_buf url;                      /* the request's absolute URL */
     lw_user *u;
     req_slot *prev, *next;
     struct curl_slist *req_headers;  /* session + request headers, or NULL */
@@ -178,6 +179,7 @@ static void slot_destroy(req_slot *s)
     }
     h1_xfer_free(&s->x);
     free(s->req_body.data);
+    free(s->url.data);
     curl_slist_free_all(s->req_headers);
     free(s->body.data);
     free(s->error);
@@ -319,26 +321,6 @@ static int set_headers(req_slot *s, const lw_request *req)
     return curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, list) == CURLE_OK ? 0 : -1;
 }
 
-static int set_url(req_slot *s, const char *path)
-{
-    const char *host = s->u->env->host;
-    char buf[4096];
-    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
-        host = "";
-    } else if (!*host) {
-        return -2;
-    }
-    size_t hl = strlen(host);
-    if (hl && host[hl - 1] == '/' && path[0] == '/') {
-        hl--;   /* "http://x/" + "/a" */
-    }
-    int n = snprintf(buf, sizeof buf, "%.*s%s", (int)hl, host, path);
-    if (n < 0 || (size_t)n >= sizeof buf) {
-        return -1;
-    }
-    return curl_easy_setopt(s->easy, CURLOPT_URL, buf) == CURLE_OK ? 0 : -1;
-}
-
 static void copy_text(char *dst, size_t size, const char *src)
 {
     size_t n = strlen(src);
@@ -354,11 +336,8 @@ static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, dou
     if (!s->easy && !(s->easy = easy_new(s))) {
         return -1;
     }
-    int rc = set_url(s, req->path);
-    if (rc) {
-        return rc;
-    }
-    if (set_method(s, req, body_len) || set_headers(s, req) ||
+    if (curl_easy_setopt(s->easy, CURLOPT_URL, s->url.data) != CURLE_OK ||
+        set_method(s, req, body_len) || set_headers(s, req) ||
         curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)) != CURLE_OK) {
         return -1;
     }
@@ -366,16 +345,10 @@ static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, dou
 }
 
 /* The fast client takes plain http:// requests of the classes that use it. */
-static int use_fast(const lw_user *u, const char *path)
+static int use_fast(const req_slot *s)
 {
-    int client = u->env->client >= 0 ? u->env->client : (int)u->cls->client;
-    if (client != LW_CLIENT_FAST) {
-        return 0;
-    }
-    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
-        return h1_supports(path);
-    }
-    return h1_supports(u->env->host);
+    int client = s->u->env->client >= 0 ? s->u->env->client : (int)s->u->cls->client;
+    return client == LW_CLIENT_FAST && h1_supports(s->url.data);
 }
 
 static int prepare_fast(req_slot *s, const lw_request *req, size_t body_len, double timeout)
@@ -395,7 +368,7 @@ static int prepare_fast(req_slot *s, const lw_request *req, size_t body_len, dou
     x->body = s->req_body.data;
     x->timeout = timeout;
     x->keep = s->keep_body;
-    return h1_xfer_set(u->env->h1, x, u->env->host, req->path, u->headers, req->headers);
+    return h1_xfer_set(u->env->h1, x, s->url.data, u->headers, req->headers);
 }
 
 static int prepare(req_slot *s, const lw_request *req)
@@ -410,11 +383,11 @@ static int prepare(req_slot *s, const lw_request *req)
     s->keep_body = req->on_response != NULL;
     s->reason[0] = s->errbuf[0] = '\0';
     s->open_errno = 0;
-    s->fast = use_fast(s->u, req->path);
-    if (!s->fast && strncmp(req->path, "http://", 7) != 0 &&
-        strncmp(req->path, "https://", 8) != 0 && !*s->u->env->host) {
-        return -2;
+    int rc = h1_join_url(&s->url, s->u->env->host, req->path);
+    if (rc) {
+        return rc;
     }
+    s->fast = use_fast(s);
     return s->fast ? prepare_fast(s, req, body_len, timeout)
                    : prepare_curl(s, req, body_len, timeout);
 }

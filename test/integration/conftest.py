@@ -278,8 +278,10 @@ worker_processes 1;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 
+worker_rlimit_nofile {nofile};
+
 events {{
-    worker_connections 4096;
+    worker_connections {connections};
 }}
 
 http {{
@@ -336,6 +338,7 @@ http {{
         location = /moved {{
             return 302 /whoami;
         }}
+{locations}
         location / {{
             return 404;
         }}
@@ -362,11 +365,13 @@ class Target:
     ROOT_DEFAULT = 'return 200 "hello";'
 
     def __init__(self, procs: Procs, workdir: Path, *, keepalive_timeout: str = "75s", tls: bool = False,
-                 root: str = ROOT_DEFAULT):
+                 root: str = ROOT_DEFAULT, locations: str = "", connections: int = 4096):
         """keepalive_timeout: nginx's, for idle keep-alive connections.
         tls: serve HTTPS with a fresh self-signed certificate for 127.0.0.1
         (self.cert), so a client that verifies certificates refuses it.
-        root: the nginx directives of "location = /"."""
+        root: the nginx directives of "location = /".
+        locations: more location blocks (e.g. the soak's Ops-Core routes).
+        connections: nginx's worker_connections (open files: twice that)."""
         self.dir = workdir
         self.dir.mkdir()
         self.port = free_port()
@@ -383,7 +388,9 @@ class Target:
             tls_conf = f"        ssl_certificate {self.cert};\n        ssl_certificate_key {key};\n"
         conf = self.dir / "nginx.conf"
         conf.write_text(NGINX_CONF.format(dir=self.dir, port=self.port, keepalive_timeout=keepalive_timeout,
-                                          ssl=" ssl" if tls else "", tls=tls_conf, root=root))
+                                          ssl=" ssl" if tls else "", tls=tls_conf, root=root,
+                                          locations=locations, connections=connections,
+                                          nofile=2 * connections))
         self.proc = procs.start(
             "nginx", "target", [NGINX, "-p", self.dir, "-c", conf, "-e", self.dir / "error.log"]
         )

@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "test" / "integration"))
 
-from conftest import AGGREGATED, NGINX, Master, Procs, free_port, parse_csv, stats_row  # noqa: E402
+from conftest import AGGREGATED, Master, Procs, Target, parse_csv, stats_row  # noqa: E402
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "600"))
 USERS = int(os.environ.get("SOAK_USERS", "2000"))
@@ -54,45 +54,20 @@ MAX_GROWTH = 0.05
 SPAWN_RATE = 200
 WORKER = ROOT / "build" / "opscore-worker"
 
-NGINX_CONF = """\
-daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 16384;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 8192; }}
-http {{
-    log_format counted '$msec $request_method $status';
-    access_log {dir}/access.log counted buffer=64k flush=1s;
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 75s;
-    default_type application/json;
-    server {{
-        listen 127.0.0.1:{port};
-        location = /v1/opscore/internal/agent/notify {{
-            return 200 '{{"status":"success","message":"Agent registered"}}';
-        }}
-        location ~ ^/v1/opscore/agent/[^/]+/state$ {{
-            if ($request_method = POST) {{
-                return 202 '{{"status":"success","message":"State update accepted"}}';
-            }}
-            return 200 '{{"agentId":"x","state":"idle","timestamp":"2025-04-21T15:16:01.894000+00:00"}}';
-        }}
-        location ~ ^/v1/opscore/agent/[^/]+/workflow$ {{
-            return 202 '{{"status":"success","message":"Workflow accepted"}}';
-        }}
-        location / {{
-            return 404;
-        }}
-    }}
-}}
-"""
+# The Ops-Core routes with the statuses the worker expects, on the tests' nginx
+OPSCORE_LOCATIONS = """\
+        location = /v1/opscore/internal/agent/notify {
+            return 200 '{"status":"success","message":"Agent registered"}';
+        }
+        location ~ ^/v1/opscore/agent/[^/]+/state$ {
+            if ($request_method = POST) {
+                return 202 '{"status":"success","message":"State update accepted"}';
+            }
+            return 200 '{"agentId":"x","state":"idle","timestamp":"2025-04-21T15:16:01.894000+00:00"}';
+        }
+        location ~ ^/v1/opscore/agent/[^/]+/workflow$ {
+            return 202 '{"status":"success","message":"Workflow accepted"}';
+        }"""
 
 
 def rss_bytes(pid: int) -> int:
@@ -100,32 +75,6 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS")
-
-
-def start_nginx(procs: Procs, workdir: Path) -> tuple[str, Path]:
-    workdir.mkdir()
-    port = free_port()
-    conf = workdir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
-    proc = procs.start("nginx", "target", [NGINX, "-p", workdir, "-c", conf, "-e", workdir / "error.log"])
-    import requests
-
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/__ready", timeout=1)
-            return f"http://127.0.0.1:{port}", workdir / "access.log"
-        except requests.ConnectionError:
-            if not proc.alive() or time.monotonic() > deadline:
-                raise RuntimeError("nginx did not start")
-            time.sleep(0.05)
-
-
-def served_by_nginx(access_log: Path) -> int:
-    """Requests nginx served, its readiness probe (a 404) left out: the
-    Ops-Core routes never answer 404."""
-    with open(access_log, "rb") as f:
-        return sum(1 for line in f if line.endswith(b"\n") and not line.endswith(b" 404\n"))
 
 
 def main() -> int:
@@ -151,9 +100,10 @@ def main() -> int:
             extra.append(redis_server)
             standin = StandIn(redis_server.port, tmp)
             extra.append(standin)
-            url, access_log = standin.url, None
+            url, target = standin.url, None
         else:
-            url, access_log = start_nginx(procs, tmp / "nginx")
+            target = Target(procs, tmp / "nginx", locations=OPSCORE_LOCATIONS, connections=max(4096, 2 * USERS))
+            url = target.url
 
         print(f"soak: {USERS} MixedUser users for {SECONDS} s against {TARGET} ({url}), "
               f"HTTP client: {HTTP_CLIENT or 'curl (default)'}; "
@@ -212,9 +162,9 @@ def main() -> int:
         if failures:
             problems.append(f"{failures} failed requests: "
                             f"{Path(f'{master.csv_prefix}_failures.csv').read_text()[:2000]}")
-        if access_log is not None:
-            time.sleep(1.5)  # nginx flushes its access log every second
-            served = served_by_nginx(access_log)
+        if target is not None:
+            time.sleep(0.5)  # the last access log lines
+            served = target.count()
             print(f"soak: nginx served {served}")
             if served != requests_:
                 problems.append(f"the master counted {requests_} requests, nginx served {served}")
