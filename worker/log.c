@@ -12,6 +12,14 @@
 
 static char log_host[128] = "localhost";
 static log_level log_min = LOG_INFO;
+static log_tap_fn log_tap;
+static void *log_tap_ctx;
+
+void log_set_tap(log_tap_fn tap, void *ctx)
+{
+    log_tap = tap;
+    log_tap_ctx = ctx;
+}
 
 void log_init(const char *hostname, log_level level)
 {
@@ -73,7 +81,11 @@ void log_msg(log_level level, const char *logger, const char *fmt, ...)
             *p = '?';
         }
     }
-    fprintf(stderr, "[%s,%03ld] %s/%s/%s: %s\n", stamp,
-            (long)(tv.tv_usec / 1000), log_host, level_name(level), logger,
-            text);
+    char line[2304];
+    snprintf(line, sizeof line, "[%s,%03ld] %s/%s/%s: %s", stamp,
+             (long)(tv.tv_usec / 1000), log_host, level_name(level), logger, text);
+    fprintf(stderr, "%s\n", line);
+    if (log_tap) {
+        log_tap(line, log_tap_ctx);
+    }
 }

@@ -16,6 +16,11 @@ typedef enum {
 void log_init(const char *hostname, log_level level);
 int log_parse_level(const char *s, log_level *out);
 int log_enabled(log_level level);
+/* A function that also gets every line written (without its newline),
+ * e.g. to keep the recent ones for the master. NULL: none. */
+typedef void (*log_tap_fn)(const char *line, void *ctx);
+void log_set_tap(log_tap_fn tap, void *ctx);
+
 void log_msg(log_level level, const char *logger, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
