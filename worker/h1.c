@@ -559,6 +559,7 @@ void h1_xfer_free(h1_xfer *x)
     free(x->target.data);
     free(x->hdrs.data);
     free(x->location.data);
+    free(x->url_msg);
     *x = (h1_xfer){0};
 }
 

@@ -30,7 +30,9 @@ typedef struct h1_xfer h1_xfer;
 typedef enum {
     H1_OK = 0,
     H1_ERR_CONNECTION,   /* refused, reset, closed, malformed, unresolved */
-    H1_ERR_TIMEOUT
+    H1_ERR_TIMEOUT,
+    H1_ERR_URL           /* a redirect to a URL requests refuses: url_kind
+                            and url_msg hold its exception (h1url.h) */
 } h1_result;
 
 typedef struct {
@@ -49,6 +51,8 @@ struct h1_xfer {
     /* the result, valid in the done callback */
     h1_result result;
     char errtext[256];
+    const char *url_kind;    /* H1_ERR_URL: e.g. "InvalidSchema" */
+    char *url_msg;           /* H1_ERR_URL: its message, malloc'd */
     int open_errno;          /* errno of a failed socket(), else 0 */
     double rt_ms;            /* start to the last byte, redirects included */
     h1_parser p;             /* status, reason, body_bytes */

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "h1url.h"
 #include "procinfo.h"
 
 int h1_buf_put(h1_buf *b, const char *data, size_t len)
@@ -269,6 +270,8 @@ int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
     x->errtext[0] = '\0';
     x->redirects = 0;
     x->url.len = 0;
+    free(x->url_msg);
+    x->url_msg = NULL;
     if (put_str(&x->url, url) != 0 || header_lines(x, session_headers, headers) != 0) {
         return -1;
     }
@@ -332,6 +335,13 @@ int h1_retarget(h1_xfer *x, const char *loc)
     free(old.data);
     if (bad) {
         return -1;
+    }
+    free(x->url_msg);
+    x->url_msg = NULL;
+    if (h1_url_check(x->url.data, &x->url_kind, &x->url_msg) != 0) {
+        snprintf(x->errtext, sizeof x->errtext, "%s", x->url_msg ? x->url_msg : "out of memory");
+        x->result = H1_ERR_URL;
+        return 0;
     }
     if (!h1_supports(x->url.data)) {
         snprintf(x->errtext, sizeof x->errtext,

@@ -123,3 +123,66 @@ def test_both_clients_give_the_same_failure_rows(cluster, fault_server, fault):
     assert rows[0]["Error"].startswith(want), rows[0]["Error"]
     total = stats_row(master.requests_csv(), *AGGREGATED)
     assert int(rows[0]["Occurrences"]) == int(total["Failure Count"]) == int(total["Request Count"])
+
+
+def requests_says(url: str) -> str:
+    """What Python requests (the pinned venv's) raises for url, as Locust's
+    failures table shows it: repr() of the exception. Only URLs refused
+    before any connection are asked: nothing leaves the process."""
+    import requests
+
+    try:
+        requests.get(url, timeout=1)
+    except Exception as e:  # noqa: BLE001 - the exception is the answer
+        return repr(e)
+    raise AssertionError(f"requests accepted {url!r}")
+
+
+REFUSED_HOSTS = {
+    "file": lambda t, s: "file:///etc/os-release?",
+    "gopher": lambda t, s: f"gopher://127.0.0.1:{s.port}",
+    "dict": lambda t, s: f"dict://127.0.0.1:{s.port}",
+    "crlf-host": lambda t, s: f"http://127.0.0.1:{t.port}\r\nX-Injected: 1",
+    "crlf-port": lambda t, s: f"{t.url}\r\nX-Injected: 1",
+    "host-1100-bytes": lambda t, s: "http://" + "a" * 1100,
+}
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+@pytest.mark.parametrize("case", list(REFUSED_HOSTS))
+def test_refused_urls(cluster, target, fault_server, case):
+    """A host from the master that Python requests refuses (another scheme
+    than http/https, a control character in the host, a host label over 63
+    bytes; the host of 1,100 bytes is kept whole, never cut): every request
+    fails with requests' own exception text (the expected text is asked of
+    requests itself), nothing reaches nginx or the listener of the gopher/
+    dict port, and nothing else is counted."""
+    server = fault_server("blackhole")
+    host = REFUSED_HOSTS[case](target, server)
+    master, _ = run_headless(cluster, ["HelloUser"], 2, 3, master_host=host)
+
+    want = requests_says(host + "/")
+    failures = master.csv_file("failures")
+    assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == [("GET", "/", want)]
+    total = stats_row(master.csv_file("stats"), *AGGREGATED)
+    assert int(total["Request Count"]) > 0
+    assert int(failures[0]["Occurrences"]) == int(total["Failure Count"]) == int(total["Request Count"])
+    assert target.count() == 0 and server.connections == 0
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_redirect_to_file_scheme_refused(procs, tmp_path, flavor, http_client):
+    """nginx answers / with a 302 to file:///etc/os-release: neither client
+    follows it (curl: http and https only, for redirects too); each request
+    fails with requests' InvalidSchema text for that URL, counted once."""
+    from conftest import Cluster, Target
+
+    target = Target(procs, tmp_path / "redir", root='return 302 "file:///etc/os-release";')
+    cluster = Cluster(procs, target, tmp_path, flavor, http_client)
+    master, _ = run_headless(cluster, ["HelloUser"], 2, 3)
+
+    want = requests_says("file:///etc/os-release")
+    failures = master.csv_file("failures")
+    assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == [("GET", "/", want)]
+    total = stats_row(master.csv_file("stats"), *AGGREGATED)
+    assert int(failures[0]["Occurrences"]) == int(total["Request Count"]) == target.count(status=302) > 0

@@ -143,8 +143,13 @@ static void test_redirect_targets(void **state)
     assert_non_null(strstr(x.errtext, "https://127.0.0.1/secure"));
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");
     assert_int_equal(h1_retarget(&x, "ftp://127.0.0.1/file"), 0);   /* not a path */
-    assert_int_equal(x.result, H1_ERR_CONNECTION);
-    assert_non_null(strstr(x.errtext, "ftp://127.0.0.1/file"));
+    assert_int_equal(x.result, H1_ERR_URL);   /* requests' text (h1url.c) */
+    assert_string_equal(x.url_kind, "InvalidSchema");
+    assert_string_equal(x.url_msg, "No connection adapters were found for 'ftp://127.0.0.1/file'");
+    set_get(h, &x, NULL, "http://127.0.0.1:81/a");
+    assert_int_equal(h1_retarget(&x, "http://a b/"), 0);   /* no space into a Host line */
+    assert_int_equal(x.result, H1_ERR_URL);
+    assert_string_equal(x.url_kind, "InvalidURL");
     h1_xfer_free(&x);
     h1_free(h);
 }
