@@ -57,7 +57,9 @@ struct h1_xfer {
     double rt_ms;            /* start to the last byte, redirects included */
     h1_parser p;             /* status, reason, body_bytes */
     h1_buf url;              /* effective URL, NUL-terminated */
-    h1_buf rbody;            /* kept body, NUL-terminated */
+    h1_buf rbody;            /* kept body, NUL-terminated, at most
+                                LW_RESPONSE_BODY_MAX bytes */
+    int body_cut;            /* the body went on beyond rbody */
     h1_buf rheaders;         /* kept headers: "name\0value\0" ... */
     /* engine state */
     h1_engine *h;

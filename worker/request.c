@@ -28,6 +28,8 @@
 #include "log.h"
 #include "procinfo.h"
 
+#define SPARE_BUF_MAX 65536   /* bytes a spare slot may keep allocated */
+
 struct lw_response {
     CURL *easy;                      /* libcurl handle, made on first use */
     h1_xfer x;                       /* the fast client's transfer */
@@ -44,6 +46,7 @@ struct lw_response {
     int named;                       /* the task gave a name= */
     h1_buf body;                     /* libcurl's response body, when kept */
     int keep_body;
+    int body_cut;                    /* libcurl's body went on beyond it */
     char reason[64];
     char errbuf[CURL_ERROR_SIZE];
     long status;
@@ -60,7 +63,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     if (!s->keep_body) {
         return n;
     }
-    if (h1_buf_put(&s->body, ptr, n) != 0) {
+    size_t keep = n, room = LW_RESPONSE_BODY_MAX - s->body.len;
+    if (keep > room) {
+        s->body_cut = 1;    /* read and counted, not kept */
+        keep = room;
+    }
+    if (keep && h1_buf_put(&s->body, ptr, keep) != 0) {
         return 0;   /* curl reports a write error */
     }
     return n;
@@ -213,6 +221,15 @@ static void list_push(req_slot **head, req_slot *s)
     *head = s;
 }
 
+/* A spare slot does not hold on to a large body's buffer. */
+static void shrink(h1_buf *b)
+{
+    if (b->cap > SPARE_BUF_MAX) {
+        free(b->data);
+        *b = (h1_buf){0};
+    }
+}
+
 /* Back to the spares, with per-request state dropped. */
 static void slot_release(req_slot *s)
 {
@@ -222,9 +239,12 @@ static void slot_release(req_slot *s)
     free(s->error);
     s->error = NULL;
     s->body.len = 0;
+    s->body_cut = 0;
     if (s->body.data) {
         s->body.data[0] = '\0';   /* no text of an earlier response */
     }
+    shrink(&s->body);
+    shrink(&s->x.rbody);
     list_remove(&u->busy, s);
     list_push(&u->spare, s);
     u->inflight--;
@@ -719,6 +739,11 @@ const char *lw_response_body(const lw_response *r, size_t *len)
         *len = r->body.len;
     }
     return r->body.data ? r->body.data : "";
+}
+
+int lw_response_body_cut(const lw_response *r)
+{
+    return r->fast ? r->x.body_cut : r->body_cut;
 }
 
 const char *lw_response_header(const lw_response *r, const char *name)

@@ -19,6 +19,9 @@ classes in C, task for task:
              (302 to /whoami)
   BodyUser   GET /big: a 100,000-byte body, failed by a response check
              unless it is all there ("0123456789" ... "ENDOFBODY!")
+  HugeBodyUser  GET /huge: a body longer than the C worker keeps for a
+             callback (LW_RESPONSE_BODY_MAX); here the whole body is checked
+             (Python keeps it all), in C its first LW_RESPONSE_BODY_MAX bytes
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -149,4 +152,15 @@ class BodyUser(HttpUser):
     def big(self):
         with self.client.get("/big", catch_response=True) as r:
             if len(r.content) != 100_000 or not r.content.endswith(b"ENDOFBODY!"):
+                r.failure(f"body of {len(r.content)} bytes")
+
+
+class HugeBodyUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def huge(self):
+        with self.client.get("/huge", catch_response=True) as r:
+            if not r.content.startswith(b"0123456789") or len(r.content) < 16 * 1024 * 1024:
                 r.failure(f"body of {len(r.content)} bytes")

@@ -186,3 +186,30 @@ def test_redirect_to_file_scheme_refused(procs, tmp_path, flavor, http_client):
     assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == [("GET", "/", want)]
     total = stats_row(master.csv_file("stats"), *AGGREGATED)
     assert int(failures[0]["Occurrences"]) == int(total["Request Count"]) == target.count(status=302) > 0
+
+
+LW_RESPONSE_BODY_MAX = 16 * 1024 * 1024  # worker/lw.h
+HUGE_BODY = (b"0123456789" * (LW_RESPONSE_BODY_MAX // 10 + 400_000))[:LW_RESPONSE_BODY_MAX + 4_000_000]
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_body_beyond_the_cap_is_counted_not_kept(procs, tmp_path, flavor, http_client):
+    """nginx serves a body 4 MB longer than LW_RESPONSE_BODY_MAX to
+    HugeBodyUser, whose response callback fails the request unless exactly
+    the first LW_RESPONSE_BODY_MAX bytes were kept and lw_response_body_cut()
+    says the body was cut (it used to be kept whole, without any bound).
+    The master counts the whole body (its average content size) and no
+    failure; its count equals nginx's."""
+    from conftest import Cluster, Target
+
+    huge = tmp_path / "huge.bin"
+    huge.write_bytes(HUGE_BODY)
+    target = Target(procs, tmp_path / "nginx-huge",
+                    locations=f"        location = /huge {{\n            alias {huge};\n        }}\n")
+    cluster = Cluster(procs, target, tmp_path, flavor, http_client)
+    master, _ = run_headless(cluster, ["HugeBodyUser"], 2, 3)
+
+    assert master.csv_file("failures") == []
+    row = stats_row(master.csv_file("stats"), "GET", "/huge")
+    assert int(row["Request Count"]) == target.count(path="/huge", status=200) > 0
+    assert float(row["Average Content Size"]) == len(HUGE_BODY)
