@@ -203,7 +203,7 @@ static int on_header(void *ctx, const char *name, size_t nlen, const char *value
     h1_xfer *x = ctx;
     int bad = 0;
     if (nlen == 10 && strncasecmp(name, "set-cookie", 10) == 0) {
-        h1_cookie_set(x->s, value, vlen);
+        h1_cookie_set(x->s, x->h->origins[x->origin].host, x->target.data, value, vlen);
     } else if (nlen == 8 && strncasecmp(name, "location", 8) == 0) {
         x->location.len = 0;
         bad |= h1_buf_put(&x->location, value, vlen);

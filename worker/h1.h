@@ -4,7 +4,8 @@
  * FastHttpUser) or for every class with --http-client fast.
  *
  * A session (one per user) holds that user's keep-alive connections and
- * cookie jar, so each user keeps its own connection as with libcurl. A
+ * cookie jar (scoped like requests' jar and bounded: h1cookie.c), so each
+ * user keeps its own connection as with libcurl. A
  * transfer (one per request, reused) carries the request, its result and,
  * when asked to keep them, the response's headers and body. Redirects are
  * followed (up to 30), a request that finds its reused connection closed

@@ -213,3 +213,60 @@ def test_body_beyond_the_cap_is_counted_not_kept(procs, tmp_path, flavor, http_c
     row = stats_row(master.csv_file("stats"), "GET", "/huge")
     assert int(row["Request Count"]) == target.count(path="/huge", status=200) > 0
     assert float(row["Average Content Size"]) == len(HUGE_BODY)
+
+
+SECURE_CHECK = """            if ($cookie_sec != "") {
+                return 503 "leak";
+            }
+"""
+COOKIE_LOCATIONS = """
+        location = /cookie/set {
+            add_header Set-Cookie "scoped=SECRET; Path=/admin";
+            add_header Set-Cookie "sec=1; Path=/; Secure";
+            return 200 "set";
+        }
+        location = /admin/need {
+            if ($cookie_scoped != "SECRET") {
+                return 401;
+            }
+            return 200 "ok";
+        }
+        location ~ ^/(admin/leak|public)$ {
+            if ($cookie_scoped != "") {
+                return 500 "leak";
+            }
+{secure_check}            return 200 "ok";
+        }
+"""
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_cookies_scoped_by_host_path_and_secure(procs, tmp_path, flavor, http_client):
+    """Two hosts, 127.0.0.1 and localhost (one nginx behind both names; a
+    cookie does not care about ports, so two ports would be one host).
+    nginx sets scoped=SECRET with Path=/admin (host-only: no Domain) and a
+    Secure cookie on 127.0.0.1. CookieScopeUser then asks 127.0.0.1's
+    /admin/need (401 without the cookie), 127.0.0.1's /public and
+    localhost's /admin/leak (500 when a cookie comes along). Nothing fails
+    and nginx answered every request as expected: the cookie goes to its
+    host and path only, the Secure one never over http. (The fast client
+    used to match cookies by name only and send both everywhere.)
+    libcurl treats 127.0.0.1 and localhost as secure contexts and sends
+    Secure cookies there over http (requests does not; elsewhere libcurl
+    does not either): its run leaves the Secure check out."""
+    from conftest import Cluster, Target
+
+    locations = COOKIE_LOCATIONS.replace("{secure_check}", SECURE_CHECK if http_client == "fast" else "")
+    target = Target(procs, tmp_path / "nginx-cookies", locations=locations)
+    cluster = Cluster(procs, target, tmp_path, flavor, http_client)
+    users = 3
+    master, _ = run_headless(cluster, ["CookieScopeUser"], users, 4,
+                             worker_env={"LW_TEST_OTHER_HOST": f"http://localhost:{target.port}"})
+
+    assert master.csv_file("failures") == []
+    stats = master.csv_file("stats")
+    assert target.count(path="/cookie/set", status=200) == users
+    for path in ("/admin/need", "/public", "/admin/leak"):
+        served = target.count(path=path)
+        assert served > 0 and target.count(path=path, status=200) == served, path
+        assert int(stats_row(stats, "GET", path)["Request Count"]) == served, path
