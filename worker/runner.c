@@ -235,7 +235,10 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->n = nclasses;
     r->ev = events;
     snprintf(r->default_host, sizeof r->default_host, "%s", cfg->host);
-    snprintf(r->env.host, sizeof r->env.host, "%s", cfg->host);
+    if (user_env_set_host(&r->env, cfg->host) != 0) {
+        runner_free(r);
+        return NULL;
+    }
     r->env.loop = loop;
     r->env.stats = stats;
     r->env.timeout = cfg->request_timeout;
@@ -276,6 +279,7 @@ void runner_free(runner *r)
     free_list(&r->stopping);
     http_free(r->env.http);
     h1_free(r->env.h1);
+    user_env_free_host(&r->env);
     for (size_t i = 0; i < r->nunknown; i++) {
         free(r->unknown[i]);
     }
@@ -321,7 +325,9 @@ static void report_unknown(runner *r, const char *name, int64_t count)
 void runner_spawn(runner *r, const proto_spawn *sp)
 {
     const char *host = sp->host && *sp->host ? sp->host : r->default_host;
-    snprintf(r->env.host, sizeof r->env.host, "%s", host);
+    if (user_env_set_host(&r->env, host) != 0) {
+        log_msg(LOG_ERROR, LOG_RUNNER, "out of memory for the host of a spawn");
+    }
     r->stop_timeout = sp->has_stop_timeout ? sp->stop_timeout : 0.0;
     for (size_t i = 0; i < sp->nclasses; i++) {
         int idx = class_index(r, sp->classes[i].name);

@@ -19,6 +19,14 @@ classes in C, task for task:
              (302 to /whoami)
   BodyUser   GET /big: a 100,000-byte body, failed by a response check
              unless it is all there ("0123456789" ... "ENDOFBODY!")
+  CookieScopeUser  on_start GET /cookie/set (nginx sets "scoped=SECRET;
+             Path=/admin", host-only, and a Secure one); then GET /admin/need
+             (401 without the cookie), GET /public and GET /admin/leak on the
+             other host name $LW_TEST_OTHER_HOST (both 500 if the cookie
+             comes along)
+  HugeBodyUser  GET /huge: a body longer than the C worker keeps for a
+             callback (LW_RESPONSE_BODY_MAX); here the whole body is checked
+             (Python keeps it all), in C its first LW_RESPONSE_BODY_MAX bytes
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -27,6 +35,7 @@ how many users each worker says it runs.
 
 import json
 import logging
+import os
 import random
 
 from locust import HttpUser, between, constant, events, task
@@ -150,3 +159,28 @@ class BodyUser(HttpUser):
         with self.client.get("/big", catch_response=True) as r:
             if len(r.content) != 100_000 or not r.content.endswith(b"ENDOFBODY!"):
                 r.failure(f"body of {len(r.content)} bytes")
+
+
+class HugeBodyUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def huge(self):
+        with self.client.get("/huge", catch_response=True) as r:
+            if not r.content.startswith(b"0123456789") or len(r.content) < 16 * 1024 * 1024:
+                r.failure(f"body of {len(r.content)} bytes")
+
+
+class CookieScopeUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.get("/cookie/set")
+
+    @task
+    def scoped(self):
+        self.client.get("/admin/need")
+        self.client.get("/public")
+        self.client.get(os.environ.get("LW_TEST_OTHER_HOST", "") + "/admin/leak", name="/admin/leak")

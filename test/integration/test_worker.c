@@ -25,8 +25,18 @@
  *              GET /moved (302 to /whoami)
  *   BodyUser   GET /big: a 100,000-byte body, failed by a response check
  *              unless it is all there ("0123456789" ... "ENDOFBODY!")
+ *   CookieScopeUser  on_start GET /cookie/set (nginx sets "scoped=SECRET;
+ *              Path=/admin", host-only, and a Secure one); then GET
+ *              /admin/need (401 without the cookie), GET /public and GET
+ *              /admin/leak on the other host name $LW_TEST_OTHER_HOST
+ *              (both 500 if the cookie comes along)
+ *   HugeBodyUser  GET /huge: a body longer than LW_RESPONSE_BODY_MAX, failed
+ *              by a response check unless exactly its first
+ *              LW_RESPONSE_BODY_MAX bytes are kept and lw_response_body_cut
+ *              says so (the Python class checks the whole body)
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../worker/lw.h"
@@ -220,6 +230,51 @@ static const lw_task body_tasks[] = {
     {"big", 1, body_get_big},
 };
 
+/* CookieScopeUser */
+
+static void cookie_on_start(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/cookie/set"});
+}
+
+static void cookie_requests(lw_user *u)
+{
+    static char other[512];
+    const char *host = getenv("LW_TEST_OTHER_HOST");
+    snprintf(other, sizeof other, "%s/admin/leak", host ? host : "");
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/admin/need"});
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/public"});
+    lw_request_send(u, &(lw_request){.method = "GET", .path = other, .name = "/admin/leak"});
+}
+
+static const lw_task cookie_tasks[] = {
+    {"scoped", 1, cookie_requests},
+};
+
+/* HugeBodyUser */
+
+static void huge_check(lw_user *u, lw_response *r, void *arg)
+{
+    (void)u;
+    (void)arg;
+    size_t len = 0;
+    const char *body = lw_response_body(r, &len);
+    int cut = lw_response_body_cut(r);
+    if (len != LW_RESPONSE_BODY_MAX || !cut || memcmp(body, "0123456789", 10) != 0 ||
+        body[len] != '\0') {
+        lw_response_failure(r, "kept %zu bytes, cut %d", len, cut);
+    }
+}
+
+static void huge_get(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/huge", .on_response = huge_check});
+}
+
+static const lw_task huge_tasks[] = {
+    {"huge", 1, huge_get},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const lw_user_class classes[] = {
@@ -240,6 +295,10 @@ static const lw_user_class classes[] = {
      .user_data_size = sizeof(session_data)},
     {.name = "BodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.1),
      .tasks = body_tasks, .ntasks = COUNT(body_tasks)},
+    {.name = "CookieScopeUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = cookie_tasks, .ntasks = COUNT(cookie_tasks), .on_start = cookie_on_start},
+    {.name = "HugeBodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = huge_tasks, .ntasks = COUNT(huge_tasks)},
 };
 
 static const size_t nclasses = COUNT(classes);
