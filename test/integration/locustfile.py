@@ -19,6 +19,9 @@ classes in C, task for task:
              (302 to /whoami)
   BodyUser   GET /big: a 100,000-byte body, failed by a response check
              unless it is all there ("0123456789" ... "ENDOFBODY!")
+  LongNameUser  GET / under three long names: "/long/x" + 100 euro signs +
+             "/1" or "/2" (307 bytes), "/huge/" + 3,000 euro signs (9,006)
+  BurstUser  4 GET / at once in each task: 4 connections per user
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -30,6 +33,7 @@ import logging
 import random
 
 from locust import HttpUser, between, constant, events, task
+from gevent.pool import Group
 from locust.runners import MasterRunner
 
 
@@ -150,3 +154,35 @@ class BodyUser(HttpUser):
         with self.client.get("/big", catch_response=True) as r:
             if len(r.content) != 100_000 or not r.content.endswith(b"ENDOFBODY!"):
                 r.failure(f"body of {len(r.content)} bytes")
+
+
+LONG_NAMES = ["/long/x" + "\u20ac" * 100 + "/1", "/long/x" + "\u20ac" * 100 + "/2", "/huge/" + "\u20ac" * 3000]
+
+
+class LongNameUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def long1(self):
+        self.client.get("/", name=LONG_NAMES[0])
+
+    @task
+    def long2(self):
+        self.client.get("/", name=LONG_NAMES[1])
+
+    @task
+    def huge(self):
+        self.client.get("/", name=LONG_NAMES[2])
+
+
+class BurstUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def burst(self):
+        group = Group()
+        for _ in range(4):
+            group.spawn(self.client.get, "/")
+        group.join()
