@@ -6,6 +6,8 @@
 #ifndef LW_LOG_H
 #define LW_LOG_H
 
+#include <stddef.h>
+
 typedef enum {
     LOG_DEBUG = 10,
     LOG_INFO = 20,
@@ -21,6 +23,9 @@ int log_enabled(log_level level);
 typedef void (*log_tap_fn)(const char *line, void *ctx);
 void log_set_tap(log_tap_fn tap, void *ctx);
 
+/* Replace, in place, each control character (C0, DEL, C1 such as NEL) and
+ * U+2028/U+2029 with one '?'. Returns the new length. */
+size_t log_clean(char *text);
 void log_msg(log_level level, const char *logger, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -51,7 +51,8 @@ typedef enum {
 
 typedef struct {
     const char *name;   /* for logs */
-    int weight;         /* relative weight, >= 1 */
+    int weight;         /* relative weight, >= 1; a class's add up to
+                           INT_MAX at most (lw_main checks) */
     lw_task_fn fn;
 } lw_task;
 

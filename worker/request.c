@@ -42,7 +42,7 @@ struct lw_response {
     lw_response_fn cb;
     void *arg;
     char method[16];
-    char name[256];
+    h1_buf name;                     /* stats name, up to STATS_NAME_MAX */
     int named;                       /* the task gave a name= */
     h1_buf body;                     /* libcurl's response body, when kept */
     int keep_body;
@@ -191,6 +191,7 @@ static void slot_destroy(req_slot *s)
     }
     h1_xfer_free(&s->x);
     free(s->req_body.data);
+    free(s->name.data);
     free(s->url.data);
     curl_slist_free_all(s->req_headers);
     free(s->body.data);
@@ -427,7 +428,11 @@ static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
     size_t body_len = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
     double timeout = req->timeout > 0 ? req->timeout : s->u->env->timeout;
     copy_text(s->method, sizeof s->method, req->method ? req->method : "GET");
-    copy_text(s->name, sizeof s->name, req->name ? req->name : req->path);
+    const char *name = req->name ? req->name : req->path;
+    s->name.len = 0;
+    if (h1_buf_put(&s->name, name, stats_name_len(name)) != 0) {
+        return -1;
+    }
     s->named = req->name != NULL;
     s->cb = req->on_response;
     s->arg = req->arg;
@@ -590,10 +595,10 @@ static void set_transport_error(req_slot *s, int timeout, const char *raw)
  * grouped under one name give one failure row */
 static void set_http_error(req_slot *s, const char *url)
 {
-    char url_text[600];
+    char url_text[STATS_NAME_MAX + 200];
     snprintf(url_text, sizeof url_text, "%ld %s Error: %s for url: %s",
              s->status, s->status < 500 ? "Client" : "Server",
-             s->reason, s->named ? s->name : url ? url : "");
+             s->reason, s->named ? s->name.data : url ? url : "");
     set_error(s, "HTTPError", url_text);
 }
 
@@ -656,7 +661,7 @@ static void finish_request(req_slot *s)
         s->cb(u, s, s->arg);
         u->running_fn--;
     }
-    stats_log(u->env->stats, s->method, s->name, s->rt_ms, s->content_length,
+    stats_log(u->env->stats, s->method, s->name.data, s->rt_ms, s->content_length,
               s->error, now_epoch());
     renew_after_connect(s);
     slot_release(s);

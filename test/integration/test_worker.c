@@ -34,6 +34,11 @@
  *              by a response check unless exactly its first
  *              LW_RESPONSE_BODY_MAX bytes are kept and lw_response_body_cut
  *              says so (the Python class checks the whole body)
+ *   LongNameUser  GET / under three long names: "/long/x" and 100 EURO
+ *              SIGNs then "/1" or "/2" (307 bytes: the same first 255 bytes,
+ *              and byte 255 inside a euro sign), and "/huge/" and 3,000 euro
+ *              signs (9,006 bytes: over the stats' 8,192-byte bound)
+ *   BurstUser  4 GET / at once in each task: 4 connections per user
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +278,49 @@ static void huge_get(lw_user *u)
 
 static const lw_task huge_tasks[] = {
     {"huge", 1, huge_get},
+/* LongNameUser */
+
+#define EURO "\xe2\x82\xac"
+#define EURO10 EURO EURO EURO EURO EURO EURO EURO EURO EURO EURO
+#define EURO100 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10
+
+static void long_name_get(lw_user *u, const char *name)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/", .name = name});
+}
+
+static void long_name_1(lw_user *u) { long_name_get(u, "/long/x" EURO100 "/1"); }
+static void long_name_2(lw_user *u) { long_name_get(u, "/long/x" EURO100 "/2"); }
+
+static void long_name_huge(lw_user *u)
+{
+    static char name[6 + 3000 * 3 + 1];
+    if (!name[0]) {
+        memcpy(name, "/huge/", 6);
+        for (size_t i = 0; i < 3000; i++) {
+            memcpy(name + 6 + i * 3, EURO, 3);
+        }
+    }
+    long_name_get(u, name);
+}
+
+static const lw_task long_name_tasks[] = {
+    {"long1", 1, long_name_1},
+    {"long2", 1, long_name_2},
+    {"huge", 1, long_name_huge},
+};
+
+/* BurstUser */
+
+static void burst_get(lw_user *u)
+{
+    for (int i = 0; i < 4; i++) {
+        lw_request_send(u, &(lw_request){.method = "GET", .path = "/", .name = "/"});
+    }
+}
+
+static const lw_task burst_tasks[] = {
+    {"burst", 1, burst_get},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -299,6 +347,10 @@ static const lw_user_class classes[] = {
      .tasks = cookie_tasks, .ntasks = COUNT(cookie_tasks), .on_start = cookie_on_start},
     {.name = "HugeBodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = huge_tasks, .ntasks = COUNT(huge_tasks)},
+    {.name = "LongNameUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = long_name_tasks, .ntasks = COUNT(long_name_tasks)},
+    {.name = "BurstUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = burst_tasks, .ntasks = COUNT(burst_tasks)},
 };
 
 static const size_t nclasses = COUNT(classes);
