@@ -27,6 +27,7 @@ classes in C, task for task:
   HugeBodyUser  GET /huge: a body longer than the C worker keeps for a
              callback (LW_RESPONSE_BODY_MAX); here the whole body is checked
              (Python keeps it all), in C its first LW_RESPONSE_BODY_MAX bytes
+
   LongNameUser  GET / under three long names: "/long/x" + 100 euro signs +
              "/1" or "/2" (307 bytes), "/huge/" + 3,000 euro signs (9,006)
   BurstUser  4 GET / at once in each task: 4 connections per user
@@ -166,10 +167,6 @@ class BodyUser(HttpUser):
 
 
 class HugeBodyUser(HttpUser):
-LONG_NAMES = ["/long/x" + "\u20ac" * 100 + "/1", "/long/x" + "\u20ac" * 100 + "/2", "/huge/" + "\u20ac" * 3000]
-
-
-class LongNameUser(HttpUser):
     weight = 1
     wait_time = constant(0.2)
 
@@ -192,6 +189,16 @@ class CookieScopeUser(HttpUser):
         self.client.get("/admin/need")
         self.client.get("/public")
         self.client.get(os.environ.get("LW_TEST_OTHER_HOST", "") + "/admin/leak", name="/admin/leak")
+
+
+LONG_NAMES = ["/long/x" + "\u20ac" * 100 + "/1", "/long/x" + "\u20ac" * 100 + "/2", "/huge/" + "\u20ac" * 3000]
+
+
+class LongNameUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
     def long1(self):
         self.client.get("/", name=LONG_NAMES[0])
 

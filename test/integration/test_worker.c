@@ -278,6 +278,8 @@ static void huge_get(lw_user *u)
 
 static const lw_task huge_tasks[] = {
     {"huge", 1, huge_get},
+};
+
 /* LongNameUser */
 
 #define EURO "\xe2\x82\xac"
