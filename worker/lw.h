@@ -50,10 +50,14 @@ typedef enum {
 } lw_client;
 
 typedef struct {
-    const char *name;   /* for logs */
+    const char *name;   /* the locustfile's task name: the web UI's class
+                           picker selects tasks by it */
     int weight;         /* relative weight, >= 1; a class's add up to
                            INT_MAX at most (lw_main checks) */
     lw_task_fn fn;
+    const char *const *tags;  /* NULL-terminated, like @tag(...); NULL: none.
+                                 The master's --tags / --exclude-tags filter
+                                 tasks by them at the start of each test */
 } lw_task;
 
 typedef struct {
@@ -123,6 +127,16 @@ void lw_user_exception(lw_user *u, const char *msg);
 double lw_random(void);
 /* Writes a random UUID4 (36 chars + NUL). */
 void lw_uuid4(char out[37]);
+
+/* The master's value of an option for the current test (its parsed_options,
+ * e.g. a custom option a locustfile adds with init_command_line_parser), as
+ * the text Python's str() gives it ("True"/"False" for bools, items joined
+ * by "," for a list); NULL when the master sent none or None. */
+const char *lw_option(const lw_user *u, const char *name);
+/* The same as a number or a bool (true: True, true, yes, on, 1); `dflt`
+ * when the option is missing or is not one. */
+double lw_option_number(const lw_user *u, const char *name, double dflt);
+int lw_option_bool(const lw_user *u, const char *name, int dflt);
 
 /* Run the worker: parses argv like `locust --worker` and serves the master.
  * Returns the process exit code. */

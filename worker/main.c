@@ -16,6 +16,7 @@
 #include "lw.h"
 #include "master.h"
 #include "processes.h"
+#include "task_ratio.h"
 #include "user.h"
 #include "wait_time.h"
 
@@ -112,6 +113,10 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
     }
     if (cfg.list_classes) {
         list_classes(classes, nclasses);
+        return 0;
+    }
+    if (cfg.task_ratio_json) {
+        task_ratio_print(stdout, classes, nclasses);
         return 0;
     }
     if (cfg.logfile[0] && !freopen(cfg.logfile, "a", stderr)) {

@@ -77,6 +77,7 @@ struct master {
     int silence_warned;
     int has_pending;        /* a spawn received while stopping */
     proto_msg pending;
+    proto_msg current;      /* the spawn applied last (lw_option reads it) */
     logship *logs;          /* recent log lines for the master's Logs tab */
     int quitting;
     int exit_code;
@@ -198,7 +199,7 @@ static void on_spawning_complete(void *ctx)
     }
 }
 
-static void apply_spawn(master *m, const proto_msg *msg);
+static void apply_spawn(master *m, proto_msg *msg);
 
 /* All users stopped: after a stop message, or before registering fresh
  * with a new master (then the old test's numbers are dropped). */
@@ -259,7 +260,8 @@ static void on_ack(master *m, const proto_msg *msg)
             (long long)msg->ack_index);
 }
 
-static void apply_spawn(master *m, const proto_msg *msg)
+/* Takes the message over: it stays alive as m->current. */
+static void apply_spawn(master *m, proto_msg *msg)
 {
     send_nil(m, "spawning");
     if (msg->spawn.timestamp <= m->last_spawn_ts) {
@@ -268,12 +270,16 @@ static void apply_spawn(master *m, const proto_msg *msg)
     }
     m->last_spawn_ts = msg->spawn.timestamp;
     m->stop_timeout = msg->spawn.has_stop_timeout ? msg->spawn.stop_timeout : 0.0;
+    proto_msg_free(&m->current);
+    m->current = *msg;
+    memset(msg, 0, sizeof *msg);
     if (m->fresh) {
         stats_clear(m->stats, now_epoch());
+        runner_new_test(m->runner, &m->current.spawn);
         m->fresh = 0;
     }
     m->state = ST_SPAWNING;
-    runner_spawn(m->runner, &msg->spawn);
+    runner_spawn(m->runner, &m->current.spawn);
 }
 
 /* Takes the message over (it is left empty) when it has to wait. */
@@ -386,9 +392,7 @@ static void dispatch(master *m, proto_msg *msg)
     case PROTO_SPAWNING_COMPLETE:   /* 2.29+: such a master takes "logs" */
         logship_enable(m->logs);
         break;
-    case PROTO_UPDATE_USER_CLASS:
-        log_msg(LOG_DEBUG, LOG_RUNNER, "master message %s (no action)", msg->type_name);
-        break;
+    case PROTO_UPDATE_USER_CLASS: runner_update_class(m->runner, &msg->update); break;
     default:
         log_msg(LOG_WARNING, LOG_RUNNER, "Unknown message type received from the master: %s",
                 msg->type_name ? msg->type_name : "?");
@@ -736,6 +740,7 @@ void master_free(master *m)
     ev_signal_stop(m->loop, &m->sigterm);
     runner_free(m->runner);
     proto_msg_free(&m->pending);
+    proto_msg_free(&m->current);
     zlink_free(m->link, 1000);
     stats_free(m->stats);
     free(m->counts);

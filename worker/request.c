@@ -439,7 +439,7 @@ static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
     s->keep_body = req->on_response != NULL;
     s->reason[0] = s->errbuf[0] = '\0';
     s->open_errno = 0;
-    int rc = h1_join_url(&s->url, s->u->env->host, req->path);
+    int rc = h1_join_url(&s->url, s->u->host ? s->u->host : s->u->env->host, req->path);
     if (rc) {
         return rc;
     }

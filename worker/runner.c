@@ -24,6 +24,8 @@
 #define DRAIN_SECONDS 2.0
 #define MAX_UNKNOWN 16      /* unknown class names reported one by one per test */
 
+static int init_picks(runner *r);
+
 struct runner {
     struct ev_loop *loop;
     const lw_user_class *classes;
@@ -237,6 +239,10 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->classes = classes;
     r->n = nclasses;
     r->ev = events;
+    if (init_picks(r) != 0) {
+        runner_free(r);
+        return NULL;
+    }
     snprintf(r->default_host, sizeof r->default_host, "%s", cfg->host);
     if (user_env_set_host(&r->env, cfg->host) != 0) {
         runner_free(r);
@@ -283,6 +289,10 @@ void runner_free(runner *r)
     http_free(r->env.http);
     h1_free(r->env.h1);
     user_env_free_host(&r->env);
+    for (size_t i = 0; r->env.picks && i < r->n; i++) {
+        taskpick_free(&r->env.picks[i]);
+    }
+    free(r->env.picks);
     for (size_t i = 0; i < r->nunknown; i++) {
         free(r->unknown[i]);
     }
@@ -290,6 +300,20 @@ void runner_free(runner *r)
     free(r->alive);
     free(r->active);
     free(r);
+}
+
+static int init_picks(runner *r)
+{
+    r->env.picks = calloc(r->n ? r->n : 1, sizeof *r->env.picks);
+    if (!r->env.picks) {
+        return -1;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        if (taskpick_init(&r->env.picks[i], &r->classes[i]) != 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int class_index(const runner *r, const char *name)
@@ -336,8 +360,47 @@ static void report_unknown(runner *r, const char *name, int64_t count)
     r->ev.exception(msg, r->ev.ctx);
 }
 
+void runner_new_test(runner *r, const proto_spawn *sp)
+{
+    const proto_option *tags = proto_spawn_option(sp, "tags");
+    const proto_option *exclude = proto_spawn_option(sp, "exclude_tags");
+    for (size_t i = 0; i < r->n; i++) {
+        if (taskpick_tags(&r->env.picks[i], tags, exclude) == 0) {
+            log_msg(LOG_WARNING, LOG_RUNNER, "%s had no tasks left after filtering by tags",
+                    r->classes[i].name);
+        }
+    }
+}
+
+void runner_update_class(runner *r, const proto_update *up)
+{
+    int idx = class_index(r, up->class_name);
+    if (idx < 0) {
+        log_msg(LOG_DEBUG, LOG_RUNNER, "update_user_class for %s, a class this worker lacks",
+                up->class_name);
+        return;
+    }
+    taskpick *t = &r->env.picks[idx];
+    if (up->has_tasks) {
+        size_t left = taskpick_select(t, up->tasks, up->ntasks);
+        log_msg(LOG_INFO, LOG_RUNNER, "%s now runs %zu of its %zu tasks", up->class_name, left,
+                r->classes[idx].ntasks);
+    }
+    if (taskpick_set_host(t, up->host) != 0) {
+        log_msg(LOG_ERROR, LOG_RUNNER, "out of memory for the host of %s", up->class_name);
+    } else if (up->host) {
+        log_msg(LOG_INFO, LOG_RUNNER, "%s users started from now on use the host %s",
+                up->class_name, up->host);
+    }
+    if (up->other) {
+        log_msg(LOG_DEBUG, LOG_RUNNER, "update_user_class: %s has no C equivalent of: %s",
+                up->class_name, up->other);
+    }
+}
+
 void runner_spawn(runner *r, const proto_spawn *sp)
 {
+    r->env.spawn = sp;
     const char *host = sp->host && *sp->host ? sp->host : r->default_host;
     if (user_env_set_host(&r->env, host) != 0) {
         log_msg(LOG_ERROR, LOG_RUNNER, "out of memory for the host of a spawn");

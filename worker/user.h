@@ -18,6 +18,7 @@
 #include "http.h"
 #include "lw.h"
 #include "stats.h"
+#include "taskpick.h"
 #include "wait_time.h"
 
 /* What users share: set up once per process by the runner. */
@@ -31,6 +32,8 @@ typedef struct {
                                   NULL or "" when none is known */
     double timeout;            /* default request timeout, seconds */
     int insecure;              /* no TLS certificate checks */
+    taskpick *picks;           /* per class: the tasks that may run */
+    const proto_spawn *spawn;  /* the latest spawn (lw_option), or NULL */
     void (*finished)(lw_user *u, void *ctx);   /* stopped: free it */
     void (*exception)(const char *msg, void *ctx);
     void *ctx;
@@ -57,7 +60,8 @@ struct lw_user {
     int cancelled;         /* out of time: no new requests at all */
     int inflight;          /* requests in flight */
     int running_fn;        /* inside a phase function or a callback */
-    int total_weight;      /* sum of task weights */
+    char *host;            /* the class picker's host when the user
+                              started (as Python's HttpUser), or NULL */
     ev_timer timer;        /* wait_time and deferred starts */
     wait_state ws;
     CURLSH *session;       /* libcurl session, made on first use */

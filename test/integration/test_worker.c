@@ -55,7 +55,7 @@ static void hello_get_root(lw_user *u)
 }
 
 static const lw_task hello_tasks[] = {
-    {"get_root", 1, hello_get_root},
+    {"get_root", 1, hello_get_root, NULL},
 };
 
 /* FailUser */
@@ -95,9 +95,9 @@ static void fail_get_root_expect_nope(lw_user *u)
 }
 
 static const lw_task fail_tasks[] = {
-    {"get_fail", 1, fail_get_fail},
-    {"get_notfound", 1, fail_get_notfound},
-    {"get_root_expect_nope", 1, fail_get_root_expect_nope},
+    {"get_fail", 1, fail_get_fail, NULL},
+    {"get_notfound", 1, fail_get_notfound, NULL},
+    {"get_root_expect_nope", 1, fail_get_root_expect_nope, NULL},
 };
 
 /* ChainUser */
@@ -121,13 +121,13 @@ static void chain_get_root(lw_user *u)
 }
 
 static const lw_task chain_tasks[] = {
-    {"get_root_then_post_echo", 1, chain_get_root},
+    {"get_root_then_post_echo", 1, chain_get_root, NULL},
 };
 
 /* IdleUser */
 
 static const lw_task idle_tasks[] = {
-    {"get_root", 1, hello_get_root},
+    {"get_root", 1, hello_get_root, NULL},
 };
 
 /* NamedFailUser */
@@ -141,7 +141,7 @@ static void named_get_fail(lw_user *u)
 }
 
 static const lw_task named_fail_tasks[] = {
-    {"get_fail_with_id", 1, named_get_fail},
+    {"get_fail_with_id", 1, named_get_fail, NULL},
 };
 
 /* AuthUser */
@@ -167,8 +167,8 @@ static void auth_get_fail(lw_user *u)
 }
 
 static const lw_task auth_tasks[] = {
-    {"get_auth", 1, auth_get_auth},
-    {"get_fail", 1, auth_get_fail},
+    {"get_auth", 1, auth_get_auth, NULL},
+    {"get_fail", 1, auth_get_fail, NULL},
 };
 
 /* SessionUser: the session cookie from /login goes back with every request */
@@ -209,8 +209,8 @@ static void session_moved(lw_user *u)
 }
 
 static const lw_task session_tasks[] = {
-    {"whoami", 1, session_whoami},
-    {"moved", 1, session_moved},
+    {"whoami", 1, session_whoami, NULL},
+    {"moved", 1, session_moved, NULL},
 };
 
 /* BodyUser */
@@ -232,7 +232,7 @@ static void body_get_big(lw_user *u)
 }
 
 static const lw_task body_tasks[] = {
-    {"big", 1, body_get_big},
+    {"big", 1, body_get_big, NULL},
 };
 
 /* CookieScopeUser */
@@ -253,7 +253,7 @@ static void cookie_requests(lw_user *u)
 }
 
 static const lw_task cookie_tasks[] = {
-    {"scoped", 1, cookie_requests},
+    {"scoped", 1, cookie_requests, NULL},
 };
 
 /* HugeBodyUser */
@@ -277,7 +277,7 @@ static void huge_get(lw_user *u)
 }
 
 static const lw_task huge_tasks[] = {
-    {"huge", 1, huge_get},
+    {"huge", 1, huge_get, NULL},
 };
 
 /* LongNameUser */
@@ -307,9 +307,9 @@ static void long_name_huge(lw_user *u)
 }
 
 static const lw_task long_name_tasks[] = {
-    {"long1", 1, long_name_1},
-    {"long2", 1, long_name_2},
-    {"huge", 1, long_name_huge},
+    {"long1", 1, long_name_1, NULL},
+    {"long2", 1, long_name_2, NULL},
+    {"huge", 1, long_name_huge, NULL},
 };
 
 /* BurstUser */
@@ -322,7 +322,7 @@ static void burst_get(lw_user *u)
 }
 
 static const lw_task burst_tasks[] = {
-    {"burst", 1, burst_get},
+    {"burst", 1, burst_get, NULL},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
