@@ -12,7 +12,7 @@
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
-PKGS    := libzmq libcurl msgpack libcrypto
+PKGS    := libzmq libcurl msgpack libcrypto libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # libev ships no .pc file on Debian: fall back to plain -lev.
@@ -172,7 +172,7 @@ soak: build/opscore-worker venv
 # Install the system packages when they are missing (needs root).
 need-deps:
 	@command -v redis-server >/dev/null && pkg-config --exists libzmq libcurl msgpack && \
-	  [ -f /usr/include/ev.h ] || { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
+	  pkg-config --exists libcares && [ -f /usr/include/ev.h ] || { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
 	  { echo "missing system packages: run 'make deps' as root first" >&2; exit 1; }
 
 deps:
