@@ -36,6 +36,7 @@ struct zlink {
     char identity[512];
     int ipv6;
     int connected;
+    int retried;          /* libzmq scheduled a reconnect since the disconnect */
     unsigned generation;  /* monitor endpoint name per socket */
 };
 
@@ -136,12 +137,14 @@ static int read_event(void *mon, uint16_t *event)
 static void handle_event(zlink *z, uint16_t event)
 {
     if (event == ZMQ_EVENT_CONNECT_RETRIED) {
+        z->retried = 1;
         ev_timer_stop(z->loop, &z->dropped);
     } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && !z->connected) {
         z->connected = 1;
         z->ev.on_connected(z->ev.ctx);
     } else if (event == ZMQ_EVENT_DISCONNECTED && z->connected) {
         z->connected = 0;
+        z->retried = 0;
         ev_timer_stop(z->loop, &z->dropped);
         ev_timer_set(&z->dropped, DROPPED_WAIT_S, 0.0);
         ev_timer_start(z->loop, &z->dropped);
@@ -155,6 +158,10 @@ static void on_dropped(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     zlink *z = w->data;
+    drain_mon(z);   /* a busy loop may not have read the retry event yet */
+    if (z->retried || z->connected) {
+        return;
+    }
     log_msg(LOG_WARNING, LOG_RUNNER,
             "ZeroMQ dropped the connection to the master on a protocol error, "
             "most likely a frame over the %d MB limit (ZMQ_MAXMSGSIZE); reconnecting",
