@@ -273,7 +273,7 @@ static void slow_dns_get(lw_user *u)
 }
 
 static const lw_task slow_dns_tasks[] = {
-    {"slow", 1, slow_dns_get},
+    {"slow", 1, slow_dns_get, NULL},
 };
 
 /* HugeBodyUser */
