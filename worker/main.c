@@ -3,6 +3,7 @@
  * command line, and runs one worker (or --processes N of them).
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <ev.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,6 +86,33 @@ static int run_worker(void *arg)
     return code;
 }
 
+/* Positional user class names must name classes of this binary. */
+static int check_named_classes(const lw_config *cfg, const lw_user_class *c, size_t n,
+                               char *err, size_t len)
+{
+    for (int i = 0; i < cfg->nuser_classes; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(c[j].name, cfg->user_classes[i]) != 0) {
+            j++;
+        }
+        if (j == n) {
+            snprintf(err, len, "unknown user class '%.200s' (this worker has:%s%s%s)",
+                     cfg->user_classes[i], n > 0 ? " " : " none", n > 0 ? c[0].name : "",
+                     n > 1 ? ", ..." : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void list_classes(const lw_user_class *c, size_t n)
+{
+    printf("Available Users:\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("    %s\n", c[i].name);
+    }
+}
+
 static void hostname_for_logs(char *buf, size_t len)
 {
     if (gethostname(buf, len - 1) != 0) {
@@ -109,8 +137,32 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         return 2;
     default: break;
     }
+    if (check_named_classes(&cfg, classes, nclasses, err, sizeof err)) {
+        fprintf(stderr, "%s: error: %s\n", prog, err);
+        return 2;
+    }
+    if (cfg.list_classes) {
+        list_classes(classes, nclasses);
+        return 0;
+    }
+    if (cfg.logfile[0] && !freopen(cfg.logfile, "a", stderr)) {
+        fprintf(stderr, "%s: error: --logfile: cannot open '%.200s': %s\n", prog, cfg.logfile,
+                strerror(errno));
+        return 2;
+    }
+    if (cfg.logfile[0]) {
+        setvbuf(stderr, NULL, _IOLBF, 0);   /* one write per log line */
+    }
     hostname_for_logs(host, sizeof host);
     log_init(host, cfg.loglevel);
+    if (cfg.ignored[0]) {
+        log_msg(LOG_INFO, LOG_MAIN, "Ignoring options that only concern a master, its web UI or its reports: %s",
+                cfg.ignored);
+    }
+    if (cfg.nuser_classes > 0) {
+        log_msg(LOG_INFO, LOG_MAIN, "User class names on the command line are ignored: "
+                "the master picks the classes");
+    }
     if (master_check_host(&cfg, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;
