@@ -4,9 +4,9 @@ masters (PyPI's pinned version and Debian's 2.12.1) and the worker under test.
 Everything listens on 127.0.0.1 only, except in the multi-host tests, where
 each process runs in a network namespace the test creates (netns=) and
 listens on that namespace's own address (address=). Every process runs in its
-own process group and is killed at teardown, pass or fail. Numbers are read only from the
-master's own outputs (its --csv files, its web API, its log) and from the
-target's own access log.
+own process group and is killed at teardown, pass or fail. Numbers are read
+only from the master's own outputs (its --csv files, its web API, its log) and
+from the target's own access log.
 
 Run:
   make integration                  builds the workers and the venv, runs all
