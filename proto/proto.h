@@ -75,6 +75,10 @@ int proto_encode_spawning_complete(msgpack_sbuffer *sbuf, const char *node_id,
                                    size_t nclasses);
 int proto_encode_exception(msgpack_sbuffer *sbuf, const char *node_id,
                            const char *msg, const char *traceback);
+/* ["logs", {"worker_id": node_id, "logs": [line, ...]}, node_id]: the
+ * worker's recent log lines for the master's Logs tab (Locust 2.29+). */
+int proto_encode_logs(msgpack_sbuffer *sbuf, const char *node_id,
+                      const char *const *lines, size_t n);
 
 /*
  * For messages whose data another module builds (stats): proto_begin resets

@@ -51,7 +51,8 @@ typedef enum {
 
 typedef struct {
     const char *name;   /* for logs */
-    int weight;         /* relative weight, >= 1 */
+    int weight;         /* relative weight, >= 1; a class's add up to
+                           INT_MAX at most (lw_main checks) */
     lw_task_fn fn;
 } lw_task;
 
@@ -86,9 +87,20 @@ typedef struct {
  * is logged in stats under the request's name). */
 int lw_request_send(lw_user *u, const lw_request *req);
 
+/* The most bytes of a response body kept for on_response: a longer body
+ * is read to its end and counted whole (stats' content size), but only its
+ * first LW_RESPONSE_BODY_MAX bytes are kept, and lw_response_body_cut()
+ * tells so. Bodies of requests without on_response are never kept. */
+#define LW_RESPONSE_BODY_MAX ((size_t)16 * 1024 * 1024)
+
 /* Response accessors, valid inside on_response. */
 long lw_response_status(const lw_response *r);   /* 0: no response */
+/* The kept body (NUL-terminated; *len: the bytes kept, at most
+ * LW_RESPONSE_BODY_MAX). */
 const char *lw_response_body(const lw_response *r, size_t *len);
+/* 1 if the body was longer than LW_RESPONSE_BODY_MAX and was cut there,
+ * else 0. */
+int lw_response_body_cut(const lw_response *r);
 const char *lw_response_header(const lw_response *r, const char *name);
 double lw_response_time_ms(const lw_response *r);
 const char *lw_response_error(const lw_response *r); /* current verdict */

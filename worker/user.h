@@ -27,7 +27,8 @@ typedef struct {
     h1_engine *h1;             /* the fast client */
     int client;                /* -1: each class's own; else an lw_client */
     lw_stats *stats;
-    char host[1024];           /* base URL; "" when none is known */
+    char *host;                /* base URL, whole (user_env_set_host);
+                                  NULL or "" when none is known */
     double timeout;            /* default request timeout, seconds */
     int insecure;              /* no TLS certificate checks */
     void (*finished)(lw_user *u, void *ctx);   /* stopped: free it */
@@ -84,6 +85,11 @@ void user_free(lw_user *u);
 /* A request finished or a phase function returned: move on if the phase
  * is over. */
 void user_settle(lw_user *u);
+
+/* Set env->host to a copy of host (never cut; request.c). Returns 0, or
+ * -1 when out of memory (the old host stays). user_env_free_host frees it. */
+int user_env_set_host(user_env *env, const char *host);
+void user_env_free_host(user_env *env);
 
 /* The http engines' completion callbacks for user requests. */
 void user_http_done(CURL *easy, CURLcode rc, void *ctx);
