@@ -8,7 +8,7 @@
 #   make fuzz     libFuzzer runs of every parser's target in test/fuzz/
 #                 (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
-#   make install  install the library and header under PREFIX
+#   make install  install liblw.a, lw.h and lw.pc (pkg-config) under PREFIX
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -21,7 +21,7 @@ EV_LIBS    := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ibuild/gen $(PKG_CFLAGS) $(EV_CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ibuild/gen -Iworker $(PKG_CFLAGS) $(EV_CFLAGS)
 LDLIBS  := $(PKG_LIBS) $(EV_LIBS) -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -167,11 +167,20 @@ deps:
 	  clang libclang-rt-14-dev \
 	  python3 python3-venv python3-locust nginx-light redis-server wrk valgrind openssl
 
-install: build/liblw.a
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/lw/proto $(DESTDIR)$(PREFIX)/include/lw/worker
+# make install: liblw.a, the public header lw.h and lw.pc under PREFIX.
+# Build a worker against it with
+#   cc my_worker.c $(pkg-config --cflags --libs lw)
+LW_VERSION_TEXT = $(shell sed -n 's/^\#define LW_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' worker/lw.h | paste -sd.)
+.PHONY: build/lw.pc
+build/lw.pc: worker/lw.pc.in worker/lw.h
+	@mkdir -p build
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LW_VERSION_TEXT)|' -e 's|@REQUIRES@|$(PKGS)|' $< > $@
+
+install: build/liblw.a build/lw.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 644 build/liblw.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 worker/*.h $(DESTDIR)$(PREFIX)/include/lw/worker/
-	install -m 644 proto/*.h $(DESTDIR)$(PREFIX)/include/lw/proto/
+	install -m 644 worker/lw.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 build/lw.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 clean:
 	rm -rf build
