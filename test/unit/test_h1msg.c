@@ -352,6 +352,41 @@ static void test_cookie_bounds(void **state)
     h1_session_free(s);
 }
 
+/* 100,000 random Set-Cookie values (attributes, separators, controls)
+ * from random hosts and paths: under ASan/UBSan never a crash, the jar
+ * within its bounds, every Cookie line within them too. */
+static void test_cookie_random(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {
+        "a=1", "b=", "=x", ";", "; ", "Path=", "Path=/a", "path=/a/b/", "Domain=", "Domain=.h.test",
+        "domain=test", "Secure", "Max-Age=", "Max-Age=-1", "max-age=99999999999999999999",
+        "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "expires=junk", " ", "\t", "x", "=", "\x01"};
+    static const char *const hosts[] = {"h.test", "a.h.test", "127.0.0.1", "test"};
+    static const char *const paths[] = {"/", "/a", "/a/b/c?x=/y", "", "?q"};
+    unsigned seed = 777;
+    h1_session *s = h1_session_new();
+    char v[256];
+    for (int i = 0; i < 100000; i++) {
+        size_t n = 0;
+        int k = rand_r(&seed) % 8;
+        for (int j = 0; j < k; j++) {
+            n += (size_t)snprintf(v + n, sizeof v - n, "%s",
+                                  parts[rand_r(&seed) % (sizeof parts / sizeof parts[0])]);
+        }
+        const char *host = hosts[rand_r(&seed) % 4], *path = paths[rand_r(&seed) % 5];
+        h1_cookie_set(s, host, path, v, n);
+        assert_true(s->ncookies <= H1_COOKIES_PER_SESSION);
+        if (i % 100 == 0) {
+            h1_buf b = {0};
+            assert_int_equal(h1_cookies_put(&b, s, host, path), 0);
+            assert_true(b.len < (size_t)H1_COOKIES_PER_SESSION * (H1_COOKIE_MAX_BYTES + 2) + 16);
+            free(b.data);
+        }
+    }
+    h1_session_free(s);
+}
+
 static void test_request_bytes(void **state)
 {
     (void)state;
@@ -415,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_cookies),
         cmocka_unit_test(test_cookie_scope),
         cmocka_unit_test(test_cookie_bounds),
+        cmocka_unit_test(test_cookie_random),
         cmocka_unit_test(test_request_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
