@@ -154,12 +154,12 @@ static void follow(h1_xfer *x)
     static const char *const body_headers[] = {"content-type:", "transfer-encoding:", NULL};
     static const char *const host_headers[] = {"authorization:", "cookie:", "host:", NULL};
     int st = x->p.status;
-    h1_origin *was = x->origin;   /* compared below: kept alive till then */
-    was->refs++;
     if (x->redirects >= H1_MAX_REDIRECTS) {
         fail(x, H1_ERR_CONNECTION, "Maximum (30) redirects followed");
         return;
     }
+    h1_origin *was = x->origin;   /* compared below: kept alive till then */
+    was->refs++;
     x->redirects++;
     int head = strcmp(x->method, "HEAD") == 0;
     if (((st == 302 || st == 303) && !head) || (st == 301 && strcmp(x->method, "POST") == 0)) {

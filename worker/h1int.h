@@ -57,7 +57,7 @@ typedef struct h1_cookie {
 
 struct h1_session {
     h1_conn *idle;            /* keep-alive connections, newest first */
-    h1_cookie *cookies;       /* newest first */
+    h1_cookie *cookies;       /* oldest first */
     size_t ncookies;
 };
 

@@ -20,12 +20,14 @@ from test_headless import run_headless
 pytestmark = [c_worker_only("the fast client's resolver"), pytest.mark.parametrize("flavor", ["pypi"])]
 
 SLOW_NAME = "slow.lw.test"
+DEAD_NAME = "dead.lw.test"  # never answered
 
 
 class SlowDns:
     """A UDP DNS server on 127.0.0.1 that answers SLOW_NAME's A query with
     127.0.0.1 (and its AAAA query with no address) after `delay` seconds,
-    each answer from its own timer; any other name: NXDOMAIN at once.
+    each answer from its own timer; DEAD_NAME: never an answer; any other
+    name: NXDOMAIN at once.
     queries: (time.time(), name, qtype) of every query received;
     answered: time.time() of every slow answer sent."""
 
@@ -78,6 +80,8 @@ class SlowDns:
             except (IndexError, struct.error):
                 continue
             self.queries.append((time.time(), name, qtype))
+            if name == DEAD_NAME:
+                continue
             if name == SLOW_NAME:
                 timer = threading.Timer(self.delay, self._slow_reply, (packet, addr, qtype))
                 self._timers.append(timer)
@@ -130,3 +134,28 @@ def test_slow_dns_answer_does_not_stall_the_worker(cluster, target, slow_dns):
     assert int(slow_row["Request Count"]) == target.count(path="/?via=slow") > 0
     assert float(slow_row["Max Response Time"]) >= 2900
     assert int(stats_row(stats, "GET", "/")["Request Count"]) == len(hello)
+
+
+@pytest.mark.parametrize("http_client", ["fast"])
+def test_dns_server_that_never_answers(cluster, target, slow_dns):
+    """SlowDnsUser asks dead.lw.test, which the DNS server never answers,
+    with --request-timeout 1: each of its requests fails after 1 s as
+    Timeout('Resolving timed out'), libcurl's text, in one row, counted
+    once; HelloUser's requests go on and succeed meanwhile."""
+    master, _ = run_headless(
+        cluster, ["HelloUser", "SlowDnsUser"], 4, 6, worker_args=["--request-timeout", "1"],
+        worker_env={"LW_DNS_SERVERS": f"127.0.0.1:{slow_dns.port}",
+                    "LW_TEST_SLOW_HOST": f"http://{DEAD_NAME}:{target.port}"})
+
+    assert any(name == DEAD_NAME for _, name, _ in slow_dns.queries)
+    failures = master.csv_file("failures")
+    assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == \
+        [("GET", "/?via=slow", "Timeout('Resolving timed out')")]
+    stats = master.csv_file("stats")
+    slow_row = stats_row(stats, "GET", "/?via=slow")
+    assert int(failures[0]["Occurrences"]) == int(slow_row["Request Count"]) > 0
+    assert float(slow_row["Min Response Time"]) >= 990
+    hello = stats_row(stats, "GET", "/")
+    assert int(hello["Request Count"]) == target.count(path="/", status=200) >= 20
+    assert hello["Failure Count"] == "0"
+    assert target.count(path="/?via=slow") == 0
