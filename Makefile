@@ -8,6 +8,7 @@
 #   make fuzz     libFuzzer runs of the proto decoder and the HTTP/1.1 response
 #                 parser (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
+#   make image    the container image (Dockerfile), built without a registry
 #   make install  install the library and header under PREFIX
 
 CC      ?= gcc
@@ -34,13 +35,14 @@ OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=build/asan/%)
 
+, := ,
 VENV    ?= .venv
 PYTEST_ARGS ?=
 # Integration tests run in parallel (pytest-xdist): they wait on masters,
 # targets and timeouts far more than they compute. PYTEST_JOBS=0: in turn.
 PYTEST_JOBS ?= 3
 
-.PHONY: all deps check unit integration clean install venv demo need-deps
+.PHONY: all deps check unit integration clean install venv demo need-deps image
 all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
@@ -168,6 +170,48 @@ SOAK_SECONDS ?= 600
 .PHONY: soak
 soak: build/opscore-worker venv
 	SOAK_SECONDS=$(SOAK_SECONDS) $(VENV)/bin/python test/soak/soak.py
+
+# make image: the Dockerfile's image, tagged $(IMAGE). No registry is needed:
+# when $(IMAGE_BASE) is absent it is made from Debian's packages and tagged as
+# the Dockerfile's FROM (mmdebstrap minbase, merged /usr without the usrmerge
+# package, no docs, man pages or locales, like Debian's slim image; as root,
+# about 15 s). The build runs under BuildKit (a docker client with buildx,
+# else Debian's /usr/bin/docker, which has BuildKit built in) and gets this
+# host's CA bundle as the secret `cacert` (pip trusts it) and, if set,
+# IMAGE_APT_CONF as `aptconf` (apt options such as a proxy); neither is
+# stored in the image.
+IMAGE        ?= locust-c-worker
+IMAGE_BASE   := debian:bookworm-slim
+IMAGE_MIRROR ?= http://deb.debian.org/debian
+IMAGE_SECURITY_MIRROR ?= http://deb.debian.org/debian-security
+IMAGE_CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt))
+IMAGE_APT_CONF  ?=
+IMAGE_DOCKER ?= $(shell docker buildx version >/dev/null 2>&1 && echo docker || \
+                  { [ -x /usr/bin/docker ] && echo /usr/bin/docker; } || echo docker)
+SLIM_EXCLUDES := /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/groff/* \
+                 /usr/share/lintian/* /usr/share/linda/* /usr/share/locale/*
+
+image:
+	@command -v docker >/dev/null || { echo "docker not found: apt-get install docker.io" >&2; exit 1; }
+	@docker image inspect $(IMAGE_BASE) >/dev/null 2>&1 || $(MAKE) --no-print-directory image-base
+	DOCKER_BUILDKIT=1 $(IMAGE_DOCKER) build -t $(IMAGE) \
+	  $(if $(IMAGE_CA_BUNDLE),--secret id=cacert$(,)src=$(IMAGE_CA_BUNDLE)) \
+	  $(if $(IMAGE_APT_CONF),--secret id=aptconf$(,)src=$(IMAGE_APT_CONF)) .
+	@docker image ls $(IMAGE) --format 'image {{.Repository}}:{{.Tag}}: {{.Size}}'
+
+.PHONY: image-base
+image-base:
+	@command -v mmdebstrap >/dev/null || { echo "mmdebstrap not found: apt-get install mmdebstrap" >&2; exit 1; }
+	@mkdir -p build/image
+	mmdebstrap --variant=minbase --quiet --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+	  $(foreach p,$(SLIM_EXCLUDES),--dpkgopt='path-exclude=$(p)') \
+	  --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+	  --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+	  bookworm build/image/base.tar \
+	  "deb $(IMAGE_MIRROR) bookworm main" "deb $(IMAGE_MIRROR) bookworm-updates main" \
+	  "deb $(IMAGE_SECURITY_MIRROR) bookworm-security main"
+	docker import --change 'CMD ["bash"]' build/image/base.tar $(IMAGE_BASE)
+	rm -f build/image/base.tar
 
 # Install the system packages when they are missing (needs root).
 need-deps:
