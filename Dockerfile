@@ -58,4 +58,3 @@ WORKDIR /opt/lw
 USER 1000:1000
 EXPOSE 8089 5557
 ENTRYPOINT ["/usr/local/bin/locust"]
-CMD ["--help"]

@@ -104,7 +104,8 @@ def parse_time(text: str) -> datetime:
 
 def timed_log(container: str) -> list[tuple[datetime, str]]:
     """The container's output, each line with docker's receive time."""
-    out = docker("logs", "-t", container).stdout + docker("logs", "-t", container).stderr
+    proc = docker("logs", "-t", container)
+    out = proc.stdout + proc.stderr
     lines = []
     for line in out.splitlines():
         stamp, _, text = line.partition(" ")

@@ -16,12 +16,13 @@ import re
 import socket
 import subprocess
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from docker_fixtures import (DOCKER_TIMEOUT, ROOT, InternalNetwork, build_image, compose_command,
-                             docker, remove_containers, require_docker, unique)
+                             docker, remove_containers, require_docker, started_at, timed_log, unique)
 
 COMPOSE_FILE = ROOT / "examples" / "opscore" / "compose.yaml"
 STATE = "/v1/opscore/agent/[id]/state"
@@ -79,15 +80,24 @@ class ComposeProject:
                 net.remove()
 
 
-def wait_exited(container: str, timeout: float) -> int:
-    """The container's exit code once it has exited; fails after timeout."""
+def exit_code(container: str) -> int | None:
+    """The container's exit code, None while it runs."""
+    state = docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", container).stdout.split()
+    return int(state[1]) if state[0] == "exited" else None
+
+
+def wait_exited(container: str, timeout: float, watch: str | None = None) -> int:
+    """The container's exit code once it has exited; fails after timeout,
+    or at once if the container `watch` exits with an error meanwhile."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", container).stdout.split()
-        if state[0] == "exited":
-            return int(state[1])
+        code = exit_code(container)
+        if code is not None:
+            return code
+        if watch and exit_code(watch) not in (None, 0):
+            pytest.fail(f"{watch} exited {exit_code(watch)}:\n{logs(watch)[-2000:]}", pytrace=False)
         time.sleep(1)
-    pytest.fail(f"container {container[:12]} still running after {timeout} s", pytrace=False)
+    pytest.fail(f"container {container} still running after {timeout} s", pytrace=False)
 
 
 def logs(container: str) -> str:
@@ -149,3 +159,127 @@ def test_compose_scenario3_counts_match_standin(image, tmp_path):
     # Python worker's races above, which never left its side
     assert int(total["Request Count"]) - int(total["Failure Count"]) == len(served)
     assert all(m.group(3) in ("200", "202") for m in served)
+
+
+# --------------------------------------------------------------------------
+# one worker container on a real master: the command lines deployments use
+
+HELLO = "examples/hello/locustfile.py"
+VECTORS = {
+    # AbdelrhmanHamouda/locust-k8s-operator: <worker.command> --worker
+    # --master-port=5557 --master-host=<service> [extraArgs], as args
+    "k8s-operator": ([], ["--locustfile", "/lotest/src/locustfile.py", "--worker", "--master-port=5557",
+                          "--master-host=master"], {}),
+    # locustio's operator: --worker --master-host <service>, then the
+    # master's own arguments
+    "locust-operator": ([], ["--worker", "--master-host", "master", "-f", "x.py", "--headless", "--users",
+                             "300", "--spawn-rate", "10", "--run-time", "5m"], {}),
+    # deliveryhero stable/locust: sh /config/docker-entrypoint.sh --worker,
+    # that script execs loadtest.locustCmd "$@"; settings in LOCUST_* env
+    "chart": (["--entrypoint", "sh"], ["-c", 'set -eu; exec /usr/local/bin/locust $@', "sh", "--worker"],
+              {"LOCUST_HOST": "http://target:8000", "LOCUST_MASTER_NODE_HOST": "master",
+               "LOCUST_MASTER_NODE_PORT": "5557", "LOCUST_LOGLEVEL": "INFO",
+               "LOCUST_LOCUSTFILE": "/mnt/locust/main.py"}),
+    # no arguments at all: LOCUST_MODE_WORKER=true picks the worker
+    "env-only": ([], [], {"LOCUST_MODE_WORKER": "true", "LOCUST_MASTER_NODE_HOST": "master"}),
+}
+SERVED = re.compile(r'"GET / HTTP/1\.[01]" 200')
+
+
+class Containers:
+    """Containers on one internal network, all removed by remove()."""
+
+    def __init__(self, image: str):
+        self.image = image
+        self.net = InternalNetwork()
+        self.label = f"lw-run={self.net.name}"
+        self.names: dict[str, str] = {}
+
+    def start(self, alias: str, args: list[str], env: dict | None = None, opts: list[str] | None = None) -> str:
+        name = f"{self.net.name}-{alias}"
+        env_opts = [x for k, v in (env or {}).items() for x in ("-e", f"{k}={v}")]
+        docker("run", "-d", "--name", name, "--label", "lw-test=1", "--label", self.label,
+               "--network", self.net.name, "--network-alias", alias, *env_opts, *(opts or []),
+               self.image, *args)
+        self.names[alias] = name
+        return name
+
+    def target(self) -> str:
+        """python's http.server: one access-log line per request served."""
+        return self.start("target", ["-m", "http.server", "8000"], opts=["--entrypoint", "python"])
+
+    def remove(self) -> None:
+        remove_containers(self.label)
+        self.net.remove()
+
+
+# Until the workers take Locust's whole command line, the operators' -f,
+# --locustfile, --headless, --users ... make them exit 2 (a known gap).
+CLI_GAP = pytest.mark.xfail(strict=True, reason="the worker rejects Locust options it does not know (exit 2)")
+
+
+@pytest.mark.parametrize("vector", [pytest.param(v, marks=CLI_GAP) if v.endswith("operator") else v
+                                    for v in VECTORS])
+def test_deployment_command_lines_run_a_test(vector, image, tmp_path):
+    """Each deployment's exact worker argv and env, through the image's
+    entrypoint: the C worker joins a headless master, runs its users and
+    quits with it; the master's count equals what the target served."""
+    opts, args, env = VECTORS[vector]
+    run = Containers(image)
+    try:
+        target = run.target()
+        master = run.start("master", ["-f", HELLO, "--master", "--headless", "-u", "4", "-r", "4", "-t", "6s",
+                                      "--expect-workers", "1", "--host", "http://target:8000", "--csv", "/tmp/m"])
+        worker = run.start("worker", args, env={"LW_WORKER": "hello", **env}, opts=opts)
+        assert wait_exited(master, 60, watch=worker) == 0, logs(master)[-3000:] + logs(worker)[-3000:]
+        assert wait_exited(worker, 20) == 0, logs(worker)[-3000:]
+        docker("cp", f"{master}:/tmp/m_stats.csv", str(tmp_path / "m_stats.csv"))
+        served = len(SERVED.findall(logs(target)))
+        worker_log = logs(worker)
+    finally:
+        run.remove()
+    assert "Starting Locust worker" in worker_log, worker_log   # the C worker, not Python's
+    with open(tmp_path / "m_stats.csv", newline="") as f:
+        total = {r["Name"]: r for r in csv.DictReader(f)}["Aggregated"]
+    assert int(total["Failure Count"]) == 0, total
+    assert int(total["Request Count"]) == served > 0
+
+
+def test_worker_container_registers_and_quits_on_sigterm(image):
+    """A fresh worker container registers with a running master; docker stop
+    (SIGTERM) reaches the worker, which tells the master it quits and exits
+    0 well before docker's SIGKILL. Prints the start-to-registered time."""
+    run = Containers(image)
+    try:
+        master = run.start("master", ["-f", HELLO, "--master"])
+        wait_for_line(master, "Starting web interface", 30)
+        before_run = datetime.now(timezone.utc)
+        worker = run.start("worker", ["--worker", "--master-host", "master"], env={"LW_WORKER": "hello"})
+        node = wait_for_line(worker, "connecting to master:5557 as ", 15)[1].split(" as ")[-1].strip()
+        ready = wait_for_line(master, f"{node} (index 0) reported as ready", 15)
+        registered_s = (ready[0] - started_at(worker)).total_seconds()
+        run_to_registered_s = (ready[0] - before_run).total_seconds()
+        t0 = time.monotonic()
+        docker("stop", "-t", "10", worker)
+        stop_s = time.monotonic() - t0
+        exit_code = int(docker("inspect", "-f", "{{.State.ExitCode}}", worker).stdout)
+        quit_line = wait_for_line(master, f"Worker '{node}' (index 0) quit", 10)
+    finally:
+        run.remove()
+    print(f"\nworker container: start to registered {registered_s:.2f} s "
+          f"(docker run to registered {run_to_registered_s:.2f} s), docker stop {stop_s:.2f} s")
+    assert exit_code == 0 and stop_s < 5, (exit_code, stop_s)
+    assert registered_s < 10
+    assert quit_line
+
+
+def wait_for_line(container: str, text: str, timeout: float):
+    """The first (time, line) of the container's output containing text."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for stamp, line in timed_log(container):
+            if text in line:
+                return stamp, line
+        time.sleep(0.2)
+    pytest.fail(f"no line {text!r} from {container} within {timeout} s:\n{logs(container)[-2000:]}",
+                pytrace=False)
