@@ -97,7 +97,7 @@ unit: $(UNIT_BIN)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 10
-FUZZ_SRC := proto/fuzz_decode.c proto/decode.c proto/encode.c
+FUZZ_SRC := proto/fuzz_decode.c proto/decode.c proto/options.c proto/encode.c
 
 .PHONY: fuzz
 build/fuzz/fuzz_decode: $(FUZZ_SRC) proto/proto.h

@@ -8,6 +8,7 @@
 #include "log.h"
 
 #define LW_VERSION "0.1.0"
+#define CLI_MAX_CLASSES 64
 
 typedef struct {
     char master_host[256];   /* --master-host, LOCUST_MASTER_NODE_HOST */
@@ -20,6 +21,13 @@ typedef struct {
     int reconnect_on_quit;   /* --reconnect-on-quit: survive master quit */
     int http_client;         /* --http-client: -1 each class's own, else an
                                 lw_client (0 curl, 1 fast) */
+    int worker_mode;         /* --worker, LOCUST_MODE_WORKER */
+    int list_classes;        /* -l, --list: print the classes and exit */
+    int task_ratio_json;     /* --show-task-ratio-json: print and exit */
+    char logfile[1024];      /* --logfile, LOCUST_LOGFILE; "" if unset */
+    char ignored[2048];      /* master-only options given, for one INFO line */
+    const char *user_classes[CLI_MAX_CLASSES];  /* positional class names */
+    int nuser_classes;
 } lw_config;
 
 typedef enum {

@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "lw.h"
 #include "procinfo.h"
 
 static void begin(h1_xfer *x, int fresh);
@@ -202,7 +203,7 @@ static int on_header(void *ctx, const char *name, size_t nlen, const char *value
     h1_xfer *x = ctx;
     int bad = 0;
     if (nlen == 10 && strncasecmp(name, "set-cookie", 10) == 0) {
-        h1_cookie_set(x->s, value, vlen);
+        h1_cookie_set(x->s, x->h->origins[x->origin].host, x->target.data, value, vlen);
     } else if (nlen == 8 && strncasecmp(name, "location", 8) == 0) {
         x->location.len = 0;
         bad |= h1_buf_put(&x->location, value, vlen);
@@ -214,10 +215,20 @@ static int on_header(void *ctx, const char *name, size_t nlen, const char *value
     return bad;
 }
 
+/* A kept body stops growing at LW_RESPONSE_BODY_MAX; the rest is read and
+ * counted (p.body_bytes) but not kept. */
 static int on_body(void *ctx, const char *data, size_t len)
 {
     h1_xfer *x = ctx;
-    return x->keep ? h1_buf_put(&x->rbody, data, len) : 0;
+    if (!x->keep) {
+        return 0;
+    }
+    size_t room = LW_RESPONSE_BODY_MAX - x->rbody.len;
+    if (len > room) {
+        x->body_cut = 1;
+        len = room;
+    }
+    return len ? h1_buf_put(&x->rbody, data, len) : 0;
 }
 
 static const h1_callbacks parse_cbs = {on_header, on_body};
@@ -470,6 +481,7 @@ static void begin(h1_xfer *x, int fresh)
     h1_reset(&x->p);
     h1_init(&x->p, strcmp(x->method, "HEAD") == 0);
     x->location.len = x->rbody.len = x->rheaders.len = 0;
+    x->body_cut = 0;
     if (x->rbody.data) {
         x->rbody.data[0] = '\0';   /* no text of an earlier response */
     }
@@ -559,6 +571,7 @@ void h1_xfer_free(h1_xfer *x)
     free(x->target.data);
     free(x->hdrs.data);
     free(x->location.data);
+    free(x->url_msg);
     *x = (h1_xfer){0};
 }
 

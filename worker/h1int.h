@@ -7,6 +7,7 @@
 #define LW_H1INT_H
 
 #include <sys/socket.h>
+#include <time.h>
 
 #include "h1.h"
 
@@ -28,15 +29,26 @@ typedef struct {
     double failed_at;         /* when it did not resolve (monotonic s) */
 } h1_origin;
 
+#define H1_COOKIE_MAX_BYTES 4096     /* name=value; a longer cookie is ignored */
+#define H1_COOKIES_PER_DOMAIN 50     /* then the domain's oldest goes */
+#define H1_COOKIES_PER_SESSION 500   /* then the session's oldest goes */
+
+/* A cookie of a session's jar (h1cookie.c). */
 typedef struct h1_cookie {
     struct h1_cookie *next;
     size_t name_len;
-    char pair[];              /* "name=value" */
+    char *domain;             /* lowercase host or domain, no leading dot */
+    char *path;
+    int host_only;            /* no Domain attribute: that host only */
+    int secure;
+    time_t expires;           /* 0: end of session */
+    char pair[];              /* "name=value\0domain\0path" */
 } h1_cookie;
 
 struct h1_session {
     h1_conn *idle;            /* keep-alive connections, newest first */
-    h1_cookie *cookies;
+    h1_cookie *cookies;       /* newest first */
+    size_t ncookies;
 };
 
 struct h1_conn {
@@ -77,8 +89,14 @@ int h1_build(h1_engine *h, h1_xfer *x);
 /* Remove x's extra header lines whose names (with their colon) are listed
  * (NULL-terminated). */
 void h1_drop_headers(h1_xfer *x, const char *const *names);
-/* A Set-Cookie header for the session's jar. */
-void h1_cookie_set(h1_session *s, const char *value, size_t len);
+/* h1cookie.c */
+/* A Set-Cookie header value from a response to host (no port) and the
+ * request target (path and query). */
+void h1_cookie_set(h1_session *s, const char *host, const char *target, const char *value,
+                   size_t len);
+/* The Cookie line (with its CRLF) of a request to host and target, or
+ * nothing; drops cookies whose time is up. Returns 0 or -1. */
+int h1_cookies_put(h1_buf *b, h1_session *s, const char *host, const char *target);
 void h1_cookies_free(h1_session *s);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * h1msg.c - the fast HTTP/1.1 client's messages: URLs and the origins they
- * name (resolved once per process), redirect targets, a session's cookie
- * jar, and the bytes of a request.
+ * name (resolved once per process), redirect targets and the bytes of a
+ * request (cookies: h1cookie.c).
  */
 #include "h1int.h"
 
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "h1url.h"
 #include "procinfo.h"
 
 int h1_buf_put(h1_buf *b, const char *data, size_t len)
@@ -269,6 +269,8 @@ int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
     x->errtext[0] = '\0';
     x->redirects = 0;
     x->url.len = 0;
+    free(x->url_msg);
+    x->url_msg = NULL;
     if (put_str(&x->url, url) != 0 || header_lines(x, session_headers, headers) != 0) {
         return -1;
     }
@@ -333,6 +335,13 @@ int h1_retarget(h1_xfer *x, const char *loc)
     if (bad) {
         return -1;
     }
+    free(x->url_msg);
+    x->url_msg = NULL;
+    if (h1_url_check(x->url.data, &x->url_kind, &x->url_msg) != 0) {
+        snprintf(x->errtext, sizeof x->errtext, "%s", x->url_msg ? x->url_msg : "out of memory");
+        x->result = H1_ERR_URL;
+        return 0;
+    }
     if (!h1_supports(x->url.data)) {
         snprintf(x->errtext, sizeof x->errtext,
                  "Redirect to a URL the fast HTTP client does not support: %.150s", x->url.data);
@@ -340,95 +349,6 @@ int h1_retarget(h1_xfer *x, const char *loc)
         return 0;
     }
     return aim(x);
-}
-
-/* The value of attribute name (with its '=') in "; a=1; b=2", copied. */
-static int cookie_attr(const char *attrs, size_t len, const char *name, char *out, size_t outlen)
-{
-    size_t nl = strlen(name);
-    for (const char *p = attrs, *end = attrs + len; p < end;) {
-        p += strspn(p, "; \t");
-        size_t n = 0;
-        while (p + n < end && p[n] != ';') {
-            n++;
-        }
-        if (n > nl && strncasecmp(p, name, nl) == 0) {
-            size_t vl = n - nl < outlen - 1 ? n - nl : outlen - 1;
-            memcpy(out, p + nl, vl);
-            out[vl] = '\0';
-            return 1;
-        }
-        p += n;
-    }
-    return 0;
-}
-
-/* Max-Age of 0 or less, or (without Max-Age) Expires in the past, deletes
- * the cookie, as browsers, requests and libcurl do. */
-static int cookie_expired(const char *attrs, size_t len)
-{
-    char value[64];
-    if (cookie_attr(attrs, len, "max-age=", value, sizeof value)) {
-        return strtol(value, NULL, 10) <= 0;
-    }
-    if (cookie_attr(attrs, len, "expires=", value, sizeof value)) {
-        time_t t = curl_getdate(value, NULL);
-        return t != -1 && t < time(NULL);
-    }
-    return 0;
-}
-
-void h1_cookie_set(h1_session *s, const char *v, size_t len)
-{
-    size_t pair = 0;
-    while (pair < len && v[pair] != ';') {
-        pair++;
-    }
-    const char *eq = memchr(v, '=', pair);
-    if (!eq || eq == v) {
-        return;
-    }
-    size_t name_len = (size_t)(eq - v);
-    int expired = cookie_expired(v + pair, len - pair);
-    for (h1_cookie **pp = &s->cookies; *pp; pp = &(*pp)->next) {
-        h1_cookie *c = *pp;
-        if (c->name_len == name_len && memcmp(c->pair, v, name_len) == 0) {
-            *pp = c->next;
-            free(c);
-            break;
-        }
-    }
-    h1_cookie *c = expired ? NULL : malloc(sizeof *c + pair + 1);
-    if (!c) {
-        return;
-    }
-    c->name_len = name_len;
-    memcpy(c->pair, v, pair);
-    c->pair[pair] = '\0';
-    c->next = s->cookies;
-    s->cookies = c;
-}
-
-void h1_cookies_free(h1_session *s)
-{
-    while (s->cookies) {
-        h1_cookie *c = s->cookies;
-        s->cookies = c->next;
-        free(c);
-    }
-}
-
-static int put_cookies(h1_buf *b, const h1_session *s)
-{
-    if (!s->cookies) {
-        return 0;
-    }
-    int bad = put_str(b, "Cookie: ");
-    for (const h1_cookie *c = s->cookies; c; c = c->next) {
-        bad |= put_str(b, c->pair);
-        bad |= put_str(b, c->next ? "; " : "\r\n");
-    }
-    return bad;
 }
 
 int h1_build(h1_engine *h, h1_xfer *x)
@@ -442,7 +362,7 @@ int h1_build(h1_engine *h, h1_xfer *x)
               (x->user_host ? 0 : put_str(b, "Host: ") | put_str(b, o->authority) |
                                   h1_buf_put(b, "\r\n", 2)) |
               h1_buf_put(b, x->hdrs.data, x->hdrs.len) |
-              put_cookies(b, x->s);
+              h1_cookies_put(b, x->s, o->host, x->target.data);
     if (x->has_body) {
         char cl[40];
         int n = snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", x->body_len);

@@ -50,9 +50,14 @@ typedef enum {
 } lw_client;
 
 typedef struct {
-    const char *name;   /* for logs */
-    int weight;         /* relative weight, >= 1 */
+    const char *name;   /* the locustfile's task name: the web UI's class
+                           picker selects tasks by it */
+    int weight;         /* relative weight, >= 1; a class's add up to
+                           INT_MAX at most (lw_main checks) */
     lw_task_fn fn;
+    const char *const *tags;  /* NULL-terminated, like @tag(...); NULL: none.
+                                 The master's --tags / --exclude-tags filter
+                                 tasks by them at the start of each test */
 } lw_task;
 
 typedef struct {
@@ -86,9 +91,20 @@ typedef struct {
  * is logged in stats under the request's name). */
 int lw_request_send(lw_user *u, const lw_request *req);
 
+/* The most bytes of a response body kept for on_response: a longer body
+ * is read to its end and counted whole (stats' content size), but only its
+ * first LW_RESPONSE_BODY_MAX bytes are kept, and lw_response_body_cut()
+ * tells so. Bodies of requests without on_response are never kept. */
+#define LW_RESPONSE_BODY_MAX ((size_t)16 * 1024 * 1024)
+
 /* Response accessors, valid inside on_response. */
 long lw_response_status(const lw_response *r);   /* 0: no response */
+/* The kept body (NUL-terminated; *len: the bytes kept, at most
+ * LW_RESPONSE_BODY_MAX). */
 const char *lw_response_body(const lw_response *r, size_t *len);
+/* 1 if the body was longer than LW_RESPONSE_BODY_MAX and was cut there,
+ * else 0. */
+int lw_response_body_cut(const lw_response *r);
 const char *lw_response_header(const lw_response *r, const char *name);
 double lw_response_time_ms(const lw_response *r);
 const char *lw_response_error(const lw_response *r); /* current verdict */
@@ -111,6 +127,16 @@ void lw_user_exception(lw_user *u, const char *msg);
 double lw_random(void);
 /* Writes a random UUID4 (36 chars + NUL). */
 void lw_uuid4(char out[37]);
+
+/* The master's value of an option for the current test (its parsed_options,
+ * e.g. a custom option a locustfile adds with init_command_line_parser), as
+ * the text Python's str() gives it ("True"/"False" for bools, items joined
+ * by "," for a list); NULL when the master sent none or None. */
+const char *lw_option(const lw_user *u, const char *name);
+/* The same as a number or a bool (true: True, true, yes, on, 1); `dflt`
+ * when the option is missing or is not one. */
+double lw_option_number(const lw_user *u, const char *name, double dflt);
+int lw_option_bool(const lw_user *u, const char *name, int dflt);
 
 /* Run the worker: parses argv like `locust --worker` and serves the master.
  * Returns the process exit code. */

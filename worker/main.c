@@ -3,17 +3,20 @@
  * command line, and runs one worker (or --processes N of them).
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <ev.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "classes.h"
 #include "cli.h"
 #include "log.h"
 #include "lw.h"
 #include "master.h"
 #include "processes.h"
+#include "task_ratio.h"
 #include "user.h"
 #include "wait_time.h"
 
@@ -22,38 +25,6 @@ typedef struct {
     const lw_user_class *classes;
     size_t nclasses;
 } worker_args;
-
-static int check_classes(const lw_user_class *c, size_t n, char *err, size_t len)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!c[i].name || !*c[i].name) {
-            snprintf(err, len, "user class %zu has no name", i);
-            return -1;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(c[i].name, c[j].name) == 0) {
-                snprintf(err, len, "user class name '%s' appears twice", c[i].name);
-                return -1;
-            }
-        }
-        if (wait_time_valid(&c[i].wait_time)) {
-            snprintf(err, len, "user class '%s' has an invalid wait_time", c[i].name);
-            return -1;
-        }
-        if (!c[i].tasks || c[i].ntasks == 0) {
-            snprintf(err, len, "user class '%s' has no tasks", c[i].name);
-            return -1;
-        }
-        for (size_t t = 0; t < c[i].ntasks; t++) {
-            if (!c[i].tasks[t].fn || c[i].tasks[t].weight < 1) {
-                snprintf(err, len, "user class '%s': task %zu needs a function and a weight >= 1",
-                         c[i].name, t);
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
 
 static int run_worker(void *arg)
 {
@@ -85,6 +56,33 @@ static int run_worker(void *arg)
     return code;
 }
 
+/* Positional user class names must name classes of this binary. */
+static int check_named_classes(const lw_config *cfg, const lw_user_class *c, size_t n,
+                               char *err, size_t len)
+{
+    for (int i = 0; i < cfg->nuser_classes; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(c[j].name, cfg->user_classes[i]) != 0) {
+            j++;
+        }
+        if (j == n) {
+            snprintf(err, len, "unknown user class '%.200s' (this worker has:%s%s%s)",
+                     cfg->user_classes[i], n > 0 ? " " : " none", n > 0 ? c[0].name : "",
+                     n > 1 ? ", ..." : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void list_classes(const lw_user_class *c, size_t n)
+{
+    printf("Available Users:\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("    %s\n", c[i].name);
+    }
+}
+
 static void hostname_for_logs(char *buf, size_t len)
 {
     if (gethostname(buf, len - 1) != 0) {
@@ -98,7 +96,7 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
     static lw_config cfg;
     char err[600], host[256];
     const char *prog = argc > 0 && argv[0] ? argv[0] : "worker";
-    if (check_classes(classes, nclasses, err, sizeof err)) {
+    if (classes_check(classes, nclasses, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;
     }
@@ -109,8 +107,36 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         return 2;
     default: break;
     }
+    if (check_named_classes(&cfg, classes, nclasses, err, sizeof err)) {
+        fprintf(stderr, "%s: error: %s\n", prog, err);
+        return 2;
+    }
+    if (cfg.list_classes) {
+        list_classes(classes, nclasses);
+        return 0;
+    }
+    if (cfg.task_ratio_json) {
+        task_ratio_print(stdout, classes, nclasses);
+        return 0;
+    }
+    if (cfg.logfile[0] && !freopen(cfg.logfile, "a", stderr)) {
+        fprintf(stderr, "%s: error: --logfile: cannot open '%.200s': %s\n", prog, cfg.logfile,
+                strerror(errno));
+        return 2;
+    }
+    if (cfg.logfile[0]) {
+        setvbuf(stderr, NULL, _IOLBF, 0);   /* one write per log line */
+    }
     hostname_for_logs(host, sizeof host);
     log_init(host, cfg.loglevel);
+    if (cfg.ignored[0]) {
+        log_msg(LOG_INFO, LOG_MAIN, "Ignoring options that only concern a master, its web UI or its reports: %s",
+                cfg.ignored);
+    }
+    if (cfg.nuser_classes > 0) {
+        log_msg(LOG_INFO, LOG_MAIN, "User class names on the command line are ignored: "
+                "the master picks the classes");
+    }
     if (master_check_host(&cfg, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;

@@ -1,5 +1,12 @@
 /*
  * processes.c - the --processes supervisor: fork, forward signals, reap.
+ *
+ * Each child runs in a process group of its own, so a Ctrl-C at the
+ * terminal (SIGINT to the foreground group) reaches only the parent, which
+ * forwards it once: every child then quits cleanly (final report, quit to
+ * the master, exit 0) instead of taking the terminal's signal and the
+ * parent's as two, the second of which means "exit at once". A child whose
+ * parent dies gets SIGTERM (PR_SET_PDEATHSIG) and quits the same way.
  */
 #include "processes.h"
 
@@ -7,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +89,7 @@ int processes_run(int n, int (*child)(void *arg), void *arg)
     if (n > MAX_CHILDREN) {
         n = MAX_CHILDREN;
     }
+    pid_t parent = getpid();
     install();
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
@@ -91,6 +100,9 @@ int processes_run(int n, int (*child)(void *arg), void *arg)
         }
         if (pid == 0) {
             restore_defaults();
+            if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) {
+                _exit(1);
+            }
             _exit(child(arg));
         }
         children[nchildren++] = pid;

@@ -29,8 +29,13 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
                    runner_events events);
 void runner_free(runner *r);
 
-/* Apply a spawn message: host and absolute per-class targets. */
+/* Apply a spawn message: host and absolute per-class targets. sp must
+ * live until the next runner_spawn (lw_option reads its options). */
 void runner_spawn(runner *r, const proto_spawn *sp);
+/* A new test begins with this spawn: its --tags / --exclude-tags. */
+void runner_new_test(runner *r, const proto_spawn *sp);
+/* The web UI's class picker changed a class (update_user_class). */
+void runner_update_class(runner *r, const proto_update *up);
 /* Stop every user (stop_timeout seconds of grace, then a hard stop whose
  * in-flight requests get a short drain). events.stopped fires when done. */
 void runner_stop(runner *r, double stop_timeout);

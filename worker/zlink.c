@@ -13,6 +13,11 @@
 
 #include "log.h"
 
+/* ZMTP heartbeats every second; a master silent this long is gone. A
+ * shorter partition or freeze keeps the connection, and what was sent
+ * meanwhile is delivered when the master answers again. */
+#define SILENT_MASTER_MS 60000
+
 struct zlink {
     struct ev_loop *loop;
     void *ctx;
@@ -191,7 +196,7 @@ static int configure(zlink *z, const char *identity)
     void *s = z->sock;
     if (zmq_setsockopt(s, ZMQ_ROUTING_ID, identity, strlen(identity)) ||
         set_int(s, ZMQ_TCP_KEEPALIVE, 1) || set_int(s, ZMQ_TCP_KEEPALIVE_IDLE, 30) ||
-        set_int(s, ZMQ_HEARTBEAT_IVL, 1000) || set_int(s, ZMQ_HEARTBEAT_TIMEOUT, 3000) ||
+        set_int(s, ZMQ_HEARTBEAT_IVL, 1000) || set_int(s, ZMQ_HEARTBEAT_TIMEOUT, SILENT_MASTER_MS) ||
         set_int(s, ZMQ_IMMEDIATE, 1) || set_int(s, ZMQ_RECONNECT_IVL_MAX, 1000) ||
         set_int(s, ZMQ_IPV6, z->ipv6)) {
         return -1;

@@ -4,7 +4,8 @@
  * ZMQ_FD is edge-triggered: the socket is drained while ZMQ_EVENTS says
  * POLLIN, after every wake-up and after every send. A socket monitor reports
  * when the ZMTP handshake with a master succeeds and when the connection is
- * lost; ZMTP heartbeats (1 s, 3 s timeout) detect a dead or frozen master.
+ * lost (the master closed it, or stayed silent for 60 s: ZMTP heartbeats
+ * every second; a shorter partition or freeze keeps the connection open).
  * ZMQ_IMMEDIATE keeps messages from queueing while no master is connected,
  * so nothing stale reaches a restarted master.
  */

@@ -8,13 +8,13 @@
  */
 #include "../../worker/lw.h"
 
-static void get_index(lw_user *u)
+static void get_root(lw_user *u)
 {
     lw_request_send(u, &(lw_request){.method = "GET", .path = "/"});
 }
 
 static const lw_task hello_tasks[] = {
-    {"index", 1, get_index},
+    {"get_root", 1, get_root, NULL},   /* the locustfile's task name */
 };
 
 static const lw_user_class classes[] = {

@@ -356,6 +356,23 @@ class Served:
     connection: int  # nginx's connection serial number
 
 
+# The Ops-Core routes with the statuses examples/opscore expects, for a
+# Target(locations=...): the soak and the tests of the master's settings.
+OPSCORE_LOCATIONS = """\
+        location = /v1/opscore/internal/agent/notify {
+            return 200 '{"status":"success","message":"Agent registered"}';
+        }
+        location ~ ^/v1/opscore/agent/[^/]+/state$ {
+            if ($request_method = POST) {
+                return 202 '{"status":"success","message":"State update accepted"}';
+            }
+            return 200 '{"agentId":"x","state":"idle","timestamp":"2025-04-21T15:16:01.894000+00:00"}';
+        }
+        location ~ ^/v1/opscore/agent/[^/]+/workflow$ {
+            return 202 '{"status":"success","message":"Workflow accepted"}';
+        }"""
+
+
 class Target:
     """nginx with its own config in a temporary directory. Its access log has
     one line per request served, "EPOCH CONNECTION METHOD URI STATUS": the

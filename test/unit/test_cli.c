@@ -6,7 +6,7 @@
  * short -H / -L forms); the environment variables LOCUST_MASTER_NODE_HOST,
  * LOCUST_MASTER_NODE_PORT, LOCUST_HOST and LOCUST_LOGLEVEL, and flags
  * overriding them; every error (unknown flag, missing value, bad port,
- * process count, log level, URL, timeout, stray positional argument) giving
+ * process count, log level, URL, timeout, too many class names) giving
  * CLI_ERROR with a single printable line of text; --help and --version giving
  * CLI_EXIT_OK; and that one call leaves nothing behind that changes the next.
  *
@@ -29,7 +29,8 @@
 
 static const char *const env_names[] = {
     "LOCUST_MASTER_NODE_HOST", "LOCUST_MASTER_NODE_PORT", "LOCUST_HOST",
-    "LOCUST_LOGLEVEL",
+    "LOCUST_LOGLEVEL", "LOCUST_MODE_WORKER", "LOCUST_LOCUSTFILE", "LOCUST_LOGFILE",
+    "LOCUST_PROCESSES",
 };
 
 static lw_config cfg;
@@ -478,14 +479,90 @@ static void test_too_long_values(void **state)
     assert_error_line(PARSE("--host", url), "--host <1099 chars>");
 }
 
-static void test_stray_positional(void **state)
+/* Positional arguments are user class names, as with `locust`: collected
+ * in order (lw_main checks them against the compiled classes); after "--"
+ * everything is one. */
+static void test_positional_class_names(void **state)
 {
     (void)state;
-    assert_error_line(PARSE("extra"), "extra");
-    assert_non_null(strstr(err, "extra"));
-    assert_error_line(PARSE("--master-port", "6000", "extra"), "... extra");
-    assert_error_line(PARSE("extra", "--master-port", "6000"), "extra ...");
-    assert_error_line(PARSE("--", "extra"), "-- extra");
+    assert_int_equal(PARSE("UserA", "--master-port", "6000", "UserB"), CLI_RUN);
+    assert_int_equal(cfg.nuser_classes, 2);
+    assert_string_equal(cfg.user_classes[0], "UserA");
+    assert_string_equal(cfg.user_classes[1], "UserB");
+    assert_int_equal(cfg.master_port, 6000);
+    assert_int_equal(PARSE("--", "--not-an-option"), CLI_RUN);
+    assert_int_equal(cfg.nuser_classes, 1);
+    assert_string_equal(cfg.user_classes[0], "--not-an-option");
+    char *many[CLI_MAX_CLASSES + 3];
+    many[0] = "lw";
+    for (int i = 1; i <= CLI_MAX_CLASSES + 1; i++) {
+        many[i] = "U";
+    }
+    many[CLI_MAX_CLASSES + 2] = NULL;
+    assert_error_line(parse_args(many), "too many class names");
+}
+
+/* The argv the Kubernetes operators and the Helm chart give a worker:
+ * every Locust option is accepted, the master-only ones are named once. */
+static void test_locust_command_lines(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE("--locustfile", "/lotest/src/locustfile.py", "--otel", "--worker",
+                           "--master-port=5557", "--master-host=locust-master"), CLI_RUN);
+    assert_int_equal(cfg.worker_mode, 1);
+    assert_string_equal(cfg.master_host, "locust-master");
+    assert_string_equal(cfg.ignored, "--locustfile, --otel");
+    assert_int_equal(PARSE("--worker", "--master-host", "svc", "-f", "x.py", "--headless",
+                           "--users", "300", "--spawn-rate", "10", "--run-time", "5m"), CLI_RUN);
+    assert_string_equal(cfg.master_host, "svc");
+    assert_int_equal(cfg.nuser_classes, 0);
+    assert_string_equal(cfg.ignored, "-f/--locustfile, --headless, --users, --spawn-rate, --run-time");
+    /* list options take every value up to the next option */
+    assert_int_equal(PARSE("-T", "a", "b", "--exclude-tags", "c", "--master-port", "6001"), CLI_RUN);
+    assert_int_equal(cfg.master_port, 6001);
+    assert_int_equal(cfg.nuser_classes, 0);
+    assert_int_equal(PARSE("--tags=a", "Cls"), CLI_RUN);
+    assert_int_equal(cfg.nuser_classes, 1);
+    /* short options with attached values, and prefixes of long names */
+    assert_int_equal(PARSE("-u10", "-r2", "-t1m", "--master-h", "m1", "--logf", "/tmp/x.log"), CLI_RUN);
+    assert_string_equal(cfg.master_host, "m1");
+    assert_string_equal(cfg.logfile, "/tmp/x.log");
+    assert_int_equal(PARSE("-l"), CLI_RUN);
+    assert_int_equal(cfg.list_classes, 1);
+}
+
+static void test_locust_option_errors(void **state)
+{
+    (void)state;
+    assert_error_line(PARSE("--master-bind"), "ambiguous prefix");
+    assert_error_line(PARSE("--headless=yes"), "value for a switch");
+    assert_error_line(PARSE("--users"), "missing value");
+    assert_error_line(PARSE("-u"), "missing short value");
+    assert_error_line(PARSE("-Z"), "unknown short");
+    assert_error_line(PARSE("--logfile="), "empty logfile");
+}
+
+/* LOCUST_* variables of every option: the worker's are honoured (switches
+ * take true/false), the others are named as ignored. */
+static void test_locust_environment(void **state)
+{
+    (void)state;
+    setenv("LOCUST_MODE_WORKER", "true", 1);
+    setenv("LOCUST_LOCUSTFILE", "/mnt/locust/locustfile.py", 1);
+    setenv("LOCUST_LOGFILE", "/tmp/w.log", 1);
+    assert_int_equal(parse_none(), CLI_RUN);
+    assert_int_equal(cfg.worker_mode, 1);
+    assert_string_equal(cfg.logfile, "/tmp/w.log");
+    assert_string_equal(cfg.ignored, "LOCUST_LOCUSTFILE");
+    setenv("LOCUST_MODE_WORKER", "false", 1);
+    assert_int_equal(parse_none(), CLI_RUN);
+    assert_int_equal(cfg.worker_mode, 0);
+    setenv("LOCUST_MODE_WORKER", "maybe", 1);
+    assert_error_line(parse_none(), "LOCUST_MODE_WORKER=maybe");
+    assert_non_null(strstr(err, "LOCUST_MODE_WORKER"));
+    unsetenv("LOCUST_MODE_WORKER");
+    unsetenv("LOCUST_LOCUSTFILE");
+    unsetenv("LOCUST_LOGFILE");
 }
 
 /* A missing value or a value given to a switch: CLI_ERROR and one line of
@@ -681,7 +758,10 @@ int main(void)
         T(test_http_client),
         T(test_bad_http_client),
         T(test_too_long_values),
-        T(test_stray_positional),
+        T(test_positional_class_names),
+        T(test_locust_command_lines),
+        T(test_locust_option_errors),
+        T(test_locust_environment),
         T(test_missing_value_short),
         T(test_missing_value_long),
         T(test_value_for_switch),

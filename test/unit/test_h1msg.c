@@ -143,8 +143,13 @@ static void test_redirect_targets(void **state)
     assert_non_null(strstr(x.errtext, "https://127.0.0.1/secure"));
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");
     assert_int_equal(h1_retarget(&x, "ftp://127.0.0.1/file"), 0);   /* not a path */
-    assert_int_equal(x.result, H1_ERR_CONNECTION);
-    assert_non_null(strstr(x.errtext, "ftp://127.0.0.1/file"));
+    assert_int_equal(x.result, H1_ERR_URL);   /* requests' text (h1url.c) */
+    assert_string_equal(x.url_kind, "InvalidSchema");
+    assert_string_equal(x.url_msg, "No connection adapters were found for 'ftp://127.0.0.1/file'");
+    set_get(h, &x, NULL, "http://127.0.0.1:81/a");
+    assert_int_equal(h1_retarget(&x, "http://a b/"), 0);   /* no space into a Host line */
+    assert_int_equal(x.result, H1_ERR_URL);
+    assert_string_equal(x.url_kind, "InvalidURL");
     h1_xfer_free(&x);
     h1_free(h);
 }
@@ -153,6 +158,12 @@ static const char *cookie_header(h1_engine *h, h1_xfer *x)
 {
     assert_int_equal(h1_build(h, x), 0);
     return strstr(h->wbuf.data, "Cookie: ");
+}
+
+/* A Set-Cookie from a response to 127.0.0.1, path "/". */
+static void set_cookie(h1_session *s, const char *v)
+{
+    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
 }
 
 static void test_cookies(void **state)
@@ -164,32 +175,122 @@ static void test_cookies(void **state)
     set_get(h, &x, "http://127.0.0.1:8080", "/");
     x.s = s;
     assert_null(cookie_header(h, &x));
-    const char *a = "session=abc; Path=/; HttpOnly";
-    h1_cookie_set(s, a, strlen(a));
-    h1_cookie_set(s, "lang=en", 7);
+    set_cookie(s, "session=abc; Path=/; HttpOnly");
+    set_cookie(s, "lang=en");
     const char *c = cookie_header(h, &x);
     assert_non_null(c);
     assert_memory_equal(c, "Cookie: lang=en; session=abc\r\n", 30);
-    h1_cookie_set(s, "session=xyz", 11);          /* replaced, not added */
+    set_cookie(s, "session=xyz");                  /* replaced, not added */
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: session=xyz; lang=en\r\n", 30);
-    const char *del = "session=; Max-Age=0";
-    h1_cookie_set(s, del, strlen(del));
+    set_cookie(s, "session=; Max-Age=0");
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: lang=en\r\n", 17);
-    const char *gone = "lang=; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
-    h1_cookie_set(s, "keep=1; Max-Age=05", 18);    /* five seconds: kept */
-    h1_cookie_set(s, gone, strlen(gone));          /* expired: deleted */
+    set_cookie(s, "keep=1; Max-Age=05");           /* five seconds: kept */
+    set_cookie(s, "lang=; Expires=Thu, 01 Jan 1970 00:00:00 GMT");   /* expired: deleted */
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: keep=1\r\n", 16);
-    h1_cookie_set(s, "lang=en; expires=Fri, 01 Jan 2100 00:00:00 GMT", 46);
-    h1_cookie_set(s, "=novalue", 8);               /* no name: ignored */
-    h1_cookie_set(s, "noequals", 8);
+    set_cookie(s, "lang=en; expires=Fri, 01 Jan 2100 00:00:00 GMT");
+    set_cookie(s, "=novalue");                     /* no name: ignored */
+    set_cookie(s, "noequals");
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: lang=en; keep=1\r\n", 25);
     h1_xfer_free(&x);
     h1_session_free(s);
     h1_free(h);
+}
+
+/* The Cookie line of a request to host and target, "" for none (no
+ * request is built: no name is resolved). */
+static const char *cookies_for(h1_session *s, const char *host, const char *target)
+{
+    static char line[4096];
+    h1_buf b = {0};
+    assert_int_equal(h1_cookies_put(&b, s, host, target), 0);
+    size_t n = b.data ? strcspn(b.data, "\r") : 0;
+    snprintf(line, sizeof line, "%.*s", (int)n, b.data ? b.data : "");
+    free(b.data);
+    return line;
+}
+
+/* Scoped like requests' jar: host-only by default, Domain, Path, Secure;
+ * ports do not count. */
+static void test_cookie_scope(void **state)
+{
+    (void)state;
+    h1_session *s = h1_session_new();
+    const char *v = "session=SECRET; Path=/admin";
+    h1_cookie_set(s, "127.0.0.1", "/admin/login", v, strlen(v));
+    v = "dflt=1";                                   /* default path: /admin */
+    h1_cookie_set(s, "127.0.0.1", "/admin/login?x=/y", v, strlen(v));
+    v = "sec=1; Secure";
+    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    v = "root=1";
+    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    assert_string_equal(cookies_for(s, "127.0.0.1", "/admin"),
+                        "Cookie: dflt=1; session=SECRET; root=1");
+    assert_string_equal(cookies_for(s, "127.0.0.1", "/admin/x?q"),
+                        "Cookie: dflt=1; session=SECRET; root=1");
+    assert_string_equal(cookies_for(s, "127.0.0.1", "/administrator"), "Cookie: root=1");
+    assert_string_equal(cookies_for(s, "127.0.0.1", "/"), "Cookie: root=1");
+    assert_string_equal(cookies_for(s, "127.0.0.2", "/admin"), "");
+    /* Domain: sent to that domain and its subdomains; a foreign one refused */
+    v = "d=1; Domain=.example.test; Path=/";
+    h1_cookie_set(s, "www.example.test", "/", v, strlen(v));
+    v = "evil=1; Domain=other.test";
+    h1_cookie_set(s, "www.example.test", "/", v, strlen(v));
+    v = "ho=1";
+    h1_cookie_set(s, "www.example.test", "/", v, strlen(v));
+    v = "ipdom=1; Domain=0.0.1";                    /* no subdomains of an IP */
+    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    assert_string_equal(cookies_for(s, "example.test", "/"), "Cookie: d=1");
+    assert_string_equal(cookies_for(s, "a.b.example.test", "/"), "Cookie: d=1");
+    assert_string_equal(cookies_for(s, "www.example.test", "/"), "Cookie: ho=1; d=1");
+    assert_string_equal(cookies_for(s, "other.test", "/"), "");
+    assert_string_equal(cookies_for(s, "badexample.test", "/"), "");
+    assert_string_equal(cookies_for(s, "127.0.0.1", "/"), "Cookie: root=1");
+    /* the same name on another path is another cookie */
+    v = "session=OTHER; Path=/";
+    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    assert_string_equal(cookies_for(s, "127.0.0.1", "/admin/"),
+                        "Cookie: dflt=1; session=SECRET; session=OTHER; root=1");
+    h1_session_free(s);
+}
+
+/* Bounded like a browser's jar: 4 KB a cookie, 50 per domain (the oldest
+ * goes), 500 in all. */
+static void test_cookie_bounds(void **state)
+{
+    (void)state;
+    h1_session *s = h1_session_new();
+    static char big[H1_COOKIE_MAX_BYTES + 16];
+    memset(big, 'v', sizeof big - 1);
+    memcpy(big, "big=", 4);
+    h1_cookie_set(s, "127.0.0.1", "/", big, sizeof big - 1);
+    assert_int_equal(s->ncookies, 0);
+    big[H1_COOKIE_MAX_BYTES] = '\0';               /* 4096 bytes: kept */
+    h1_cookie_set(s, "127.0.0.1", "/", big, H1_COOKIE_MAX_BYTES);
+    assert_int_equal(s->ncookies, 1);
+    char v[64];
+    for (int i = 0; i < 100000; i++) {
+        int n = snprintf(v, sizeof v, "c%d=%d", i, i);
+        h1_cookie_set(s, "127.0.0.1", "/", v, (size_t)n);
+    }
+    assert_int_equal(s->ncookies, H1_COOKIES_PER_DOMAIN);
+    const char *c = cookies_for(s, "127.0.0.1", "/");
+    assert_non_null(strstr(c, "c99999=99999"));
+    assert_null(strstr(c, "c99949="));              /* the oldest went */
+    assert_non_null(strstr(c, "c99950="));
+    for (int d = 0; d < 20; d++) {
+        for (int i = 0; i < 50; i++) {
+            int n = snprintf(v, sizeof v, "k%d=%d", i, d);
+            char host[32];
+            snprintf(host, sizeof host, "h%d.test", d);
+            h1_cookie_set(s, host, "/", v, (size_t)n);
+        }
+    }
+    assert_int_equal(s->ncookies, H1_COOKIES_PER_SESSION);
+    h1_session_free(s);
 }
 
 static void test_request_bytes(void **state)
@@ -252,6 +353,8 @@ int main(void)
         cmocka_unit_test(test_unresolved_host),
         cmocka_unit_test(test_redirect_targets),
         cmocka_unit_test(test_cookies),
+        cmocka_unit_test(test_cookie_scope),
+        cmocka_unit_test(test_cookie_bounds),
         cmocka_unit_test(test_request_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
