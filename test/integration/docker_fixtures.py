@@ -8,6 +8,8 @@ CI=true, where .ci/run installs and starts it, so they fail instead.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -19,7 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGE = os.environ.get("LW_IMAGE", "locust-c-worker")
+# a tag of its own per checkout, so that tests of two checkouts never run
+# each other's image
+IMAGE = os.environ.get("LW_IMAGE", "locust-c-worker:test-" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:8])
 IMAGE_BUILD_TIMEOUT = 900   # seconds: make image from nothing is about 90 s here
 DOCKER_TIMEOUT = 120        # seconds, for any one docker or compose command
 
@@ -68,9 +72,14 @@ def require_docker() -> None:
 
 
 def build_image() -> str:
-    """make image (cached layers make a rebuild take seconds); the tag."""
-    proc = subprocess.run(["make", "--no-print-directory", "image", f"IMAGE={IMAGE}"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=IMAGE_BUILD_TIMEOUT)
+    """make image (cached layers make a rebuild take seconds); the tag.
+    A lock file keeps parallel test processes from building at once."""
+    lock_path = ROOT / "build" / "image.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.run(["make", "--no-print-directory", "image", f"IMAGE={IMAGE}"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=IMAGE_BUILD_TIMEOUT)
     assert proc.returncode == 0, f"make image failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return IMAGE
 
