@@ -73,6 +73,9 @@ typedef struct {
                                     overrides it for every class */
 } lw_user_class;
 
+/* The longest request timeout: a day, as --request-timeout allows. */
+#define LW_MAX_TIMEOUT_S 86400.0
+
 typedef void (*lw_response_fn)(lw_user *u, lw_response *r, void *arg);
 
 typedef struct {
@@ -82,7 +85,9 @@ typedef struct {
     const char *body;            /* NULL: no body */
     size_t body_len;             /* 0 with a body: strlen(body) */
     const char *const *headers;  /* NULL-terminated "Name: value" list */
-    double timeout;              /* seconds; 0: the worker default */
+    double timeout;              /* seconds, more than 0 and at most
+                                    LW_MAX_TIMEOUT_S (under 1 ms counts as
+                                    1 ms); 0: the worker default */
     lw_response_fn on_response;  /* optional: judge, read, chain */
     void *arg;
 } lw_request;

@@ -15,6 +15,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -356,6 +357,14 @@ static void copy_text(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
+/* In whole milliseconds, rounded up: a timeout under 1 ms stays a timeout
+ * (curl reads 0 as none). */
+static long timeout_ms(double seconds)
+{
+    double ms = ceil(seconds * 1000.0);
+    return ms < 1 ? 1 : (long)ms;
+}
+
 static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, double timeout)
 {
     if (!s->easy && !(s->easy = easy_new(s))) {
@@ -363,7 +372,7 @@ static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, dou
     }
     if (curl_easy_setopt(s->easy, CURLOPT_URL, s->url.data) != CURLE_OK ||
         set_method(s, req, body_len) || set_headers(s, req) ||
-        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)) != CURLE_OK) {
+        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, timeout_ms(timeout)) != CURLE_OK) {
         return -1;
     }
     return 0;
@@ -423,10 +432,32 @@ static int escape_url(req_slot *s)
     return 0;
 }
 
+/* A request's own timeout: more than 0 and at most MAX_TIMEOUT_S (0 means
+ * the worker's default). Anything else is refused like requests refuses
+ * one, with a ValueError. */
+#define MAX_TIMEOUT_S LW_MAX_TIMEOUT_S
+
+static int check_timeout(double t, bad_url *bad)
+{
+    char text[200];
+    if (t > 0 && t <= MAX_TIMEOUT_S) {
+        return 0;
+    }
+    snprintf(text, sizeof text, "Attempted to set timeout to %g, but the timeout must be more than 0 "
+             "and at most %g seconds.", t, MAX_TIMEOUT_S);
+    bad->kind = "ValueError";
+    bad->msg = strdup(text);
+    return bad->msg ? -3 : -1;
+}
+
 static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
 {
     size_t body_len = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
-    double timeout = req->timeout > 0 ? req->timeout : s->u->env->timeout;
+    double timeout = req->timeout != 0 ? req->timeout : s->u->env->timeout;
+    int bad_timeout = check_timeout(timeout, bad);
+    if (bad_timeout) {
+        return bad_timeout;
+    }
     copy_text(s->method, sizeof s->method, req->method ? req->method : "GET");
     const char *name = req->name ? req->name : req->path;
     s->name.len = 0;

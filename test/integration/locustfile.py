@@ -31,6 +31,8 @@ classes in C, task for task:
   LongNameUser  GET / under three long names: "/long/x" + 100 euro signs +
              "/1" or "/2" (307 bytes), "/huge/" + 3,000 euro signs (9,006)
   BurstUser  4 GET / at once in each task: 4 connections per user
+  TinyTimeoutUser  GET /tiny with a timeout of 0.4 ms
+  BadTimeoutUser  GET /neg with a timeout of -1 s (requests: ValueError)
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -221,3 +223,21 @@ class BurstUser(HttpUser):
         for _ in range(4):
             group.spawn(self.client.get, "/")
         group.join()
+
+
+class TinyTimeoutUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def tiny(self):
+        self.client.get("/tiny", timeout=0.0004)
+
+
+class BadTimeoutUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def negative(self):
+        self.client.get("/neg", timeout=-1)

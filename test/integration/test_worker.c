@@ -39,7 +39,11 @@
  *              and byte 255 inside a euro sign), and "/huge/" and 3,000 euro
  *              signs (9,006 bytes: over the stats' 8,192-byte bound)
  *   BurstUser  4 GET / at once in each task: 4 connections per user
+ *   TinyTimeoutUser  GET /tiny with a timeout of 0.4 ms (counts as 1 ms)
+ *   BadTimeoutUser  GET /neg with a timeout of -1 s, GET /inf with one of
+ *              infinity: refused with a ValueError, never sent
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +329,29 @@ static const lw_task burst_tasks[] = {
     {"burst", 1, burst_get, NULL},
 };
 
+/* TinyTimeoutUser, BadTimeoutUser */
+
+static void tiny_timeout(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/tiny", .timeout = 0.0004});
+}
+
+static void negative_timeout(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/neg", .timeout = -1});
+}
+
+static void infinite_timeout(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/inf", .timeout = HUGE_VAL});
+}
+
+static const lw_task tiny_timeout_tasks[] = {{"tiny", 1, tiny_timeout, NULL}};
+static const lw_task bad_timeout_tasks[] = {
+    {"negative", 1, negative_timeout, NULL},
+    {"infinite", 1, infinite_timeout, NULL},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const lw_user_class classes[] = {
@@ -353,6 +380,10 @@ static const lw_user_class classes[] = {
      .tasks = long_name_tasks, .ntasks = COUNT(long_name_tasks)},
     {.name = "BurstUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = burst_tasks, .ntasks = COUNT(burst_tasks)},
+    {.name = "TinyTimeoutUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = tiny_timeout_tasks, .ntasks = COUNT(tiny_timeout_tasks)},
+    {.name = "BadTimeoutUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = bad_timeout_tasks, .ntasks = COUNT(bad_timeout_tasks)},
 };
 
 static const size_t nclasses = COUNT(classes);
