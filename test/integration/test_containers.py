@@ -213,13 +213,7 @@ class Containers:
         self.net.remove()
 
 
-# Until the workers take Locust's whole command line, the operators' -f,
-# --locustfile, --headless, --users ... make them exit 2 (a known gap).
-CLI_GAP = pytest.mark.xfail(strict=True, reason="the worker rejects Locust options it does not know (exit 2)")
-
-
-@pytest.mark.parametrize("vector", [pytest.param(v, marks=CLI_GAP) if v.endswith("operator") else v
-                                    for v in VECTORS])
+@pytest.mark.parametrize("vector", list(VECTORS))
 def test_deployment_command_lines_run_a_test(vector, image, tmp_path):
     """Each deployment's exact worker argv and env, through the image's
     entrypoint: the C worker joins a headless master, runs its users and
