@@ -55,7 +55,8 @@ def why_no_docker() -> str | None:
     except subprocess.TimeoutExpired:
         return "docker info did not answer within 30 s"
     if info.returncode != 0:
-        return f"the Docker daemon is not usable: {info.stderr.strip().splitlines()[-1:]}"
+        last = (info.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"the Docker daemon is not usable: {last}"
     if compose_command() is None:
         return "neither `docker compose` nor docker-compose is installed"
     return None
