@@ -1,9 +1,12 @@
 """The container image and examples/opscore/compose.yaml, end to end.
 
-make image, then the compose file with 2 C workers and one Python worker
-on networks the test creates with --internal (no route out): Ops-Core
-Scenario 3 at 1/100 of its length, headless. The master's own CSV file
-(copied out of its container) must match the stand-in's own access log.
+make image, then the compose file with 2 C workers (alone, and with its
+Python worker) on networks the test creates with --internal (no route
+out): Ops-Core Scenario 3 at 1/100 of its length, headless. The master's
+own CSV file (copied out of its container) must match the stand-in's own
+access log: exactly with C workers alone (a stock Python worker drops
+its requests in flight uncounted when the run ends, though they may have
+been served). Then each deployment's worker command line on a real master.
 Everything the test created (containers, networks, volumes) goes at the
 end, pass or fail. Skips when Docker cannot run here (fails under CI=true).
 """
@@ -116,22 +119,25 @@ def master_stats(master: str, tmp_path: Path) -> tuple[dict, list]:
     return stats, failures
 
 
-def test_compose_scenario3_counts_match_standin(image, tmp_path):
+@pytest.mark.parametrize("python_workers", [0, 1], ids=["c-only", "mixed"])
+def test_compose_scenario3_counts_match_standin(python_workers, image, tmp_path):
+    """2 C workers, alone or with the compose file's Python worker."""
     # Scenario 3 at 1/100: 20 -> 300 users in 3 s, 18 s at 300, then the
     # headless master quits and so do its workers
+    workers = 2 + python_workers
     project = ComposeProject(tmp_path, image, {"SCENARIO": "3", "TIME_SCALE": "0.01",
-                                               "HEADLESS": "true", "EXPECT_WORKERS": "3"})
+                                               "HEADLESS": "true", "EXPECT_WORKERS": str(workers)})
     try:
-        project.run("up", "-d", "--scale", "c-worker=2")
+        project.run("up", "-d", "--scale", "c-worker=2", "--scale", f"py-worker={python_workers}")
         master, = project.containers("master")
         c_workers = project.containers("c-worker")
         assert len(c_workers) == 2
-        py_worker, = project.containers("py-worker")
+        all_workers = c_workers + project.containers("py-worker")
         master_exit = wait_exited(master, RUN_TIMEOUT)
         master_log = logs(master)
         assert master_exit == 0, master_log[-3000:]
-        assert "3 workers connected" in master_log, master_log[-3000:]
-        for worker in c_workers + [py_worker]:   # each quits when the master does
+        assert f"{workers} workers connected" in master_log, master_log[-3000:]
+        for worker in all_workers:   # each quits when the master does
             assert wait_exited(worker, 20) == 0, logs(worker)[-3000:]
         stats, failures = master_stats(master, tmp_path)
         opscore, = project.containers("opscore")
@@ -141,7 +147,7 @@ def test_compose_scenario3_counts_match_standin(image, tmp_path):
     finally:
         project.down()
 
-    # both C workers ran users; the master split 300 users over 3 workers
+    # both C workers ran users; the master split 300 users over the workers
     for text in c_logs:
         users = [int(n) for n in re.findall(r"Spawning complete: (\d+) users", text)]
         assert users and 0 < max(users) < 300, text[-2000:]
@@ -153,12 +159,20 @@ def test_compose_scenario3_counts_match_standin(image, tmp_path):
     assert abs(posts / tasks - 0.80) < 0.04, (posts, gets, flows)
     assert abs(gets / tasks - 0.15) < 0.04, (posts, gets, flows)
     assert int(stats[("POST", NOTIFY)]["Request Count"]) >= 300   # one per user
-    assert all(any(k in r["Error"] for k in PYTHON_RACE) for r in failures), failures
-    total = stats[("", "Aggregated")]
-    # every request the master counted reached the stand-in, except the
-    # Python worker's races above, which never left its side
-    assert int(total["Request Count"]) - int(total["Failure Count"]) == len(served)
     assert all(m.group(3) in ("200", "202") for m in served)
+    total = stats[("", "Aggregated")]
+    counted = int(total["Request Count"])
+    if not python_workers:
+        # C workers count exactly what the service served
+        assert int(total["Failure Count"]) == 0, failures
+        assert counted == len(served)
+        return
+    # a stock Python worker's failures here are its keep-alive races, which
+    # never reach the service; and at the end it drops its requests in
+    # flight uncounted, but they may have been served: at most one per user
+    assert all(any(k in r["Error"] for k in PYTHON_RACE) for r in failures), failures
+    reached = counted - int(total["Failure Count"])
+    assert reached <= len(served) <= reached + 300, (counted, total["Failure Count"], len(served))
 
 
 # --------------------------------------------------------------------------
