@@ -5,15 +5,15 @@
 #   make check    unit tests (ASan/UBSan) + integration tests against real
 #                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
 #   make unit     unit tests only
-#   make fuzz     libFuzzer runs of the proto decoder and the HTTP/1.1 response
-#                 parser (FUZZ_SECONDS each, default 60)
+#   make fuzz     libFuzzer runs of every parser's target in test/fuzz/
+#                 (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
 #   make image    the container image (Dockerfile), built without a registry
 #   make install  install the library and header under PREFIX
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
-PKGS    := libzmq libcurl msgpack libcrypto
+PKGS    := libzmq libcurl msgpack libcrypto libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # libev ships no .pc file on Debian: fall back to plain -lev.
@@ -26,8 +26,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ibuild/gen $(PKG_CFLAGS)
 LDLIBS  := $(PKG_LIBS) $(EV_LIBS) -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC := $(wildcard proto/*.c) $(filter-out %_fuzz.c,$(wildcard worker/*.c))
-LIB_SRC := $(filter-out proto/fuzz_%.c,$(LIB_SRC))
+LIB_SRC := $(wildcard proto/*.c) $(wildcard worker/*.c)
 EXAMPLES := hello bench opscore
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 
@@ -86,51 +85,37 @@ build/asan/test_%: test/unit/test_%.c build/asan/liblw.a
 unit: $(UNIT_BIN)
 	@failed=0; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || failed=1; done; exit $$failed
 
-# make fuzz: libFuzzer with ASan/UBSan on proto_decode (proto/fuzz_decode.c),
-# for FUZZ_SECONDS, on a fresh copy of the seed corpus test/fuzz/corpus (real
-# frames of both master versions plus malformed ones), then on the HTTP/1.1
-# response parser (worker/h1parse_fuzz.c) for FUZZ_SECONDS, on a fresh
-# corpus build/fuzz/corpus_h1 seeded with a few small responses (the first
-# byte of each input picks where the response is split). Fails on any crash,
-# leak or UB; the input that caused it is left in build/fuzz/artifacts/
-# (h1-* for the parser). make check runs it for CHECK_FUZZ_SECONDS.
+# make fuzz: every libFuzzer target test/fuzz/fuzz_NAME.c, built with
+# ASan/UBSan from its own sources (FUZZ_SRC_NAME), runs for FUZZ_SECONDS on
+# a fresh copy of its seeds test/fuzz/corpus/NAME (the fuzzer adds its
+# inputs to the copy, never to the seeds). Fails on any crash, leak or UB;
+# the input that caused it is left in build/fuzz/artifacts/NAME-*. make
+# check runs each for CHECK_FUZZ_SECONDS. test/fuzz/README.md: the targets.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 10
-FUZZ_SRC := proto/fuzz_decode.c proto/decode.c proto/options.c proto/encode.c
+FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(wildcard test/fuzz/fuzz_*.c))
+FUZZ_SRC_decode  := proto/decode.c proto/options.c proto/encode.c
+FUZZ_SRC_h1parse := worker/h1parse.c
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: fuzz
-build/fuzz/fuzz_decode: $(FUZZ_SRC) proto/proto.h
+.SECONDEXPANSION:
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard */*.h)
 	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root first" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  $(shell pkg-config --cflags msgpack) $(FUZZ_SRC) $(shell pkg-config --libs msgpack) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $< $(FUZZ_SRC_$*) $(PKG_LIBS) -o $@
 
-H1_FUZZ_SRC := worker/h1parse_fuzz.c worker/h1parse.c
-build/fuzz/fuzz_h1parse: $(H1_FUZZ_SRC) worker/h1parse.h
-	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root first" >&2; exit 1; }
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  $(H1_FUZZ_SRC) -o $@
-
-fuzz: build/fuzz/fuzz_decode build/fuzz/fuzz_h1parse
-	rm -rf build/fuzz/corpus
-	mkdir -p build/fuzz/corpus build/fuzz/artifacts
-	cp test/fuzz/corpus/*.msgpack build/fuzz/corpus/
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_decode \
-	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 -timeout=10 \
-	  -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/ build/fuzz/corpus
-	rm -rf build/fuzz/corpus_h1
-	mkdir -p build/fuzz/corpus_h1
-	printf 'xHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' > build/fuzz/corpus_h1/length
-	printf '\200HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n' > build/fuzz/corpus_h1/chunked
-	printf '@HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\n' > build/fuzz/corpus_h1/interim
-	printf '\377HTTP/1.0 200 OK\nConnection: close\n\nuntil close' > build/fuzz/corpus_h1/close
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_h1parse \
-	  -max_total_time=$(FUZZ_SECONDS) -max_len=32768 -rss_limit_mb=1024 -timeout=10 \
-	  -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/h1- build/fuzz/corpus_h1
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  rm -rf build/fuzz/corpus_$$t; mkdir -p build/fuzz/corpus_$$t build/fuzz/artifacts; \
+	  cp test/fuzz/corpus/$$t/* build/fuzz/corpus_$$t/; \
+	  echo "== fuzz_$$t"; \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$$t- build/fuzz/corpus_$$t; \
+	done
 
 $(VENV)/.installed: test/requirements.txt
 	/usr/bin/python3 -m venv $(VENV)
@@ -216,7 +201,7 @@ image-base:
 # Install the system packages when they are missing (needs root).
 need-deps:
 	@command -v redis-server >/dev/null && pkg-config --exists libzmq libcurl msgpack && \
-	  [ -f /usr/include/ev.h ] || { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
+	  pkg-config --exists libcares && [ -f /usr/include/ev.h ] || { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
 	  { echo "missing system packages: run 'make deps' as root first" >&2; exit 1; }
 
 deps:

@@ -61,7 +61,8 @@ struct lw_user {
     int inflight;          /* requests in flight */
     int running_fn;        /* inside a phase function or a callback */
     char *host;            /* the class picker's host when the user
-                              started (as Python's HttpUser), or NULL */
+                              started in a test without a host of its
+                              own (as Python's HttpUser), or NULL */
     ev_timer timer;        /* wait_time and deferred starts */
     wait_state ws;
     CURLSH *session;       /* libcurl session, made on first use */

@@ -24,6 +24,9 @@ classes in C, task for task:
              (401 without the cookie), GET /public and GET /admin/leak on the
              other host name $LW_TEST_OTHER_HOST (both 500 if the cookie
              comes along)
+  SlowDnsUser  GET $LW_TEST_SLOW_HOST/?via=slow (a host name a test's own
+             DNS server answers slowly; the C worker is pointed at it with
+             LW_DNS_SERVERS), named "/?via=slow"
   HugeBodyUser  GET /huge: a body longer than the C worker keeps for a
              callback (LW_RESPONSE_BODY_MAX); here the whole body is checked
              (Python keeps it all), in C its first LW_RESPONSE_BODY_MAX bytes
@@ -241,3 +244,12 @@ class BadTimeoutUser(HttpUser):
     @task
     def negative(self):
         self.client.get("/neg", timeout=-1)
+
+
+class SlowDnsUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def slow(self):
+        self.client.get(os.environ.get("LW_TEST_SLOW_HOST", "") + "/?via=slow", name="/?via=slow")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections import Counter
 
 import pytest
@@ -48,10 +49,11 @@ def edit_class(master, settings: dict) -> None:
     assert r.status_code in (200, 201), r.text
 
 
-def swarm(master, users: int, classes: list[str]) -> None:
-    r = requests.post(master.web_url + "/swarm", timeout=HTTP_TIMEOUT,
-                      data={"user_count": users, "spawn_rate": users, "user_classes": classes,
-                            "shape_class": "Default"})
+def swarm(master, users: int, classes: list[str], host: str | None = None) -> None:
+    form = {"user_count": users, "spawn_rate": users, "user_classes": classes, "shape_class": "Default"}
+    if host is not None:
+        form["host"] = host
+    r = requests.post(master.web_url + "/swarm", timeout=HTTP_TIMEOUT, data=form)
     r.raise_for_status()
     assert r.json().get("success"), r.text
 
@@ -82,8 +84,10 @@ def test_task_names_match_the_locustfile(example, flavor):
 def test_class_picker_selects_tasks_of_running_users(cluster, opscore_target, client):
     """MixedUser runs; the class picker then restricts it to state_read: the
     running users switch at once (as Python users do), and nginx serves no
-    POST /state and no workflow from then on. Then a class host: users
-    started after the edit go to the other host, as with Python's HttpUser."""
+    POST /state and no workflow from then on. Then a class host: it counts
+    when the test has no host of its own (a Python worker overwrites class
+    hosts with the test's at each spawn), for users started after the edit,
+    as with Python's HttpUser."""
     master = cluster.master([], locustfile=OPSCORE / "locustfile.py", host=opscore_target.url,
                             extra_args=["--class-picker"], stop_timeout=2)
     worker = cluster.worker(master, binary="opscore-worker", args=["--http-client", client])
@@ -102,12 +106,18 @@ def test_class_picker_selects_tasks_of_running_users(cluster, opscore_target, cl
 
     other = Target(cluster.procs, cluster.tmp_path / "other-nginx", locations=OPSCORE_LOCATIONS)
     edit_class(master, {"user_class_name": "MixedUser", "tasks": ["state_read"], "host": other.url})
-    swarm(master, 6, ["MixedUser"])   # 2 more users, started after the edit
+    swarm(master, 6, ["MixedUser"])   # the test's host still set: the class host does not count
     running(master, 6)
+    time.sleep(2)
+    assert kinds(other) == Counter(), "the class host overrode the test's"
+    master.stop()
+    swarm(master, 2, ["MixedUser"], host="")   # a new test without a host: the class's counts
+    running(master, 2)
     at_other = poll(lambda: kinds(other), lambda k: k[("POST", "notify")] == 2 and k[("GET", "state")] > 0, 20)
     assert at_other[("POST", "notify")] == 2, at_other
     assert at_other[("POST", "state")] == 0, at_other
     master.stop()
+    assert worker.proc.alive()
 
 
 @pytest.mark.parametrize("flavor", ["pypi"])

@@ -30,6 +30,8 @@
  *              /admin/need (401 without the cookie), GET /public and GET
  *              /admin/leak on the other host name $LW_TEST_OTHER_HOST
  *              (both 500 if the cookie comes along)
+ *   SlowDnsUser  GET $LW_TEST_SLOW_HOST/?via=slow (a host name a test's
+ *              own DNS server answers slowly), named "/?via=slow"
  *   HugeBodyUser  GET /huge: a body longer than LW_RESPONSE_BODY_MAX, failed
  *              by a response check unless exactly its first
  *              LW_RESPONSE_BODY_MAX bytes are kept and lw_response_body_cut
@@ -260,6 +262,20 @@ static const lw_task cookie_tasks[] = {
     {"scoped", 1, cookie_requests, NULL},
 };
 
+/* SlowDnsUser */
+
+static void slow_dns_get(lw_user *u)
+{
+    static char url[512];
+    const char *host = getenv("LW_TEST_SLOW_HOST");
+    snprintf(url, sizeof url, "%s/?via=slow", host ? host : "");
+    lw_request_send(u, &(lw_request){.method = "GET", .path = url, .name = "/?via=slow"});
+}
+
+static const lw_task slow_dns_tasks[] = {
+    {"slow", 1, slow_dns_get, NULL},
+};
+
 /* HugeBodyUser */
 
 static void huge_check(lw_user *u, lw_response *r, void *arg)
@@ -374,6 +390,8 @@ static const lw_user_class classes[] = {
      .tasks = body_tasks, .ntasks = COUNT(body_tasks)},
     {.name = "CookieScopeUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = cookie_tasks, .ntasks = COUNT(cookie_tasks), .on_start = cookie_on_start},
+    {.name = "SlowDnsUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = slow_dns_tasks, .ntasks = COUNT(slow_dns_tasks)},
     {.name = "HugeBodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = huge_tasks, .ntasks = COUNT(huge_tasks)},
     {.name = "LongNameUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),

@@ -21,7 +21,7 @@
 
 static h1_engine *engine(void)
 {
-    h1_engine *h = h1_new(NULL, NULL, NULL);
+    h1_engine *h = h1_new(EV_DEFAULT, NULL, NULL);
     assert_non_null(h);
     return h;
 }
@@ -65,19 +65,19 @@ static void test_base_and_path(void **state)
     assert_string_equal(x.url.data, "http://127.0.0.1:8080/a?b=1#frag");
     assert_string_equal(x.target.data, "/a?b=1");
     assert_int_equal(x.result, H1_OK);
-    assert_int_equal(h->origins[x.origin].port, 8080);
+    assert_int_equal(x.origin->port, 8080);
     /* the same origin is found again, not added */
     set_get(h, &x, "http://127.0.0.1:8080", "/c");
     assert_int_equal(h->norigins, 1);
     /* an absolute URL wins over the base; no path means "/" */
     set_get(h, &x, "http://127.0.0.1:8080", "http://127.0.0.2?q");
     assert_string_equal(x.target.data, "/?q");
-    assert_int_equal(h->origins[x.origin].port, 80);
+    assert_int_equal(x.origin->port, 80);
     assert_int_equal(h->norigins, 2);
     /* IPv6 literal */
     set_get(h, &x, "http://[::1]:9000", "/v6");
-    assert_string_equal(h->origins[x.origin].host, "::1");
-    assert_string_equal(h->origins[x.origin].authority, "[::1]:9000");
+    assert_string_equal(x.origin->host, "::1");
+    assert_string_equal(x.origin->authority, "[::1]:9000");
     /* a bad port fails the transfer when it starts, not the call */
     set_get(h, &x, "http://127.0.0.1:99999", "/");
     assert_int_equal(x.result, H1_ERR_CONNECTION);
@@ -86,29 +86,71 @@ static void test_base_and_path(void **state)
     h1_free(h);
 }
 
-/* A host that does not resolve (a name glibc rejects without asking DNS)
- * fails each transfer; it is looked up again only after H1_RESOLVE_RETRY. */
+/* Run the loop until x's origin is no longer being looked up (c-ares). */
+static void resolve_now(h1_xfer *x)
+{
+    for (int i = 0; i < 500 && x->origin->state == H1_DNS_PENDING; i++) {
+        ev_run(EV_DEFAULT, EVRUN_ONCE);
+    }
+    assert_int_not_equal(x->origin->state, H1_DNS_PENDING);
+}
+
+/* A host that does not resolve (the only DNS server, $LW_DNS_SERVERS, is a
+ * closed loopback port: refused at once, nothing leaves the machine) is
+ * failed; it is looked up again only after H1_RESOLVE_RETRY. */
 static void test_unresolved_host(void **state)
 {
     (void)state;
+    assert_int_equal(setenv("LW_DNS_SERVERS", "127.0.0.1:1", 1), 0);
     h1_engine *h = engine();
     h1_xfer x = {0};
-    set_get(h, &x, "http://no such host:8080", "/");
-    assert_int_equal(x.result, H1_ERR_CONNECTION);
-    assert_string_equal(x.errtext, "Could not resolve host: no such host");
+    set_get(h, &x, "http://no-such-host.lw.invalid:8080", "/");
+    assert_int_equal(x.result, H1_OK);        /* known when the answer comes */
+    resolve_now(&x);
+    assert_int_equal(x.origin->state, H1_DNS_FAILED);
     assert_int_equal(h->norigins, 1);
-    double first = h->origins[0].failed_at;
+    double first = x.origin->failed_at;
     assert_true(first > 0);
-    set_get(h, &x, "http://no such host:8080", "/again");
-    assert_int_equal(x.result, H1_ERR_CONNECTION);
-    assert_string_equal(x.errtext, "Could not resolve host: no such host");
+    set_get(h, &x, "http://no-such-host.lw.invalid:8080", "/again");
+    assert_int_equal(x.origin->state, H1_DNS_FAILED);   /* not looked up again */
     assert_int_equal(h->norigins, 1);
-    assert_true(h->origins[0].failed_at == first);   /* not looked up again */
-    h->origins[0].failed_at -= H1_RESOLVE_RETRY;       /* time passes */
-    set_get(h, &x, "http://no such host:8080", "/");
-    assert_int_equal(x.result, H1_ERR_CONNECTION);
-    assert_true(h->origins[0].failed_at > first);      /* looked up again */
+    assert_true(x.origin->failed_at == first);
+    x.origin->failed_at -= H1_RESOLVE_RETRY;            /* time passes */
+    set_get(h, &x, "http://no-such-host.lw.invalid:8080", "/");
+    assert_int_equal(x.origin->state, H1_DNS_PENDING);  /* looked up again */
+    resolve_now(&x);
+    assert_true(x.origin->failed_at > first);
     assert_int_equal(h->norigins, 1);
+    h1_xfer_free(&x);
+    h1_free(h);
+    assert_int_equal(unsetenv("LW_DNS_SERVERS"), 0);
+}
+
+/* No lifetime cap: 1,000 hosts come and go through a table of
+ * H1_ORIGIN_CACHE; the least recently used leaves it, but one a transfer
+ * still uses lives on (and is found again by its connections' authority). */
+static void test_host_table_evicts(void **state)
+{
+    (void)state;
+    h1_engine *h = engine();
+    h1_xfer keep = {0}, x = {0};
+    set_get(h, &keep, NULL, "http://127.0.0.1:1/");
+    h1_origin *first = keep.origin;
+    char url[64];
+    for (int port = 2; port <= 1000; port++) {
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+        set_get(h, &x, NULL, url);
+        assert_int_equal(x.result, H1_OK);
+        assert_int_equal(x.origin->state, H1_DNS_OK);   /* numeric: at once */
+        assert_true(h->norigins <= H1_ORIGIN_CACHE);
+    }
+    assert_int_equal(h->norigins, H1_ORIGIN_CACHE);
+    assert_int_equal(first->port, 1);                   /* still alive */
+    assert_string_equal(first->authority, "127.0.0.1:1");
+    set_get(h, &x, NULL, "http://127.0.0.1:1/");        /* back in the table */
+    assert_int_equal(x.origin->port, 1);
+    assert_int_equal(x.origin->state, H1_DNS_OK);
+    h1_xfer_free(&keep);
     h1_xfer_free(&x);
     h1_free(h);
 }
@@ -351,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_supports),
         cmocka_unit_test(test_base_and_path),
         cmocka_unit_test(test_unresolved_host),
+        cmocka_unit_test(test_host_table_evicts),
         cmocka_unit_test(test_redirect_targets),
         cmocka_unit_test(test_cookies),
         cmocka_unit_test(test_cookie_scope),
