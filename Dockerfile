@@ -20,7 +20,7 @@ RUN --mount=type=secret,id=aptconf,target=/etc/apt/apt.conf.d/99build \
     apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential pkg-config libzmq3-dev libmsgpack-dev libcurl4-openssl-dev \
-      libev-dev libssl-dev python3 python3-venv ca-certificates \
+      libev-dev libssl-dev libc-ares-dev python3 python3-venv ca-certificates \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY test/requirements.txt test/requirements.txt
@@ -42,7 +42,7 @@ FROM debian:bookworm-slim
 RUN --mount=type=secret,id=aptconf,target=/etc/apt/apt.conf.d/99build \
     apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libzmq5 libmsgpackc2 libcurl4 libev4 libssl3 ca-certificates python3 redis-server \
+      libzmq5 libmsgpackc2 libcurl4 libev4 libssl3 libc-ares2 ca-certificates python3 redis-server \
  && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 1000 --user-group --create-home --shell /bin/sh locust
 COPY --from=build /opt/venv /opt/venv
