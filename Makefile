@@ -182,7 +182,7 @@ image:
 	DOCKER_BUILDKIT=1 $(IMAGE_DOCKER) build -t $(IMAGE) \
 	  $(if $(IMAGE_CA_BUNDLE),--secret id=cacert$(,)src=$(IMAGE_CA_BUNDLE)) \
 	  $(if $(IMAGE_APT_CONF),--secret id=aptconf$(,)src=$(IMAGE_APT_CONF)) .
-	@docker image ls $(IMAGE) --format 'image {{.Repository}}:{{.Tag}}: {{.Size}}'
+	@docker image ls $(if $(findstring :,$(IMAGE)),$(IMAGE),$(IMAGE):latest) --format 'image {{.Repository}}:{{.Tag}}: {{.Size}}'
 
 .PHONY: image-base
 image-base:
