@@ -8,6 +8,7 @@
 #   make fuzz     libFuzzer runs of every parser's target in test/fuzz/
 #                 (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
+#   make image    the container image (Dockerfile), built without a registry
 #   make install  install liblw.a, lw.h and lw.pc (pkg-config) under PREFIX
 
 CC      ?= gcc
@@ -33,13 +34,14 @@ OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=build/asan/%)
 
+, := ,
 VENV    ?= .venv
 PYTEST_ARGS ?=
 # Integration tests run in parallel (pytest-xdist): they wait on masters,
 # targets and timeouts far more than they compute. PYTEST_JOBS=0: in turn.
 PYTEST_JOBS ?= 3
 
-.PHONY: all deps check unit integration clean install venv demo need-deps
+.PHONY: all deps check unit integration clean install venv demo need-deps image
 all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
@@ -154,6 +156,48 @@ SOAK_SECONDS ?= 600
 soak: build/opscore-worker venv
 	SOAK_SECONDS=$(SOAK_SECONDS) $(VENV)/bin/python test/soak/soak.py
 
+# make image: the Dockerfile's image, tagged $(IMAGE). No registry is needed:
+# when $(IMAGE_BASE) is absent it is made from Debian's packages and tagged as
+# the Dockerfile's FROM (mmdebstrap minbase, merged /usr without the usrmerge
+# package, no docs, man pages or locales, like Debian's slim image; as root,
+# about 15 s). The build runs under BuildKit (a docker client with buildx,
+# else Debian's /usr/bin/docker, which has BuildKit built in) and gets this
+# host's CA bundle as the secret `cacert` (pip trusts it) and, if set,
+# IMAGE_APT_CONF as `aptconf` (apt options such as a proxy); neither is
+# stored in the image.
+IMAGE        ?= locust-c-worker
+IMAGE_BASE   := debian:bookworm-slim
+IMAGE_MIRROR ?= http://deb.debian.org/debian
+IMAGE_SECURITY_MIRROR ?= http://deb.debian.org/debian-security
+IMAGE_CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt))
+IMAGE_APT_CONF  ?=
+IMAGE_DOCKER ?= $(shell docker buildx version >/dev/null 2>&1 && echo docker || \
+                  { [ -x /usr/bin/docker ] && echo /usr/bin/docker; } || echo docker)
+SLIM_EXCLUDES := /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/groff/* \
+                 /usr/share/lintian/* /usr/share/linda/* /usr/share/locale/*
+
+image:
+	@command -v docker >/dev/null || { echo "docker not found: apt-get install docker.io" >&2; exit 1; }
+	@docker image inspect $(IMAGE_BASE) >/dev/null 2>&1 || $(MAKE) --no-print-directory image-base
+	DOCKER_BUILDKIT=1 $(IMAGE_DOCKER) build -t $(IMAGE) \
+	  $(if $(IMAGE_CA_BUNDLE),--secret id=cacert$(,)src=$(IMAGE_CA_BUNDLE)) \
+	  $(if $(IMAGE_APT_CONF),--secret id=aptconf$(,)src=$(IMAGE_APT_CONF)) .
+	@docker image ls $(if $(findstring :,$(IMAGE)),$(IMAGE),$(IMAGE):latest) --format 'image {{.Repository}}:{{.Tag}}: {{.Size}}'
+
+.PHONY: image-base
+image-base:
+	@command -v mmdebstrap >/dev/null || { echo "mmdebstrap not found: apt-get install mmdebstrap" >&2; exit 1; }
+	@mkdir -p build/image
+	mmdebstrap --variant=minbase --quiet --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+	  $(foreach p,$(SLIM_EXCLUDES),--dpkgopt='path-exclude=$(p)') \
+	  --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+	  --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+	  bookworm build/image/base.tar \
+	  "deb $(IMAGE_MIRROR) bookworm main" "deb $(IMAGE_MIRROR) bookworm-updates main" \
+	  "deb $(IMAGE_SECURITY_MIRROR) bookworm-security main"
+	docker import --change 'CMD ["bash"]' build/image/base.tar $(IMAGE_BASE)
+	rm -f build/image/base.tar
+
 # Install the system packages when they are missing (needs root).
 need-deps:
 	@command -v redis-server >/dev/null && pkg-config --exists libzmq libcurl msgpack && \
@@ -164,8 +208,10 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential pkg-config \
 	  libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libssl-dev libcmocka-dev \
+	  libc-ares-dev libluajit-5.1-dev lua-cjson-dev libhiredis-dev \
 	  clang libclang-rt-14-dev \
-	  python3 python3-venv python3-locust nginx-light redis-server wrk valgrind openssl
+	  python3 python3-venv python3-locust nginx-light redis-server wrk valgrind openssl \
+	  iproute2 chromium docker.io docker-compose mmdebstrap
 
 # make install: liblw.a, the public header lw.h and lw.pc under PREFIX.
 # Build a worker against it with
