@@ -453,9 +453,14 @@ static void fit_capacity(runner *r)
     }
 }
 
+void runner_set_options(runner *r, const proto_spawn *sp)
+{
+    r->env.options = sp;
+}
+
 void runner_spawn(runner *r, const proto_spawn *sp)
 {
-    r->env.spawn = sp;
+    r->env.test_host = sp->host && *sp->host;
     const char *host = sp->host && *sp->host ? sp->host : r->default_host;
     if (user_env_set_host(&r->env, host) != 0) {
         log_msg(LOG_ERROR, LOG_RUNNER, "out of memory for the host of a spawn");
