@@ -19,6 +19,19 @@ classes in C, task for task:
              (302 to /whoami)
   BodyUser   GET /big: a 100,000-byte body, failed by a response check
              unless it is all there ("0123456789" ... "ENDOFBODY!")
+  DelayUser  GET /delay, constant(0.1) (a target that answers after a delay)
+  WeightUser GET /w/80, /w/15, /w/5 with task weights 80, 15, 5, no wait
+  EqualUser  GET /e/1, /e/2, /e/3 with equal task weights, no wait
+  RedirectUser  session header "Authorization: Bearer r3dir-key"; POSTs
+             "p303", "p307", "p308" to /r303, /r307, /r308, GET /cross with
+             "Cookie: c=r3dir-cookie" (302 to another server)
+  LoopUser   GET /loop/0 (a redirect loop)
+  ExceptionUser  GET /, then an exception "ExceptionUser boom"
+  ByeUser    on_start GET /hi, task GET /, on_stop GET /bye
+  PacingUser GET /delay, constant_pacing(1)
+  ThroughputUser  GET /delay, constant_throughput(4)
+  HeavyUser, LightUser  (weights 3 and 1) on_start GET /hi/heavy or
+             /hi/light, then GET /
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -29,7 +42,7 @@ import json
 import logging
 import random
 
-from locust import HttpUser, between, constant, events, task
+from locust import HttpUser, between, constant, constant_pacing, constant_throughput, events, task
 from locust.runners import MasterRunner
 
 
@@ -150,3 +163,146 @@ class BodyUser(HttpUser):
         with self.client.get("/big", catch_response=True) as r:
             if len(r.content) != 100_000 or not r.content.endswith(b"ENDOFBODY!"):
                 r.failure(f"body of {len(r.content)} bytes")
+
+
+class DelayUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.1)
+
+    @task
+    def delay(self):
+        self.client.get("/delay")
+
+
+class WeightUser(HttpUser):
+    weight = 1
+    wait_time = constant(0)
+
+    @task(80)
+    def w80(self):
+        self.client.get("/w/80")
+
+    @task(15)
+    def w15(self):
+        self.client.get("/w/15")
+
+    @task(5)
+    def w5(self):
+        self.client.get("/w/5")
+
+
+class EqualUser(HttpUser):
+    weight = 1
+    wait_time = constant(0)
+
+    @task
+    def e1(self):
+        self.client.get("/e/1")
+
+    @task
+    def e2(self):
+        self.client.get("/e/2")
+
+    @task
+    def e3(self):
+        self.client.get("/e/3")
+
+
+class RedirectUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.1)
+
+    def on_start(self):
+        self.client.headers["Authorization"] = "Bearer r3dir-key"
+
+    @task
+    def r303(self):
+        self.client.post("/r303", data="p303")
+
+    @task
+    def r307(self):
+        self.client.post("/r307", data="p307")
+
+    @task
+    def r308(self):
+        self.client.post("/r308", data="p308")
+
+    @task
+    def cross(self):
+        self.client.get("/cross", headers={"Cookie": "c=r3dir-cookie"})
+
+
+class LoopUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def loop(self):
+        self.client.get("/loop/0")
+
+
+class ExceptionUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.5)
+
+    @task
+    def boom(self):
+        self.client.get("/", name="/")
+        raise RuntimeError("ExceptionUser boom")
+
+
+class ByeUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.get("/hi")
+
+    @task
+    def get_root(self):
+        self.client.get("/", name="/")
+
+    def on_stop(self):
+        self.client.get("/bye")
+
+
+class PacingUser(HttpUser):
+    weight = 1
+    wait_time = constant_pacing(1)
+
+    @task
+    def delay(self):
+        self.client.get("/delay")
+
+
+class ThroughputUser(HttpUser):
+    weight = 1
+    wait_time = constant_throughput(4)
+
+    @task
+    def delay(self):
+        self.client.get("/delay")
+
+
+class HeavyUser(HttpUser):
+    weight = 3
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.get("/hi/heavy")
+
+    @task
+    def get_root(self):
+        self.client.get("/", name="/")
+
+
+class LightUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.get("/hi/light")
+
+    @task
+    def get_root(self):
+        self.client.get("/", name="/")
