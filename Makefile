@@ -169,6 +169,17 @@ SOAK_SECONDS ?= 600
 soak: build/opscore-worker venv
 	SOAK_SECONDS=$(SOAK_SECONDS) $(VENV)/bin/python test/soak/soak.py
 
+# make mutants: each mutant of test/mutants/mutants.txt (a small deliberate
+# bug: file, exact search text, replacement, the tests that must catch it)
+# in its own temporary copy of the tree, rebuilt with ASan, only its tests
+# run; prints a table (killed, survived, stale, ...) and fails unless every
+# mutant is killed. About 25 minutes; not part of make check. MUTANTS="a b"
+# for some of them. See test/mutants/run.py.
+MUTANTS ?=
+.PHONY: mutants
+mutants: venv
+	$(VENV)/bin/python test/mutants/run.py $(MUTANTS)
+
 # Install the system packages when they are missing (needs root).
 need-deps:
 	@command -v redis-server >/dev/null && pkg-config --exists libzmq libcurl msgpack && \
