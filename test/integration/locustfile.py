@@ -34,8 +34,9 @@ classes in C, task for task:
              /hi/light, then GET /
 
 On the master only, every stats report a worker sends is logged as one line,
-"worker report: <worker id> <json>", so a test can read from the master's log
-how many users each worker says it runs.
+"worker report: <worker id> <json>" (its user counts, and the requests the
+report adds to the master's table), so a test can read from the master's log
+which worker's requests the master counted.
 """
 
 import json
@@ -129,6 +130,7 @@ def log_worker_reports(environment, **_kwargs):
         report = {
             "user_count": data.get("user_count"),
             "user_classes_count": data.get("user_classes_count"),
+            "num_requests": (data.get("stats_total") or {}).get("num_requests", 0),
         }
         logging.getLogger("worker_reports").info("worker report: %s %s", client_id, json.dumps(report))
 

@@ -123,3 +123,10 @@ def test_both_clients_give_the_same_failure_rows(cluster, fault_server, fault):
     assert rows[0]["Error"].startswith(want), rows[0]["Error"]
     total = stats_row(master.requests_csv(), *AGGREGATED)
     assert int(rows[0]["Occurrences"]) == int(total["Failure Count"]) == int(total["Request Count"])
+    # both clients' failures are in that row: the master counted requests
+    # from each of the two workers
+    counted = {}
+    for worker_id, report in master.worker_reports():
+        counted[worker_id] = counted.get(worker_id, 0) + report["num_requests"]
+    assert len(counted) == 2 and all(n > 0 for n in counted.values()), counted
+    assert sum(counted.values()) == int(total["Request Count"]), counted
