@@ -23,7 +23,7 @@ import re
 import select
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -37,7 +37,6 @@ class Hit:
     read: float  # time.time() when the request was read
     answered: float | None = None  # when the answer was sent (None: never)
     closed: float | None = None  # /never: when the client closed the connection
-    extra: dict = field(default_factory=dict)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,12 +11,13 @@ import math
 import os
 import signal
 import statistics
+import subprocess
 import time
 
 import pytest
 
-from conftest import (AGGREGATED, Target, aggregated_count, c_worker_only, counts_by_request, poll,
-                      request_count, stats_row)
+from conftest import (AGGREGATED, Target, aggregated_count, c_worker_only, need_tool, poll, request_count,
+                      stats_row)
 from scripted_server import Proxy, ScriptedServer
 
 pytestmark = [pytest.mark.parametrize("flavor", ["pypi"])]
@@ -375,6 +376,8 @@ def test_localhost_falls_back_from_ipv6(cluster, target, tmp_path):
     ::1 first, then 127.0.0.1; nginx listens on 127.0.0.1 only. The ::1
     connect is refused and each client goes on to 127.0.0.1: no failures,
     counts equal nginx's."""
+    can_unshare = subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=10).returncode == 0
+    need_tool(can_unshare, "unprivileged user and mount namespaces (unshare -rm)")
     hosts = tmp_path / "hosts"
     hosts.write_text(HOSTS_V6_FIRST)
     wrapper = ["unshare", "-rm", "sh", "-c", f'mount --bind {hosts} /etc/hosts && exec "$@"', "sh"]
