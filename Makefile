@@ -8,6 +8,7 @@
 #   make fuzz     libFuzzer runs of the proto decoder and the HTTP/1.1 response
 #                 parser (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
+#   make mutants  the mutation check (test/mutants): every mutant must be killed
 #   make install  install the library and header under PREFIX
 
 CC      ?= gcc

@@ -13,8 +13,9 @@ not run: a crash or a timeout).
                                       mutants an older suite let survive)
 
 Environment: MUTANT_JOBS (pytest-xdist workers per mutant, default 2; 0: in
-turn), MUTANT_TIMEOUT (seconds per mutant, default 600). Exit code 0 when
-every mutant was killed, 1 otherwise.
+turn), MUTANT_TIMEOUT (seconds per mutant, default 600). A unit test binary that
+runs longer than 60 s under a mutant counts as killing it (it hangs).
+Exit code 0 when every mutant was killed, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LIST = Path(__file__).resolve().parent / "mutants.txt"
 JOBS = int(os.environ.get("MUTANT_JOBS", "2"))
 TIMEOUT = float(os.environ.get("MUTANT_TIMEOUT", "600"))
+UNIT_TIMEOUT = 60.0  # seconds for one unit test binary (each takes a few)
 
 
 @dataclass
@@ -127,7 +129,9 @@ def try_mutant(m: Mutant, base: str | None, logdir: Path) -> tuple[str, float]:
         if run(["make", "-j2", "-s"] + targets, tree, log, deadline - time.monotonic()) != 0:
             return "broken", time.monotonic() - started
         for unit in m.unit:
-            if run([tree / "build" / "asan" / unit], tree, log, deadline - time.monotonic()) != 0:
+            # a unit test that hangs under the mutant has caught it too
+            limit = min(UNIT_TIMEOUT, deadline - time.monotonic())
+            if run([tree / "build" / "asan" / unit], tree, log, limit) != 0:
                 return "killed", time.monotonic() - started
         if m.tests:
             jobs = ["-n", str(min(JOBS, len(m.tests)))] if JOBS and len(m.tests) > 1 else ["-n", "0"]
