@@ -174,7 +174,7 @@ soak: build/opscore-worker venv
 # bug: file, exact search text, replacement, the tests that must catch it)
 # in its own temporary copy of the tree, rebuilt with ASan, only its tests
 # run; prints a table (killed, survived, stale, ...) and fails unless every
-# mutant is killed. About 25 minutes; not part of make check. MUTANTS="a b"
+# mutant is killed. About 10 minutes; not part of make check. MUTANTS="a b"
 # for some of them. See test/mutants/run.py.
 MUTANTS ?=
 .PHONY: mutants
