@@ -116,8 +116,11 @@ def test_connection_refused(cluster):
         assert error.startswith("ConnectionRefusedError("), error
     assert count == total
     # a refused connect fails in microseconds: only the wait keeps the rate
-    # down, to one task per 0.2 s (at least one per 0.4 s) per user
-    assert users * result.seconds / (2 * HELLO_WAIT) <= total <= most_requests(users, result.seconds, HELLO_WAIT)
+    # down, to one task per 0.2 s per user (with the C worker at least one
+    # per 0.4 s: nothing stalls; a Python worker's refusals take longer)
+    assert total <= most_requests(users, result.seconds, HELLO_WAIT)
+    if WORKER_IMPL == "c":
+        assert users * result.seconds / (2 * HELLO_WAIT) <= total, total
 
 
 
