@@ -41,7 +41,7 @@ PYTEST_ARGS ?=
 PYTEST_JOBS ?= 3
 
 .PHONY: all deps check unit integration clean install venv demo need-deps
-all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
+all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker build/lua-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -71,6 +71,18 @@ build/gen/sample_workflow.h: examples/opscore/sample_workflow.json
 	  printf ';\n'; } > $@
 
 build/opscore-worker build/asan/opscore-worker: build/gen/sample_workflow.h
+
+# build/lua-worker: user classes in Lua (worker/lua/), run by LuaJIT, with
+# lua-cjson for JSON (Debian: libluajit-5.1-dev lua-cjson-dev).
+LUA_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
+LUA_LIBS   := -llua5.1-cjson $(shell pkg-config --libs luajit 2>/dev/null || echo -lluajit-5.1)
+LUA_SRC    := $(wildcard worker/lua/*.c)
+
+build/lua-worker: $(LUA_SRC) worker/lua/lwlua.h build/liblw.a
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(LUA_SRC) build/liblw.a $(LUA_LIBS) $(LDLIBS) -o $@
+
+build/asan/lua-worker: $(LUA_SRC) worker/lua/lwlua.h build/asan/liblw.a
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(SAN) -O1 $(LUA_SRC) build/asan/liblw.a $(LUA_LIBS) $(LDLIBS) -o $@
 
 build/test-worker: test/integration/test_worker.c build/liblw.a
 	$(CC) $(ALL_CFLAGS) $< build/liblw.a $(LDLIBS) -o $@
@@ -137,7 +149,7 @@ $(VENV)/.installed: test/requirements.txt
 
 venv: $(VENV)/.installed
 
-integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker venv
+integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker build/asan/lua-worker venv
 	$(VENV)/bin/python -m pytest -v -n $(PYTEST_JOBS) test/integration $(PYTEST_ARGS)
 
 # integration last: pytest's summary is the closing line of the run
