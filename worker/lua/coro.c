@@ -32,9 +32,14 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     if (in_run && limit > 0 && ++ticks * HOOK_STEP > limit) {
+        char msg[200];
         ticks = 0;
-        luaL_error(L, "the task ran %ld Lua instructions without waiting for a response "
-                   "(an endless loop?): stopped", limit);
+        snprintf(msg, sizeof msg, "the task ran %ld Lua instructions without waiting for a "
+                 "response (an endless loop?): stopped (LW_LUA_INSTRUCTION_LIMIT)", limit);
+        luaL_where(L, 1);
+        lua_pushstring(L, msg);
+        lua_concat(L, 2);
+        lua_error(L);
     }
 }
 
