@@ -1,8 +1,9 @@
 /*
  * main.c - build/lua-worker: `lua-worker SCRIPT.lua [worker options]`.
  *
- * The script is the first argument (or -f/--locustfile SCRIPT.lua, as with
- * locust); it is taken off the command line, loaded and run once, and the
+ * The script is the first argument, or -f/--locustfile SCRIPT (as with
+ * locust), or else the first argument that ends in .lua and is not an
+ * option (class names never have a dot); it is taken off the command line, loaded and run once, and the
  * classes it declares are handed to lw_main with every other argument, so
  * the options are those of the C workers. LW_LUA_INSTRUCTION_LIMIT sets the
  * instructions a task may run between two waits (default 10,000,000; 0: no
@@ -40,6 +41,14 @@ static int find_script(int argc, char **argv, int *skip, const char **path)
         }
         if (strcmp(a, "--") == 0) {
             break;
+        }
+    }
+    for (int i = 1; i < argc; i++) {   /* a positional argument NAME.lua */
+        size_t n = strlen(argv[i]);
+        if (argv[i][0] != '-' && n > 4 && strcmp(argv[i] + n - 4, ".lua") == 0) {
+            *skip = 1;
+            *path = argv[i];
+            return i;
         }
     }
     return -1;
