@@ -10,8 +10,8 @@
  * is over as soon as no request is in flight.
  *
  * An error in a method goes to the master's Exceptions tab with the Lua
- * traceback; the coroutine is dropped and the user goes on with its next
- * task. A run between two waits is limited in instructions (a count hook;
+ * traceback, taken where it happened (the method runs under xpcall); the
+ * user goes on with its next task. A run between two waits is limited in instructions (a count hook;
  * LuaJIT calls hooks only outside compiled code, so script.c turns the JIT
  * off while a limit is set): an endless loop ends as such an error, and the
  * loop (heartbeats, other users) goes on.
@@ -23,7 +23,21 @@
 
 #define HOOK_STEP 1000   /* instructions between two calls of the hook */
 
+/* Runs a method under xpcall, so that the traceback is taken where the error
+ * happened (the coroutine's stack still has its lines then). */
+static const char runner_src[] =
+    "local xpcall, traceback = xpcall, debug.traceback\n"
+    "local function handler(e)\n"
+    "  if type(e) ~= 'string' then e = '(error object is a ' .. type(e) .. ' value)' end\n"
+    "  return (traceback(e, 2):gsub('\\n%s*%[C%]: in function .xpcall.*$', ''))\n"
+    "end\n"
+    "return function(fn, self)\n"
+    "  local ok, err = xpcall(fn, handler, self)\n"
+    "  return err\n"
+    "end\n";
+
 static lua_State *G;           /* the process's state */
+static int runner_ref = LUA_NOREF;
 static long limit;             /* instructions per run; 0: none */
 static long ticks;             /* hook calls in the current run */
 static int in_run;             /* a user's coroutine runs now */
@@ -36,20 +50,26 @@ static void count_hook(lua_State *L, lua_Debug *ar)
         ticks = 0;
         snprintf(msg, sizeof msg, "the task ran %ld Lua instructions without waiting for a "
                  "response (an endless loop?): stopped (LW_LUA_INSTRUCTION_LIMIT)", limit);
-        luaL_where(L, 1);
+        luaL_where(L, 0);   /* in a hook, level 0 is the running function */
         lua_pushstring(L, msg);
         lua_concat(L, 2);
         lua_error(L);
     }
 }
 
-void lwlua_coro_init(lua_State *L, long instruction_limit)
+int lwlua_coro_init(lua_State *L, long instruction_limit)
 {
     G = L;
     limit = instruction_limit;
+    if (luaL_loadbuffer(L, runner_src, sizeof runner_src - 1, "=lw") != 0 ||
+        lua_pcall(L, 0, 1, 0) != 0) {
+        return -1;
+    }
+    runner_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     if (limit > 0) {
         lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
     }
+    return 0;
 }
 
 static void drop_coroutine(lwlua_user *lu)
@@ -72,6 +92,7 @@ static void release_user(lwlua_user *lu)
     lu->client = NULL;
 }
 
+/* An error the runner did not catch (it has no handler of its own). */
 static void report_error(lw_user *u, lwlua_user *lu)
 {
     const char *msg = lua_tostring(lu->co, -1);
@@ -102,6 +123,9 @@ static void resume(lw_user *u, lwlua_user *lu, int nargs)
         report_error(u, lu);
         drop_coroutine(lu);
     } else {
+        if (lua_isstring(lu->co, -1)) {   /* the runner caught an error */
+            lw_user_exception(u, lua_tostring(lu->co, -1));
+        }
         lua_settop(lu->co, 0);   /* finished: kept for the next task */
     }
     if (lu->stopping) {
@@ -116,9 +140,10 @@ static void start(lw_user *u, lwlua_user *lu)
         lu->co = lua_newthread(G);
         lu->co_ref = luaL_ref(G, LUA_REGISTRYINDEX);
     }
+    lua_rawgeti(lu->co, LUA_REGISTRYINDEX, runner_ref);
     lua_xmove(G, lu->co, 1);
     lua_rawgeti(lu->co, LUA_REGISTRYINDEX, lu->self_ref);
-    resume(u, lu, 1);
+    resume(u, lu, 2);
 }
 
 /* Pushes the class method `name` or returns 0 when the class has none. */

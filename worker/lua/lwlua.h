@@ -77,7 +77,8 @@ int lwlua_open_module(lua_State *L);
 int lwlua_wait_time(lua_State *L, int idx, lw_wait_time *out);
 
 /* coro.c */
-void lwlua_coro_init(lua_State *L, long instruction_limit);
+/* Returns 0 or -1 (out of memory). */
+int lwlua_coro_init(lua_State *L, long instruction_limit);
 void lwlua_on_start(lw_user *u);
 void lwlua_on_stop(lw_user *u);
 void lwlua_task(lw_user *u);

@@ -211,7 +211,11 @@ static lua_State *new_state(long limit, char *err, size_t len)
         /* the instruction hook never runs inside JIT-compiled loops */
         luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
     }
-    lwlua_coro_init(L, limit);
+    if (lwlua_coro_init(L, limit) != 0) {
+        snprintf(err, len, "cannot set up the Lua state (out of memory)");
+        lua_close(L);
+        return NULL;
+    }
     return L;
 }
 
