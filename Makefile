@@ -174,11 +174,12 @@ bench: all venv
 # make soak: 2,000 users of Ops-Core Scenario 3 pacing (build/opscore-worker,
 # MixedUser) against nginx for SOAK_SECONDS (default 600), the worker's RSS
 # sampled every 10 s; fails if it grows more than 5 % after the warm-up.
-# SOAK_HTTP_CLIENT=fast runs it on the fast client. Not part of make check.
+# SOAK_HTTP_CLIENT=fast runs it on the fast client; SOAK_WORKER=lua runs
+# examples/opscore/opscore.lua in build/lua-worker. Not part of make check.
 # See test/soak/soak.py.
 SOAK_SECONDS ?= 600
 .PHONY: soak
-soak: build/opscore-worker venv
+soak: build/opscore-worker build/lua-worker venv
 	SOAK_SECONDS=$(SOAK_SECONDS) $(VENV)/bin/python test/soak/soak.py
 
 # Install the system packages when they are missing (needs root).
