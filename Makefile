@@ -90,6 +90,11 @@ build/test-worker: test/integration/test_worker.c build/liblw.a
 build/asan/test-worker: test/integration/test_worker.c build/asan/liblw.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $< build/asan/liblw.a $(LDLIBS) -o $@
 
+# the Lua binding's unit tests link the binding itself (all but its main)
+LUA_LIB_SRC := $(filter-out worker/lua/main.c,$(LUA_SRC))
+build/asan/test_lua: test/unit/test_lua.c $(LUA_LIB_SRC) worker/lua/lwlua.h build/asan/liblw.a
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(SAN) -O1 $< $(LUA_LIB_SRC) build/asan/liblw.a $(LUA_LIBS) $(LDLIBS) -lcmocka -o $@
+
 build/asan/test_%: test/unit/test_%.c build/asan/liblw.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $< build/asan/liblw.a $(LDLIBS) -lcmocka -o $@
 
