@@ -11,6 +11,7 @@
  * the response (a refused connection: status 0, the default verdict, the
  * script's own verdict recorded in stats, a response closed after the next
  * request), a request that cannot start (no host) that returns at once; a
+ * hard stop while a request hangs (the coroutine dropped, on_stop run); a
  * runtime error as an exception with its traceback while the user goes on;
  * an endless loop stopped by the instruction limit.
  */
@@ -433,6 +434,56 @@ static void test_request_that_cannot_start_returns_at_once(void **state)
     assert_int_equal(fx.exceptions, 0);
 }
 
+/* A port that accepts connections (the kernel's backlog) and never answers. */
+static int silent_port(int *fd_out)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *fd_out = fd;
+    return ntohs(a.sin_port);
+}
+
+static void test_hard_stop_drops_a_waiting_coroutine_and_runs_on_stop(void **state)
+{
+    (void)state;
+    char host[64];
+    int fd;
+    load_ok("local lw = require 'lw'\n"
+            "started, after, stops, stop_status = 0, 0, 0, -1\n"
+            "local U = lw.user('U', {wait_time = lw.constant(0), client = 'fast'})\n"
+            "function U:work()\n"
+            "  started = started + 1\n"
+            "  self.client:get('/hang')\n"
+            "  after = after + 1\n"
+            "end\n"
+            "function U:on_stop()\n"
+            "  stops = stops + 1\n"
+            "  stop_status = self.client:get('/bye').status\n"
+            "end\n"
+            "U.tasks = {'work'}\n",
+            LWLUA_DEFAULT_LIMIT);
+    start_runner();
+    snprintf(host, sizeof host, "http://127.0.0.1:%d", silent_port(&fd));
+    spawn("U", 2, host);
+    run_for(0.1);
+    assert_int_equal((int)global_number("started"), 2);
+    runner_stop(fx.r, 0.05);   /* grace, then a hard stop, then the drain */
+    for (int i = 0; i < 1000 && !runner_idle(fx.r); i++) {
+        run_for(0.005);
+    }
+    close(fd);
+    assert_true(runner_idle(fx.r));
+    assert_int_equal((int)global_number("after"), 0);   /* never resumed */
+    assert_int_equal((int)global_number("stops"), 2);   /* on_stop ran anyway */
+    assert_int_equal((int)global_number("stop_status"), 0);   /* not sent: cancelled */
+    assert_int_equal(fx.exceptions, 0);
+}
+
 static void test_runtime_error_is_an_exception_and_the_user_goes_on(void **state)
 {
     (void)state;
@@ -492,6 +543,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_yields_and_resumes_curl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_yields_and_resumes_fast, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_that_cannot_start_returns_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hard_stop_drops_a_waiting_coroutine_and_runs_on_stop, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_runtime_error_is_an_exception_and_the_user_goes_on, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_endless_loop_is_stopped_by_the_limit, setup, teardown),
