@@ -11,7 +11,8 @@
  * the response (a refused connection: status 0, the default verdict, the
  * script's own verdict recorded in stats, a response closed after the next
  * request), a request that cannot start (no host) that returns at once; a
- * hard stop while a request hangs (the coroutine dropped, on_stop run); a
+ * hard stop while a request hangs (the coroutine dropped, on_stop run);
+ * async requests in flight together, judged in their check, wait(); a
  * runtime error as an exception with its traceback while the user goes on;
  * an endless loop stopped by the instruction limit.
  */
@@ -331,6 +332,7 @@ static const char users_script[] =
     "  if self.n > maxn then maxn = self.n end\n"
     "  co = co or coroutine.running()\n"
     "  if self.id == 1 and coroutine.running() ~= co then bad = bad + 1 end\n"
+    "  return 'a value, not an error'\n"
     "end\n"
     "U.tasks = {work = 1}\n";
 
@@ -421,6 +423,8 @@ static void test_request_that_cannot_start_returns_at_once(void **state)
             "function U:work()\n"
             "  local r = self.client:get('/x')\n"
             "  n = n + 1; status = r.status; err = r.error\n"
+            "  local h = self.client:async('GET', '/y', {check = function() error('never') end})\n"
+            "  astatus = h:wait().status\n"
             "end\n"
             "U.tasks = {'work'}\n",
             LWLUA_DEFAULT_LIMIT);
@@ -431,6 +435,7 @@ static void test_request_that_cannot_start_returns_at_once(void **state)
     assert_true(global_number("n") >= 2);
     assert_int_equal((int)global_number("status"), 0);
     assert_non_null(strstr(global_string("err"), "not sent"));
+    assert_int_equal((int)global_number("astatus"), 0);   /* async: a done handle */
     assert_int_equal(fx.exceptions, 0);
 }
 
@@ -482,6 +487,52 @@ static void test_hard_stop_drops_a_waiting_coroutine_and_runs_on_stop(void **sta
     assert_int_equal((int)global_number("stops"), 2);   /* on_stop ran anyway */
     assert_int_equal((int)global_number("stop_status"), 0);   /* not sent: cancelled */
     assert_int_equal(fx.exceptions, 0);
+}
+
+static void test_async_requests_are_in_flight_together(void **state)
+{
+    (void)state;
+    char host[64];
+    int fd;
+    load_ok("local lw = require 'lw'\n"
+            "checked, waited, statuses, closed, took, unwaited, errs = 0, 0, '', '', 99, 0, ''\n"
+            "local U = lw.user('U', {wait_time = lw.constant(0.01), client = 'fast'})\n"
+            "function U:work()\n"
+            "  local t0 = lw.time()\n"
+            "  local a = self.client:async('get', '/a', {name = 'a', timeout = 0.3,\n"
+            "    check = function(r) checked = checked + 1; errs = r.error; r:failure('judged') end})\n"
+            "  local b = self.client:async('POST', '/b', {name = 'b', json = {x = 1}, timeout = 0.3})\n"
+            "  local rb = b:wait()\n"
+            "  local ra = a:wait()\n"
+            "  assert(a:wait() == ra)   -- again: at once, the same response\n"
+            "  took = lw.time() - t0\n"
+            "  waited = waited + 1\n"
+            "  statuses = ra.status .. ',' .. rb.status\n"
+            "  local ok, e = pcall(ra.success, ra); closed = e\n"
+            "  self.client:async('GET', '/c', {timeout = 0.3, check = function(r)\n"
+            "    unwaited = unwaited + 1; error('bad check') end})\n"
+            "end\n"
+            "U.tasks = {'work'}\n",
+            LWLUA_DEFAULT_LIMIT);
+    start_runner();
+    snprintf(host, sizeof host, "http://127.0.0.1:%d", silent_port(&fd));
+    spawn("U", 1, host);
+    for (int i = 0; i < 400 && global_number("unwaited") < 2; i++) {
+        run_for(0.005);
+    }
+    stop_all();
+    close(fd);
+    assert_true(global_number("waited") >= 2);
+    assert_int_equal((int)global_number("checked"), (int)global_number("waited"));
+    assert_true(global_number("unwaited") >= 2);   /* not waited for: checked all the same */
+    assert_string_equal(global_string("statuses"), "0,0");   /* both timed out */
+    assert_non_null(strstr(global_string("errs"), "Timeout"));
+    assert_true(global_number("took") < 0.5);    /* together: one timeout, not two */
+    assert_non_null(strstr(global_string("closed"), "in its check"));
+    /* an error in a check is an exception with its line, like a task's */
+    assert_int_equal(fx.exceptions, (int)global_number("unwaited"));
+    assert_non_null(strstr(fx.last_exception, ".lua:17: bad check"));
+    assert_non_null(strstr(fx.last_exception, "stack traceback:"));
 }
 
 static void test_runtime_error_is_an_exception_and_the_user_goes_on(void **state)
@@ -545,6 +596,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_that_cannot_start_returns_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hard_stop_drops_a_waiting_coroutine_and_runs_on_stop, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_async_requests_are_in_flight_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runtime_error_is_an_exception_and_the_user_goes_on, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_endless_loop_is_stopped_by_the_limit, setup, teardown),

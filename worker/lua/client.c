@@ -12,20 +12,16 @@
  * default verdict's text), r:header(name) / r.headers[name], r:json(),
  * r:success(), r:failure(msg). The verdict and the headers are there until
  * the task's next request or its end: then liblw records the response.
+ * self.client:async() is in async.c.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "lwlua.h"
 
-#define MAX_HEADERS 64
+#define MAX_HEADERS LWLUA_MAX_HEADERS
 
-typedef struct {
-    lw_request req;
-    const char *headers[MAX_HEADERS + 1];
-    int nheaders;
-    int typed;               /* a Content-Type is among the headers */
-} request_args;
+typedef lwlua_request request_args;
 
 static lwlua_client *check_client(lua_State *L)
 {
@@ -101,7 +97,7 @@ static void read_opts(lua_State *L, int opts, request_args *a)
 
 /* A response object for a request that was not sent (liblw has logged why,
  * when it was a failure rather than a stopping user). */
-static int not_sent(lua_State *L)
+int lwlua_not_sent(lua_State *L)
 {
     lua_createtable(L, 0, 5);
     lua_pushinteger(L, 0);
@@ -119,24 +115,34 @@ static int not_sent(lua_State *L)
     return 1;
 }
 
-static int send_request(lua_State *L, const char *method, int path_idx)
+lwlua_client *lwlua_read_request(lua_State *L, const char *method, int path_idx,
+                                 lwlua_request *a)
 {
     lwlua_client *c = check_client(L);
     lwlua_user *lu = lw_user_data(c->u);
-    request_args a = {.req = {.method = method}, .typed = c->typed};
-    a.req.path = luaL_checkstring(L, path_idx);
+    memset(a, 0, sizeof *a);
+    a->req.method = method;
+    a->typed = c->typed;
+    a->req.path = luaL_checkstring(L, path_idx);
     if (L != lu->co || !lu->running) {
-        return luaL_error(L, "requests are sent from the user's own task, on_start or on_stop "
-                          "(not from another coroutine)");
+        luaL_error(L, "requests are sent from the user's own task, on_start or on_stop "
+                   "(not from another coroutine)");
     }
-    read_opts(L, path_idx + 1, &a);
-    a.headers[a.nheaders] = NULL;
-    a.req.headers = a.nheaders ? a.headers : NULL;
+    read_opts(L, path_idx + 1, a);
+    a->headers[a->nheaders] = NULL;
+    a->req.headers = a->nheaders ? a->headers : NULL;
+    return c;
+}
+
+static int send_request(lua_State *L, const char *method, int path_idx)
+{
+    request_args a;
+    lwlua_client *c = lwlua_read_request(L, method, path_idx, &a);
     a.req.on_response = lwlua_on_response;
     if (lw_request_send(c->u, &a.req) != 0) {
-        return not_sent(L);
+        return lwlua_not_sent(L);
     }
-    lu->waiting = 1;
+    ((lwlua_user *)lw_user_data(c->u))->waiting = 1;
     return lua_yield(L, 0);
 }
 
@@ -149,15 +155,20 @@ METHOD(l_delete, "DELETE")
 METHOD(l_head, "HEAD")
 METHOD(l_options, "OPTIONS")
 
+void lwlua_method(lua_State *L, int idx, char out[16])
+{
+    const char *m = luaL_checkstring(L, idx);
+    size_t n = strlen(m);
+    luaL_argcheck(L, n > 0 && n < 16, idx, "not an HTTP method");
+    for (size_t i = 0; i <= n; i++) {
+        out[i] = (char)(m[i] >= 'a' && m[i] <= 'z' ? m[i] - 32 : m[i]);
+    }
+}
+
 static int l_request(lua_State *L)
 {
     char method[16];
-    const char *m = luaL_checkstring(L, 2);
-    size_t n = strlen(m);
-    luaL_argcheck(L, n > 0 && n < sizeof method, 2, "not an HTTP method");
-    for (size_t i = 0; i <= n; i++) {
-        method[i] = (char)(m[i] >= 'a' && m[i] <= 'z' ? m[i] - 32 : m[i]);
-    }
+    lwlua_method(L, 2, method);
     return send_request(L, method, 3);
 }
 
@@ -187,7 +198,7 @@ static lw_response *open_response(lua_State *L, const char *what)
     lwlua_user *lu = c && c->u ? lw_user_data(c->u) : NULL;
     if (!lu || !lu->resp || lu->resp_seq != seq) {
         luaL_error(L, "%s: only until the task's next request or its end (the response "
-                   "is recorded then)", what);
+                   "is recorded then; an async request's: in its check)", what);
     }
     return lu->resp;
 }
@@ -311,6 +322,7 @@ void lwlua_client_open(lua_State *L)
     luaL_newmetatable(L, LWLUA_CLIENT_MT);
     lua_newtable(L);
     luaL_register(L, NULL, client);
+    lwlua_async_open(L, lua_gettop(L));
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newmetatable(L, LWLUA_RESPONSE_MT);

@@ -11,10 +11,10 @@
  *
  * An error in a method goes to the master's Exceptions tab with the Lua
  * traceback, taken where it happened (the method runs under xpcall); the
- * user goes on with its next task. A run between two waits is limited in instructions (a count hook;
- * LuaJIT calls hooks only outside compiled code, so script.c turns the JIT
- * off while a limit is set): an endless loop ends as such an error, and the
- * loop (heartbeats, other users) goes on.
+ * user goes on with its next task. A run between two waits is limited in
+ * instructions (a count hook; LuaJIT calls hooks only outside compiled code,
+ * so script.c turns the JIT off while a limit is set): an endless loop ends
+ * as such an error, and the loop (heartbeats, other users) goes on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +33,7 @@ static const char runner_src[] =
     "end\n"
     "return function(fn, self)\n"
     "  local ok, err = xpcall(fn, handler, self)\n"
-    "  return err\n"
+    "  if not ok then return err end\n"
     "end\n";
 
 static lua_State *G;           /* the process's state */
@@ -78,6 +78,7 @@ static void drop_coroutine(lwlua_user *lu)
     lu->co_ref = LUA_NOREF;
     lu->co = NULL;
     lu->waiting = 0;
+    lu->wait_handle = NULL;
 }
 
 /* on_stop has ended: the user object and its coroutine go. */
@@ -88,7 +89,8 @@ static void release_user(lwlua_user *lu)
     }
     drop_coroutine(lu);
     luaL_unref(G, LUA_REGISTRYINDEX, lu->self_ref);
-    lu->self_ref = LUA_NOREF;
+    luaL_unref(G, LUA_REGISTRYINDEX, lu->pending_ref);
+    lu->self_ref = lu->pending_ref = LUA_NOREF;
     lu->client = NULL;
 }
 
@@ -101,8 +103,12 @@ static void report_error(lw_user *u, lwlua_user *lu)
     lua_pop(G, 1);
 }
 
-/* Resumes the user's coroutine with nargs values on its stack. */
-static void resume(lw_user *u, lwlua_user *lu, int nargs)
+lua_State *lwlua_state(void)
+{
+    return G;
+}
+
+void lwlua_resume(lw_user *u, lwlua_user *lu, int nargs)
 {
     lu->running = 1;
     in_run = 1;
@@ -143,7 +149,22 @@ static void start(lw_user *u, lwlua_user *lu)
     lua_rawgeti(lu->co, LUA_REGISTRYINDEX, runner_ref);
     lua_xmove(G, lu->co, 1);
     lua_rawgeti(lu->co, LUA_REGISTRYINDEX, lu->self_ref);
-    resume(u, lu, 2);
+    lwlua_resume(u, lu, 2);
+}
+
+void lwlua_run_check(lw_user *u)
+{
+    lua_rawgeti(G, LUA_REGISTRYINDEX, runner_ref);
+    lua_insert(G, -3);
+    in_run = 1;
+    ticks = 0;
+    int rc = lua_pcall(G, 2, 1, 0);
+    in_run = 0;
+    if (rc != 0 || lua_isstring(G, -1)) {
+        const char *msg = lua_tostring(G, -1);
+        lw_user_exception(u, msg ? msg : "(error object is not a string)");
+    }
+    lua_pop(G, 1);
 }
 
 /* Pushes the class method `name` or returns 0 when the class has none. */
@@ -165,7 +186,7 @@ void lwlua_on_start(lw_user *u)
 {
     lwlua_user *lu = lw_user_data(u);
     const lwlua_class *c = lw_user_class_of(u)->arg;
-    lu->co_ref = lu->self_ref = LUA_NOREF;
+    lu->co_ref = lu->self_ref = lu->pending_ref = LUA_NOREF;
     lua_createtable(G, 0, 2);
     lu->client = lwlua_client_new(G, u);
     lua_setfield(G, -2, "client");
@@ -211,14 +232,14 @@ void lwlua_on_response(lw_user *u, lw_response *r, void *arg)
 {
     lwlua_user *lu = lw_user_data(u);
     (void)arg;
-    if (!lu->co || !lu->waiting || lu->running) {
+    if (!lu->co || !lu->waiting || lu->wait_handle || lu->running) {
         return;
     }
     lu->waiting = 0;
     lu->resp = r;
     lu->resp_seq++;
     lwlua_push_response(lu->co, lu, r);
-    resume(u, lu, 1);
+    lwlua_resume(u, lu, 1);
 }
 
 lw_user *lwlua_user_of(lua_State *L, int idx)

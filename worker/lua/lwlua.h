@@ -8,6 +8,7 @@
  *   coro.c     the class functions liblw calls: coroutines, errors, the
  *              instruction limit
  *   client.c   self.client (requests) and response objects
+ *   async.c    self.client:async(): requests in flight together, wait()
  */
 #ifndef LWLUA_H
 #define LWLUA_H
@@ -24,6 +25,8 @@
 #define LWLUA_CLIENT_MT "lw.client"
 #define LWLUA_RESPONSE_MT "lw.response"
 #define LWLUA_HEADERS_MT "lw.headers"
+#define LWLUA_ASYNC_MT "lw.async"
+#define LWLUA_MAX_HEADERS 64
 
 /* The default instruction limit of one run of a task between two waits. */
 #define LWLUA_DEFAULT_LIMIT 10000000L
@@ -46,6 +49,8 @@ typedef struct {
     int waiting;            /* the coroutine waits for a response */
     int running;            /* the coroutine runs now */
     int stopping;           /* the coroutine runs on_stop */
+    void *wait_handle;      /* the async request it waits for, or NULL */
+    int pending_ref;        /* its async requests in flight (a table) */
     lw_response *resp;      /* the response the script may judge now */
     unsigned resp_seq;      /* which response object that is */
     void *client;           /* the client userdata (lwlua_client *) */
@@ -87,11 +92,39 @@ void lwlua_on_response(lw_user *u, lw_response *r, void *arg);
 /* The user behind a user object at index idx (its client), or NULL. */
 lw_user *lwlua_user_of(lua_State *L, int idx);
 
+/* The process's state, for the response callbacks. */
+lua_State *lwlua_state(void);
+/* Resumes the user's coroutine with nargs values on its stack. */
+void lwlua_resume(lw_user *u, lwlua_user *lu, int nargs);
+/* Runs check(response) (both on the state's stack) protected and limited
+ * like a task; an error becomes an exception. */
+void lwlua_run_check(lw_user *u);
+
 /* client.c */
+typedef struct {
+    lw_request req;
+    const char *headers[LWLUA_MAX_HEADERS + 1];
+    int nheaders;
+    int typed;               /* a Content-Type is among the headers */
+} lwlua_request;
+
+/* Reads a request (client at 1, path at path_idx, opts after it) into a,
+ * with strings kept on L's stack; checks that L is the user's own
+ * coroutine, running. Returns the client. */
+lwlua_client *lwlua_read_request(lua_State *L, const char *method, int path_idx,
+                                 lwlua_request *a);
+/* Upper-cased method name of argument idx into out[16]. */
+void lwlua_method(lua_State *L, int idx, char out[16]);
+/* Pushes the response object of a request that was not sent. */
+int lwlua_not_sent(lua_State *L);
 void lwlua_client_open(lua_State *L);
 /* Pushes a new client userdata bound to u. */
 lwlua_client *lwlua_client_new(lua_State *L, lw_user *u);
 /* Pushes a response object for r onto L. */
 void lwlua_push_response(lua_State *L, lwlua_user *lu, lw_response *r);
+
+/* async.c: adds async to the client methods table at index idx. */
+void lwlua_async_open(lua_State *L, int idx);
+void lwlua_on_async(lw_user *u, lw_response *r, void *arg);
 
 #endif

@@ -199,6 +199,15 @@ static int read_classes(lwlua_script *s, char *err, size_t len)
     return 0;
 }
 
+/* An error outside any protected call (only out of memory can get there):
+ * one line, then LuaJIT exits with EXIT_FAILURE. */
+static int on_panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "lua-worker: error: Lua: %s\n", msg ? msg : "unprotected error");
+    return 0;
+}
+
 static lua_State *new_state(long limit, char *err, size_t len)
 {
     lua_State *L = luaL_newstate();
@@ -206,6 +215,7 @@ static lua_State *new_state(long limit, char *err, size_t len)
         snprintf(err, len, "cannot create a Lua state (out of memory)");
         return NULL;
     }
+    lua_atpanic(L, on_panic);
     luaL_openlibs(L);
     lwlua_open_module(L);
     user_seed_random();   /* lw.random and lw.uuid4 at load time too */
