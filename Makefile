@@ -1,7 +1,8 @@
 # Makefile - build, test, install and run the Locust worker in C.
 #
 #   make deps     install the build and test dependencies (Debian/Ubuntu, root)
-#   make          build/hello-worker (and the test worker)
+#   make          build/hello-worker (and the test worker), build/lua-worker
+#                 (user classes in Lua: libluajit-5.1-dev, lua-cjson-dev)
 #   make check    unit tests (ASan/UBSan) + integration tests against real
 #                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
 #   make unit     unit tests only

@@ -210,6 +210,47 @@ def test_hello_lua_counts_what_nginx_served(cluster, target, tmp_path, client):
     assert not master.failures_csv()
 
 
+ASYNC_LUA = """\
+local lw = require "lw"
+
+local HelloUser = lw.user("HelloUser", {wait_time = lw.constant(0.2)})
+HelloUser.tasks = {"work"}
+
+local function must_be_200(r)
+    if r.status ~= 200 then r:failure("not 200") end
+end
+
+function HelloUser:work()
+    local a = self.client:async("GET", "/", {check = must_be_200})
+    local b = self.client:async("GET", "/", {check = must_be_200})
+    assert(a:wait().status == 200 and b:wait().status == 200)
+    self.client:get("/")
+end
+"""
+
+
+@pytest.mark.parametrize("client", ["curl", "fast"])
+def test_async_requests_in_flight_together(cluster, target, tmp_path, client):
+    """Two async requests per task, then a plain one: every request counted
+    once (equal to nginx's log), no failure or exception, and each user
+    needed two connections (the two requests were in flight together)."""
+    script = tmp_path / "async.lua"
+    script.write_text(ASYNC_LUA)
+    master = cluster.master(["HelloUser"], locustfile=ROOT / "examples" / "hello" / "locustfile.py",
+                            stop_timeout=5)
+    worker = cluster.worker(master, binary="lua-worker", args=[str(script), "--http-client", client])
+    cluster.wait_registered(master)
+    master.swarm(3, 3)
+    poll(target.count, lambda n: n >= 60, timeout=20)
+    master.stop()
+    rows, counts = master.settled_counts(target)
+    assert rows == counts, (rows, counts)
+    assert not master.failures_csv()
+    assert not exceptions(master)
+    assert len(target.connections()) >= 6, target.connections()
+    assert "Sanitizer" not in worker.stderr()
+
+
 def errors_cluster(cluster, tmp_path, client: str | None = None, env: dict | None = None):
     locustfile = tmp_path / "errors_master.py"
     locustfile.write_text(ERRORS_LOCUSTFILE)
