@@ -25,18 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "decode_int.h"
 
-/* Where a decoding failure is reported. */
-typedef struct {
-    char *err;
-    size_t errlen;
-} dctx;
-
-static int fail(dctx *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int fail(dctx *d, const char *fmt, ...)
+int fail(dctx *d, const char *fmt, ...)
 {
     va_list ap;
 
@@ -156,8 +147,7 @@ static const msgpack_object *map_get(const msgpack_object *map, const char *key)
 }
 
 /* Copy a str object into a new NUL-terminated string. */
-static int copy_str(const msgpack_object *o, char **out, const char *what,
-                    dctx *d)
+int copy_str(const msgpack_object *o, char **out, const char *what, dctx *d)
 {
     char *s;
 
@@ -341,6 +331,9 @@ static int decode_spawn(const msgpack_object *data, proto_spawn *s, dctx *d)
     v = map_get(data, "stop_timeout");
     if (v != NULL && decode_stop_timeout(v, s, d) != 0)
         return -1;
+    v = map_get(data, "parsed_options");
+    if (v != NULL && decode_options(v, s, d) != 0)
+        return -1;
     return 0;
 }
 
@@ -387,6 +380,8 @@ static int decode_message(const msgpack_object *o, proto_msg *m, dctx *d)
         return decode_ack(&e[1], m, d);
     if (m->type == PROTO_SPAWN)
         return decode_spawn(&e[1], &m->spawn, d);
+    if (m->type == PROTO_UPDATE_USER_CLASS)
+        return decode_update(&e[1], &m->update, d);
     return 0;                   /* other types: data not needed */
 }
 
@@ -444,6 +439,8 @@ void proto_msg_free(proto_msg *m)
         free(m->spawn.classes[i].name);
     free(m->spawn.classes);
     free(m->spawn.host);
+    free_options(&m->spawn);
+    free_update(&m->update);
     free(m->type_name);
     free(m->node_id);
     msg_reset(m);

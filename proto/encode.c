@@ -227,3 +227,18 @@ int proto_encode_exception(msgpack_sbuffer *sbuf, const char *node_id,
              proto_pack_str(&pk, traceback ? traceback : "");
     return finish(sbuf, &pk, rc, node_id);
 }
+
+int proto_encode_logs(msgpack_sbuffer *sbuf, const char *node_id,
+                      const char *const *lines, size_t n)
+{
+    msgpack_packer pk;
+    int rc = proto_begin(sbuf, &pk, "logs");
+
+    if (rc == 0)
+        rc = msgpack_pack_map(&pk, 2) ||
+             pack_key(&pk, "worker_id") || proto_pack_str(&pk, node_id) ||
+             pack_key(&pk, "logs") || msgpack_pack_array(&pk, n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = proto_pack_str(&pk, lines[i]);
+    return finish(sbuf, &pk, rc, node_id);
+}

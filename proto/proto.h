@@ -33,6 +33,18 @@ typedef struct {
     int64_t count;
 } proto_class_count;
 
+/* One of the master's parsed_options (Locust's own and the locustfile's
+ * custom ones). value: the text Python's str() gives a scalar (bools are
+ * "True"/"False"), the items joined by "," for a list, NULL for None or a
+ * value of another kind. items: a list's scalar items. */
+typedef struct {
+    char *name;
+    char *value;
+    char **items;
+    size_t nitems;
+    int is_list;
+} proto_option;
+
 typedef struct {
     double timestamp;            /* master's time.time() of this dispatch step */
     char *host;                  /* NULL when the master sends nil or "" */
@@ -40,7 +52,20 @@ typedef struct {
     double stop_timeout;         /* seconds */
     proto_class_count *classes;  /* absolute per-class targets */
     size_t nclasses;
+    proto_option *options;       /* parsed_options; none if not a map */
+    size_t noptions;
 } proto_spawn;
+
+/* update_user_class (2.25+, the web UI's class picker): the class, the
+ * names of its selected tasks, its host, and the names of other settings. */
+typedef struct {
+    char *class_name;
+    int has_tasks;               /* 0: the task selection is unchanged */
+    char **tasks;
+    size_t ntasks;
+    char *host;                  /* NULL: absent, nil or "" */
+    char *other;                 /* other keys, joined by ", "; or NULL */
+} proto_update;
 
 /* A decoded master->worker message. Free with proto_msg_free(). */
 typedef struct {
@@ -49,7 +74,11 @@ typedef struct {
     char *node_id;               /* NULL if not a str */
     int64_t ack_index;           /* PROTO_ACK: index, or -1 when data is nil */
     proto_spawn spawn;           /* PROTO_SPAWN only */
+    proto_update update;         /* PROTO_UPDATE_USER_CLASS only */
 } proto_msg;
+
+/* The option called `name` in a spawn, or NULL. */
+const proto_option *proto_spawn_option(const proto_spawn *s, const char *name);
 
 /*
  * Decode one message. Returns 0 on success. On failure returns -1, leaves *out
@@ -75,6 +104,10 @@ int proto_encode_spawning_complete(msgpack_sbuffer *sbuf, const char *node_id,
                                    size_t nclasses);
 int proto_encode_exception(msgpack_sbuffer *sbuf, const char *node_id,
                            const char *msg, const char *traceback);
+/* ["logs", {"worker_id": node_id, "logs": [line, ...]}, node_id]: the
+ * worker's recent log lines for the master's Logs tab (Locust 2.29+). */
+int proto_encode_logs(msgpack_sbuffer *sbuf, const char *node_id,
+                      const char *const *lines, size_t n);
 
 /*
  * For messages whose data another module builds (stats): proto_begin resets

@@ -44,6 +44,8 @@ static const char usage[] =
     "  --worker               run as a worker (the default; env\n"
     "                         LOCUST_MODE_WORKER)\n"
     "  -l, --list             list the user classes of this binary and exit\n"
+    "  --show-task-ratio-json print the classes' and tasks' ratios as JSON,\n"
+    "                         as `locust` does, and exit\n"
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show the version and exit\n"
     "\n"
@@ -190,6 +192,7 @@ static int apply(const locust_opt *o, const char *name, const char *arg,
     case OPT_RECONNECT: cfg->reconnect_on_quit = 1; break;
     case OPT_WORKER: cfg->worker_mode = 1; break;
     case OPT_LIST: cfg->list_classes = 1; break;
+    case OPT_TASK_RATIO_JSON: cfg->task_ratio_json = 1; break;
     default: note_ignored(cfg, name); break;
     }
     if (why) {

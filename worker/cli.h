@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 #include "log.h"
+#include "lw.h"
 
-#define LW_VERSION "0.1.0"
 #define CLI_MAX_CLASSES 64
 
 typedef struct {
@@ -23,6 +23,7 @@ typedef struct {
                                 lw_client (0 curl, 1 fast) */
     int worker_mode;         /* --worker, LOCUST_MODE_WORKER */
     int list_classes;        /* -l, --list: print the classes and exit */
+    int task_ratio_json;     /* --show-task-ratio-json: print and exit */
     char logfile[1024];      /* --logfile, LOCUST_LOGFILE; "" if unset */
     char ignored[2048];      /* master-only options given, for one INFO line */
     const char *user_classes[CLI_MAX_CLASSES];  /* positional class names */

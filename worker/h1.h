@@ -4,7 +4,8 @@
  * FastHttpUser) or for every class with --http-client fast.
  *
  * A session (one per user) holds that user's keep-alive connections and
- * cookie jar, so each user keeps its own connection as with libcurl. A
+ * cookie jar (scoped like requests' jar and bounded: h1cookie.c), so each
+ * user keeps its own connection as with libcurl. A
  * transfer (one per request, reused) carries the request, its result and,
  * when asked to keep them, the response's headers and body. Redirects are
  * followed (up to 30), a request that finds its reused connection closed
@@ -30,7 +31,9 @@ typedef struct h1_xfer h1_xfer;
 typedef enum {
     H1_OK = 0,
     H1_ERR_CONNECTION,   /* refused, reset, closed, malformed, unresolved */
-    H1_ERR_TIMEOUT
+    H1_ERR_TIMEOUT,
+    H1_ERR_URL           /* a redirect to a URL requests refuses: url_kind
+                            and url_msg hold its exception (h1url.h) */
 } h1_result;
 
 typedef struct {
@@ -49,11 +52,15 @@ struct h1_xfer {
     /* the result, valid in the done callback */
     h1_result result;
     char errtext[256];
+    const char *url_kind;    /* H1_ERR_URL: e.g. "InvalidSchema" */
+    char *url_msg;           /* H1_ERR_URL: its message, malloc'd */
     int open_errno;          /* errno of a failed socket(), else 0 */
     double rt_ms;            /* start to the last byte, redirects included */
     h1_parser p;             /* status, reason, body_bytes */
     h1_buf url;              /* effective URL, NUL-terminated */
-    h1_buf rbody;            /* kept body, NUL-terminated */
+    h1_buf rbody;            /* kept body, NUL-terminated, at most
+                                LW_RESPONSE_BODY_MAX bytes */
+    int body_cut;            /* the body went on beyond rbody */
     h1_buf rheaders;         /* kept headers: "name\0value\0" ... */
     /* engine state */
     h1_engine *h;
@@ -64,7 +71,9 @@ struct h1_xfer {
     h1_buf hdrs;             /* extra header lines, each ending in CRLF */
     int user_host;           /* hdrs has the Host line */
     h1_buf location;         /* Location of a redirect */
-    int origin;
+    struct h1_origin *origin;   /* a reference, or NULL */
+    h1_xfer *wait_next;      /* in the origin's waiters */
+    int waiting;             /* for the origin's lookup */
     int redirects;
     int retried;
     int active;

@@ -19,6 +19,7 @@ static const locust_opt table[] = {
     {"help", 'h', ARITY_FLAG, NULL, OPT_HELP},
     {"version", 'V', ARITY_FLAG, NULL, OPT_VERSION},
     {"list", 'l', ARITY_FLAG, NULL, OPT_LIST},
+    /* show-task-ratio-json, with the master's options below */
     {"host", 'H', ARITY_ONE, "LOCUST_HOST", OPT_HOST},
     {"master-host", 0, ARITY_ONE, "LOCUST_MASTER_NODE_HOST", OPT_MASTER_HOST},
     {"master-port", 0, ARITY_ONE, "LOCUST_MASTER_NODE_PORT", OPT_MASTER_PORT},
@@ -79,7 +80,7 @@ static const locust_opt table[] = {
     IGN("json-file", 0, ARITY_ONE, NULL),
     IGN("skip-log-setup", 0, ARITY_FLAG, "LOCUST_SKIP_LOG_SETUP"),
     IGN("show-task-ratio", 0, ARITY_FLAG, NULL),
-    IGN("show-task-ratio-json", 0, ARITY_FLAG, NULL),
+    {"show-task-ratio-json", 0, ARITY_FLAG, NULL, OPT_TASK_RATIO_JSON},
     IGN("exit-code-on-error", 0, ARITY_ONE, "LOCUST_EXIT_CODE_ON_ERROR"),
     IGN("stop-timeout", 's', ARITY_ONE, "LOCUST_STOP_TIMEOUT"),
     IGN("equal-weights", 0, ARITY_FLAG, NULL),

@@ -1,5 +1,8 @@
 /*
- * log.c - Locust-format log lines on stderr, filtered by level.
+ * log.c - Locust-format log lines on stderr, filtered by level. Every
+ * character that could end or fake a line in a log viewer (C0 and C1
+ * control characters, DEL, U+2028 LINE SEPARATOR, U+2029 PARAGRAPH
+ * SEPARATOR) becomes one '?', so one call is one line.
  */
 #include "log.h"
 
@@ -10,8 +13,20 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "utf8.h"
+
+#define LOG_TEXT_MAX 2047   /* bytes of message text per line */
+
 static char log_host[128] = "localhost";
 static log_level log_min = LOG_INFO;
+static log_tap_fn log_tap;
+static void *log_tap_ctx;
+
+void log_set_tap(log_tap_fn tap, void *ctx)
+{
+    log_tap = tap;
+    log_tap_ctx = ctx;
+}
 
 void log_init(const char *hostname, log_level level)
 {
@@ -51,6 +66,39 @@ static const char *level_name(log_level level)
     }
 }
 
+/* Length of the line-breaking character at p (0: none): C0 controls and
+ * DEL (1 byte), C1 controls such as NEL U+0085 (C2 80..9F), U+2028 and
+ * U+2029 (E2 80 A8/A9). */
+static size_t line_breaker(const unsigned char *p)
+{
+    if (*p < 0x20 || *p == 0x7f) {
+        return 1;
+    }
+    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+        return 2;
+    }
+    if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+        return 3;
+    }
+    return 0;
+}
+
+size_t log_clean(char *text)
+{
+    unsigned char *in = (unsigned char *)text, *out = in;
+    while (*in) {
+        size_t n = line_breaker(in);
+        if (n) {
+            *out++ = '?';
+            in += n;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - (unsigned char *)text);
+}
+
 void log_msg(log_level level, const char *logger, const char *fmt, ...)
 {
     if (!log_enabled(level)) {
@@ -59,7 +107,7 @@ void log_msg(log_level level, const char *logger, const char *fmt, ...)
     struct timeval tv;
     struct tm tm;
     char stamp[32];
-    char text[2048];
+    char text[LOG_TEXT_MAX + 4];   /* + the bytes that show where to cut */
     va_list ap;
 
     gettimeofday(&tv, NULL);
@@ -68,12 +116,13 @@ void log_msg(log_level level, const char *logger, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    for (char *p = text; *p; p++) {   /* one call, one line: no forged lines */
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            *p = '?';
-        }
+    text[utf8_cut(text, strlen(text), LOG_TEXT_MAX)] = '\0';
+    log_clean(text);   /* one call, one line: no forged lines */
+    char line[LOG_TEXT_MAX + 256];
+    snprintf(line, sizeof line, "[%s,%03ld] %s/%s/%s: %s", stamp,
+             (long)(tv.tv_usec / 1000), log_host, level_name(level), logger, text);
+    fprintf(stderr, "%s\n", line);
+    if (log_tap) {
+        log_tap(line, log_tap_ctx);
     }
-    fprintf(stderr, "[%s,%03ld] %s/%s/%s: %s\n", stamp,
-            (long)(tv.tv_usec / 1000), log_host, level_name(level), logger,
-            text);
 }

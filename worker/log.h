@@ -6,6 +6,8 @@
 #ifndef LW_LOG_H
 #define LW_LOG_H
 
+#include <stddef.h>
+
 typedef enum {
     LOG_DEBUG = 10,
     LOG_INFO = 20,
@@ -16,6 +18,14 @@ typedef enum {
 void log_init(const char *hostname, log_level level);
 int log_parse_level(const char *s, log_level *out);
 int log_enabled(log_level level);
+/* A function that also gets every line written (without its newline),
+ * e.g. to keep the recent ones for the master. NULL: none. */
+typedef void (*log_tap_fn)(const char *line, void *ctx);
+void log_set_tap(log_tap_fn tap, void *ctx);
+
+/* Replace, in place, each control character (C0, DEL, C1 such as NEL) and
+ * U+2028/U+2029 with one '?'. Returns the new length. */
+size_t log_clean(char *text);
 void log_msg(log_level level, const char *logger, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

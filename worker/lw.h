@@ -18,6 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* This library's version. */
+#define LW_VERSION_MAJOR 0
+#define LW_VERSION_MINOR 2
+#define LW_VERSION_PATCH 0
+#define LW_STR2_(x) #x
+#define LW_STR_(x) LW_STR2_(x)
+#define LW_VERSION LW_STR_(LW_VERSION_MAJOR) "." LW_STR_(LW_VERSION_MINOR) "." \
+                   LW_STR_(LW_VERSION_PATCH)
+
+/* The number of elements of an array (not of a pointer). */
+#define LW_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
 typedef struct lw_user lw_user;
 typedef struct lw_response lw_response;
 
@@ -50,9 +62,14 @@ typedef enum {
 } lw_client;
 
 typedef struct {
-    const char *name;   /* for logs */
-    int weight;         /* relative weight, >= 1 */
+    const char *name;   /* the locustfile's task name: the web UI's class
+                           picker selects tasks by it */
+    int weight;         /* relative weight, >= 1; a class's add up to
+                           INT_MAX at most (lw_main checks) */
     lw_task_fn fn;
+    const char *const *tags;  /* NULL-terminated, like @tag(...); NULL: none.
+                                 The master's --tags / --exclude-tags filter
+                                 tasks by them at the start of each test */
 } lw_task;
 
 typedef struct {
@@ -71,6 +88,9 @@ typedef struct {
                                     lw_user_class_of(u)->arg */
 } lw_user_class;
 
+/* The longest request timeout: a day, as --request-timeout allows. */
+#define LW_MAX_TIMEOUT_S 86400.0
+
 typedef void (*lw_response_fn)(lw_user *u, lw_response *r, void *arg);
 
 typedef struct {
@@ -80,7 +100,9 @@ typedef struct {
     const char *body;            /* NULL: no body */
     size_t body_len;             /* 0 with a body: strlen(body) */
     const char *const *headers;  /* NULL-terminated "Name: value" list */
-    double timeout;              /* seconds; 0: the worker default */
+    double timeout;              /* seconds, more than 0 and at most
+                                    LW_MAX_TIMEOUT_S (under 1 ms counts as
+                                    1 ms); 0: the worker default */
     lw_response_fn on_response;  /* optional: judge, read, chain */
     void *arg;
 } lw_request;
@@ -89,9 +111,20 @@ typedef struct {
  * is logged in stats under the request's name). */
 int lw_request_send(lw_user *u, const lw_request *req);
 
+/* The most bytes of a response body kept for on_response: a longer body
+ * is read to its end and counted whole (stats' content size), but only its
+ * first LW_RESPONSE_BODY_MAX bytes are kept, and lw_response_body_cut()
+ * tells so. Bodies of requests without on_response are never kept. */
+#define LW_RESPONSE_BODY_MAX ((size_t)16 * 1024 * 1024)
+
 /* Response accessors, valid inside on_response. */
 long lw_response_status(const lw_response *r);   /* 0: no response */
+/* The kept body (NUL-terminated; *len: the bytes kept, at most
+ * LW_RESPONSE_BODY_MAX). */
 const char *lw_response_body(const lw_response *r, size_t *len);
+/* 1 if the body was longer than LW_RESPONSE_BODY_MAX and was cut there,
+ * else 0. */
+int lw_response_body_cut(const lw_response *r);
 const char *lw_response_header(const lw_response *r, const char *name);
 double lw_response_time_ms(const lw_response *r);
 const char *lw_response_error(const lw_response *r); /* current verdict */
@@ -119,6 +152,16 @@ void lw_user_exception(lw_user *u, const char *msg);
 double lw_random(void);
 /* Writes a random UUID4 (36 chars + NUL). */
 void lw_uuid4(char out[37]);
+
+/* The master's value of an option for the current test (its parsed_options,
+ * e.g. a custom option a locustfile adds with init_command_line_parser), as
+ * the text Python's str() gives it ("True"/"False" for bools, items joined
+ * by "," for a list); NULL when the master sent none or None. */
+const char *lw_option(const lw_user *u, const char *name);
+/* The same as a number or a bool (true: True, true, yes, on, 1); `dflt`
+ * when the option is missing or is not one. */
+double lw_option_number(const lw_user *u, const char *name, double dflt);
+int lw_option_bool(const lw_user *u, const char *name, int dflt);
 
 /* Run the worker: parses argv like `locust --worker` and serves the master.
  * Returns the process exit code. */

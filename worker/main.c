@@ -10,11 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "classes.h"
 #include "cli.h"
 #include "log.h"
 #include "lw.h"
 #include "master.h"
 #include "processes.h"
+#include "task_ratio.h"
 #include "user.h"
 #include "wait_time.h"
 
@@ -23,38 +25,6 @@ typedef struct {
     const lw_user_class *classes;
     size_t nclasses;
 } worker_args;
-
-static int check_classes(const lw_user_class *c, size_t n, char *err, size_t len)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!c[i].name || !*c[i].name) {
-            snprintf(err, len, "user class %zu has no name", i);
-            return -1;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(c[i].name, c[j].name) == 0) {
-                snprintf(err, len, "user class name '%s' appears twice", c[i].name);
-                return -1;
-            }
-        }
-        if (wait_time_valid(&c[i].wait_time)) {
-            snprintf(err, len, "user class '%s' has an invalid wait_time", c[i].name);
-            return -1;
-        }
-        if (!c[i].tasks || c[i].ntasks == 0) {
-            snprintf(err, len, "user class '%s' has no tasks", c[i].name);
-            return -1;
-        }
-        for (size_t t = 0; t < c[i].ntasks; t++) {
-            if (!c[i].tasks[t].fn || c[i].tasks[t].weight < 1) {
-                snprintf(err, len, "user class '%s': task %zu needs a function and a weight >= 1",
-                         c[i].name, t);
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
 
 static int run_worker(void *arg)
 {
@@ -126,7 +96,7 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
     static lw_config cfg;
     char err[600], host[256];
     const char *prog = argc > 0 && argv[0] ? argv[0] : "worker";
-    if (check_classes(classes, nclasses, err, sizeof err)) {
+    if (classes_check(classes, nclasses, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;
     }
@@ -143,6 +113,10 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
     }
     if (cfg.list_classes) {
         list_classes(classes, nclasses);
+        return 0;
+    }
+    if (cfg.task_ratio_json) {
+        task_ratio_print(stdout, classes, nclasses);
         return 0;
     }
     if (cfg.logfile[0] && !freopen(cfg.logfile, "a", stderr)) {

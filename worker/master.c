@@ -36,6 +36,7 @@
 
 #include "../proto/proto.h"
 #include "log.h"
+#include "logship.h"
 #include "procinfo.h"
 #include "runner.h"
 #include "stats.h"
@@ -51,6 +52,7 @@
 #define SILENCE_LOST_S 60.0     /* ... or this long: the master forgot us */
 #define GIVE_UP_S 300.0
 #define QUIT_DRAIN_S 0.3
+#define LOGS_S 10.0            /* Locust's WORKER_LOG_REPORT_INTERVAL */
 
 typedef enum { ST_READY, ST_SPAWNING, ST_RUNNING } wstate;
 
@@ -75,6 +77,8 @@ struct master {
     int silence_warned;
     int has_pending;        /* a spawn received while stopping */
     proto_msg pending;
+    proto_msg current;      /* the spawn applied last (lw_option reads it) */
+    logship *logs;          /* recent log lines for the master's Logs tab */
     int quitting;
     int exit_code;
     double last_spawn_ts;
@@ -83,7 +87,7 @@ struct master {
     double unacked_since;   /* first client_ready not acked on this link; 0: none */
     double started_at;
     double master_beat_at;  /* monotonic time of the last master heartbeat */
-    ev_timer heartbeat, report, ready_retry, orphan;
+    ev_timer heartbeat, report, ready_retry, orphan, logs_timer;
     ev_signal sigint, sigterm;
 };
 
@@ -195,7 +199,7 @@ static void on_spawning_complete(void *ctx)
     }
 }
 
-static void apply_spawn(master *m, const proto_msg *msg);
+static void apply_spawn(master *m, proto_msg *msg);
 
 /* All users stopped: after a stop message, or before registering fresh
  * with a new master (then the old test's numbers are dropped). */
@@ -256,7 +260,8 @@ static void on_ack(master *m, const proto_msg *msg)
             (long long)msg->ack_index);
 }
 
-static void apply_spawn(master *m, const proto_msg *msg)
+/* Takes the message over: it stays alive as m->current. */
+static void apply_spawn(master *m, proto_msg *msg)
 {
     send_nil(m, "spawning");
     if (msg->spawn.timestamp <= m->last_spawn_ts) {
@@ -265,12 +270,17 @@ static void apply_spawn(master *m, const proto_msg *msg)
     }
     m->last_spawn_ts = msg->spawn.timestamp;
     m->stop_timeout = msg->spawn.has_stop_timeout ? msg->spawn.stop_timeout : 0.0;
+    proto_msg_free(&m->current);
+    m->current = *msg;
+    memset(msg, 0, sizeof *msg);
     if (m->fresh) {
         stats_clear(m->stats, now_epoch());
+        runner_new_test(m->runner, &m->current.spawn);
         m->fresh = 0;
     }
     m->state = ST_SPAWNING;
-    runner_spawn(m->runner, &msg->spawn);
+    runner_set_options(m->runner, &m->current.spawn);
+    runner_spawn(m->runner, &m->current.spawn);
 }
 
 /* Takes the message over (it is left empty) when it has to wait. */
@@ -380,10 +390,10 @@ static void dispatch(master *m, proto_msg *msg)
         break;
     case PROTO_RECONNECT: on_reconnect(m); break;
     case PROTO_HEARTBEAT: on_master_heartbeat(m); break;
-    case PROTO_SPAWNING_COMPLETE:
-    case PROTO_UPDATE_USER_CLASS:
-        log_msg(LOG_DEBUG, LOG_RUNNER, "master message %s (no action)", msg->type_name);
+    case PROTO_SPAWNING_COMPLETE:   /* 2.29+: such a master takes "logs" */
+        logship_enable(m->logs);
         break;
+    case PROTO_UPDATE_USER_CLASS: runner_update_class(m->runner, &msg->update); break;
     default:
         log_msg(LOG_WARNING, LOG_RUNNER, "Unknown message type received from the master: %s",
                 msg->type_name ? msg->type_name : "?");
@@ -540,6 +550,32 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
     send_buf(m);
 }
 
+/* Every 10 s, the recent log lines to a master that takes them. */
+static void on_logs_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    master *m = w->data;
+    const char *const *lines;
+    size_t n;
+    if (!m->registered) {
+        return;
+    }
+    logship_verdict v = logship_take(m->logs, &lines, &n);
+    if (v == LOGSHIP_SEND_LAST) {
+        log_msg(LOG_WARNING, LOG_RUNNER, "The worker attempted to send more than %d log lines in one "
+                "interval. Further log sending was disabled for this worker.", LOGSHIP_BURST);
+    }
+    if (v != LOGSHIP_NOTHING && proto_encode_logs(&m->sbuf, m->node_id, lines, n) == 0) {
+        send_buf(m);
+    }
+}
+
+static void log_to_ship(const char *line, void *ctx)
+{
+    logship_add(ctx, line);
+}
+
 static void on_report(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
@@ -615,6 +651,8 @@ static void init_timers(master *m)
     ev_timer_init(&m->report, on_report, REPORT_S, REPORT_S);
     ev_timer_init(&m->ready_retry, on_ready_retry, 1.0, 1.0);
     ev_timer_init(&m->orphan, on_orphan, ORPHAN_S, 0.0);
+    ev_timer_init(&m->logs_timer, on_logs_timer, LOGS_S, LOGS_S);
+    m->logs_timer.data = m;
     m->heartbeat.data = m->report.data = m->ready_retry.data = m->orphan.data = m;
     ev_signal_init(&m->sigint, on_signal, SIGINT);
     ev_signal_init(&m->sigterm, on_signal, SIGTERM);
@@ -646,9 +684,10 @@ master *master_new(struct ev_loop *loop, const lw_config *cfg,
     zlink_events zev = {on_message, on_connected, on_disconnected, m};
     m->stats = stats_new(now_epoch());
     m->counts = calloc(nclasses ? nclasses : 1, sizeof *m->counts);
+    m->logs = logship_new();
     m->runner = runner_new(loop, classes, nclasses, cfg, m->stats, rev);
     m->link = zlink_new(loop, endpoint, ipv6, zev, err, errlen);
-    if (!m->stats || !m->counts || !m->runner || !m->link) {
+    if (!m->stats || !m->counts || !m->logs || !m->runner || !m->link) {
         if (m->link) {
             snprintf(err, errlen, "out of memory");
         }
@@ -667,6 +706,8 @@ int master_start(master *m)
     ev_timer_start(m->loop, &m->heartbeat);
     ev_timer_start(m->loop, &m->report);
     ev_timer_start(m->loop, &m->ready_retry);
+    ev_timer_start(m->loop, &m->logs_timer);
+    log_set_tap(log_to_ship, m->logs);
     ev_signal_start(m->loop, &m->sigint);
     ev_signal_start(m->loop, &m->sigterm);
     log_msg(LOG_INFO, LOG_MAIN, "Starting Locust worker %s, connecting to %s:%d as %s",
@@ -693,10 +734,14 @@ void master_free(master *m)
     ev_timer_stop(m->loop, &m->report);
     ev_timer_stop(m->loop, &m->ready_retry);
     ev_timer_stop(m->loop, &m->orphan);
+    ev_timer_stop(m->loop, &m->logs_timer);
+    log_set_tap(NULL, NULL);
+    logship_free(m->logs);
     ev_signal_stop(m->loop, &m->sigint);
     ev_signal_stop(m->loop, &m->sigterm);
     runner_free(m->runner);
     proto_msg_free(&m->pending);
+    proto_msg_free(&m->current);
     zlink_free(m->link, 1000);
     stats_free(m->stats);
     free(m->counts);

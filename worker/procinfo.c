@@ -1,10 +1,13 @@
 /*
- * procinfo.c - CPU percent from getrusage() deltas, RSS from /proc/self/statm,
- * and the two clocks the worker uses.
+ * procinfo.c - CPU percent from getrusage() deltas (rounded to one decimal,
+ * as psutil's cpu_percent() rounds it), RSS from /proc/self/statm, and the
+ * two clocks the worker uses.
  */
 #include "procinfo.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +42,18 @@ void procinfo_init(procinfo *p)
     p->last_wall_s = now_mono();
 }
 
+/* Python's round(x, 1): the double nearest the decimal rounded half to
+ * even from x's exact value, which is what glibc's printf computes. */
+double procinfo_round1(double x)
+{
+    char buf[400];   /* "%.1f" of DBL_MAX needs 311 bytes */
+    if (!isfinite(x)) {
+        return x;
+    }
+    snprintf(buf, sizeof buf, "%.1f", x);
+    return strtod(buf, NULL);
+}
+
 double procinfo_cpu_percent(procinfo *p)
 {
     double cpu = cpu_seconds();
@@ -47,7 +62,7 @@ double procinfo_cpu_percent(procinfo *p)
     double pct = dt > 0 ? (cpu - p->last_cpu_s) / dt * 100.0 : 0.0;
     p->last_cpu_s = cpu;
     p->last_wall_s = wall;
-    return pct < 0 ? 0.0 : pct;
+    return pct < 0 ? 0.0 : procinfo_round1(pct);
 }
 
 int64_t procinfo_rss_bytes(void)

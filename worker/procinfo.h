@@ -1,7 +1,7 @@
 /*
  * procinfo.h - this process's CPU use (percent of one core since the last
- * sample, like psutil's Process.cpu_percent) and resident memory in bytes,
- * for the heartbeat.
+ * sample, rounded to one decimal like psutil's Process.cpu_percent) and
+ * resident memory in bytes, for the heartbeat.
  */
 #ifndef LW_PROCINFO_H
 #define LW_PROCINFO_H
@@ -15,6 +15,8 @@ typedef struct {
 
 void procinfo_init(procinfo *p);
 double procinfo_cpu_percent(procinfo *p);
+/* Python's round(x, 1). */
+double procinfo_round1(double x);
 int64_t procinfo_rss_bytes(void);
 
 /* Clocks: wall-clock epoch seconds and monotonic seconds. */

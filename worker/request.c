@@ -15,6 +15,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,8 +25,11 @@
 #include <sys/socket.h>
 
 #include "error_key.h"
+#include "h1url.h"
 #include "log.h"
 #include "procinfo.h"
+
+#define SPARE_BUF_MAX 65536   /* bytes a spare slot may keep allocated */
 
 struct lw_response {
     CURL *easy;                      /* libcurl handle, made on first use */
@@ -39,10 +43,11 @@ struct lw_response {
     lw_response_fn cb;
     void *arg;
     char method[16];
-    char name[256];
+    h1_buf name;                     /* stats name, up to STATS_NAME_MAX */
     int named;                       /* the task gave a name= */
     h1_buf body;                     /* libcurl's response body, when kept */
     int keep_body;
+    int body_cut;                    /* libcurl's body went on beyond it */
     char reason[64];
     char errbuf[CURL_ERROR_SIZE];
     long status;
@@ -59,7 +64,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     if (!s->keep_body) {
         return n;
     }
-    if (h1_buf_put(&s->body, ptr, n) != 0) {
+    size_t keep = n, room = LW_RESPONSE_BODY_MAX - s->body.len;
+    if (keep > room) {
+        s->body_cut = 1;    /* read and counted, not kept */
+        keep = room;
+    }
+    if (keep && h1_buf_put(&s->body, ptr, keep) != 0) {
         return 0;   /* curl reports a write error */
     }
     return n;
@@ -129,6 +139,9 @@ static CURL *easy_new(req_slot *s)
     bad |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L) != CURLE_OK;
+    /* http and https only, redirects included (no file://, gopher://...) */
+    bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
     if (s->u->env->insecure) {
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
@@ -179,6 +192,7 @@ static void slot_destroy(req_slot *s)
     }
     h1_xfer_free(&s->x);
     free(s->req_body.data);
+    free(s->name.data);
     free(s->url.data);
     curl_slist_free_all(s->req_headers);
     free(s->body.data);
@@ -209,6 +223,15 @@ static void list_push(req_slot **head, req_slot *s)
     *head = s;
 }
 
+/* A spare slot does not hold on to a large body's buffer. */
+static void shrink(h1_buf *b)
+{
+    if (b->cap > SPARE_BUF_MAX) {
+        free(b->data);
+        *b = (h1_buf){0};
+    }
+}
+
 /* Back to the spares, with per-request state dropped. */
 static void slot_release(req_slot *s)
 {
@@ -218,9 +241,12 @@ static void slot_release(req_slot *s)
     free(s->error);
     s->error = NULL;
     s->body.len = 0;
+    s->body_cut = 0;
     if (s->body.data) {
         s->body.data[0] = '\0';   /* no text of an earlier response */
     }
+    shrink(&s->body);
+    shrink(&s->x.rbody);
     list_remove(&u->busy, s);
     list_push(&u->spare, s);
     u->inflight--;
@@ -331,6 +357,14 @@ static void copy_text(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
+/* In whole milliseconds, rounded up: a timeout under 1 ms stays a timeout
+ * (curl reads 0 as none). */
+static long timeout_ms(double seconds)
+{
+    double ms = ceil(seconds * 1000.0);
+    return ms < 1 ? 1 : (long)ms;
+}
+
 static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, double timeout)
 {
     if (!s->easy && !(s->easy = easy_new(s))) {
@@ -338,7 +372,7 @@ static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, dou
     }
     if (curl_easy_setopt(s->easy, CURLOPT_URL, s->url.data) != CURLE_OK ||
         set_method(s, req, body_len) || set_headers(s, req) ||
-        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)) != CURLE_OK) {
+        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, timeout_ms(timeout)) != CURLE_OK) {
         return -1;
     }
     return 0;
@@ -371,25 +405,101 @@ static int prepare_fast(req_slot *s, const lw_request *req, size_t body_len, dou
     return h1_xfer_set(u->env->h1, x, s->url.data, u->headers, req->headers);
 }
 
-static int prepare(req_slot *s, const lw_request *req)
+/* A URL requests would refuse: the exception's name and message. */
+typedef struct {
+    const char *kind;
+    char *msg;
+} bad_url;
+
+/* Spaces, controls and non-ASCII bytes of the path and query escaped, as
+ * requests does, for both clients (no CR or LF reaches a request line). */
+static int escape_url(req_slot *s)
+{
+    const char *p = s->url.data;
+    while (*p && (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f) {
+        p++;
+    }
+    if (!*p) {
+        return 0;
+    }
+    h1_buf esc = {0};
+    if (h1_url_escape(&esc, s->url.data) != 0) {
+        free(esc.data);
+        return -1;
+    }
+    free(s->url.data);
+    s->url = esc;
+    return 0;
+}
+
+/* A request's own timeout: more than 0 and at most MAX_TIMEOUT_S (0 means
+ * the worker's default). Anything else is refused like requests refuses
+ * one, with a ValueError. */
+#define MAX_TIMEOUT_S LW_MAX_TIMEOUT_S
+
+static int check_timeout(double t, bad_url *bad)
+{
+    char text[200];
+    if (t > 0 && t <= MAX_TIMEOUT_S) {
+        return 0;
+    }
+    snprintf(text, sizeof text, "Attempted to set timeout to %g, but the timeout must be more than 0 "
+             "and at most %g seconds.", t, MAX_TIMEOUT_S);
+    bad->kind = "ValueError";
+    bad->msg = strdup(text);
+    return bad->msg ? -3 : -1;
+}
+
+static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
 {
     size_t body_len = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
-    double timeout = req->timeout > 0 ? req->timeout : s->u->env->timeout;
+    double timeout = req->timeout != 0 ? req->timeout : s->u->env->timeout;
+    int bad_timeout = check_timeout(timeout, bad);
+    if (bad_timeout) {
+        return bad_timeout;
+    }
     copy_text(s->method, sizeof s->method, req->method ? req->method : "GET");
-    copy_text(s->name, sizeof s->name, req->name ? req->name : req->path);
+    const char *name = req->name ? req->name : req->path;
+    s->name.len = 0;
+    if (h1_buf_put(&s->name, name, stats_name_len(name)) != 0) {
+        return -1;
+    }
     s->named = req->name != NULL;
     s->cb = req->on_response;
     s->arg = req->arg;
     s->keep_body = req->on_response != NULL;
     s->reason[0] = s->errbuf[0] = '\0';
     s->open_errno = 0;
-    int rc = h1_join_url(&s->url, s->u->env->host, req->path);
+    int rc = h1_join_url(&s->url, s->u->host ? s->u->host : s->u->env->host, req->path);
     if (rc) {
         return rc;
+    }
+    if (h1_url_check(s->url.data, &bad->kind, &bad->msg) != 0) {
+        return -3;
+    }
+    if (escape_url(s) != 0) {
+        return -1;
     }
     s->fast = use_fast(s);
     return s->fast ? prepare_fast(s, req, body_len, timeout)
                    : prepare_curl(s, req, body_len, timeout);
+}
+
+int user_env_set_host(user_env *env, const char *host)
+{
+    char *copy = strdup(host ? host : "");
+    if (!copy) {
+        return -1;
+    }
+    free(env->host);
+    env->host = copy;
+    return 0;
+}
+
+void user_env_free_host(user_env *env)
+{
+    free(env->host);
+    env->host = NULL;
 }
 
 static int start(req_slot *s)
@@ -398,15 +508,21 @@ static int start(req_slot *s)
     return s->fast ? h1_start(u->env->h1, u->fast, &s->x) : http_start(u->env->http, s->easy);
 }
 
-/* A request that could not even start is a failure with no response time. */
-static void log_unstarted(lw_user *u, const lw_request *req, const char *why)
+/* A request that could not even start is a failure with no response time:
+ * kind(repr(why)), as Locust shows the exception requests raised. */
+static void log_unstarted(lw_user *u, const lw_request *req, const char *kind, const char *why)
 {
-    char *r = py_repr_str(why);
-    char text[512];
-    snprintf(text, sizeof text, "LocustError(%s)", r ? r : "'error'");
+    char *r = py_repr_str(why ? why : "out of memory");
+    size_t n = strlen(kind) + (r ? strlen(r) : 7) + 3;
+    char *text = malloc(n);
+    if (text) {
+        snprintf(text, n, "%s(%s)", kind, r ? r : "'error'");
+    }
     free(r);
     stats_log(u->env->stats, req->method ? req->method : "GET",
-              req->name ? req->name : req->path, 0.0, 0, text, now_epoch());
+              req->name ? req->name : req->path, 0.0, 0,
+              text ? text : "LocustError('out of memory')", now_epoch());
+    free(text);
 }
 
 int lw_request_send(lw_user *u, const lw_request *req)
@@ -419,17 +535,23 @@ int lw_request_send(lw_user *u, const lw_request *req)
     if (s) {
         list_remove(&u->spare, s);
     } else if (!(s = slot_new(u))) {
-        log_unstarted(u, req, "out of memory for a request");
+        log_unstarted(u, req, "LocustError", "out of memory for a request");
         return -1;
     }
     list_push(&u->busy, s);
     u->inflight++;
-    int rc = prepare(s, req);
+    bad_url bad = {NULL, NULL};
+    int rc = prepare(s, req, &bad);
     if (rc == 0 && start(s) == 0) {
         return 0;
     }
-    log_unstarted(u, req, rc == -2 ? "You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option."
-                                   : "could not start the request");
+    if (rc == -3) {
+        log_unstarted(u, req, bad.kind, bad.msg);
+        free(bad.msg);
+    } else {
+        log_unstarted(u, req, "LocustError", rc == -2 ? "You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option."
+                                                      : "could not start the request");
+    }
     slot_release(s);
     return -1;
 }
@@ -496,6 +618,11 @@ static void set_transport_error(req_slot *s, int timeout, const char *raw)
     if (!text) {
         stable_text(raw, plain, sizeof plain);
         text = plain;
+        /* "Too large response headers: 309239 > 307200": the count varies */
+        static const char big[] = "Too large response headers";
+        if (strncmp(plain, big, sizeof big - 1) == 0) {
+            plain[sizeof big - 1] = '\0';
+        }
     }
     set_error(s, timeout ? "Timeout" : "ConnectionError", text);
 }
@@ -504,15 +631,40 @@ static void set_transport_error(req_slot *s, int timeout, const char *raw)
  * grouped under one name give one failure row */
 static void set_http_error(req_slot *s, const char *url)
 {
-    char url_text[600];
+    char url_text[STATS_NAME_MAX + 200];
     snprintf(url_text, sizeof url_text, "%ld %s Error: %s for url: %s",
              s->status, s->status < 500 ? "Client" : "Server",
-             s->reason, s->named ? s->name : url ? url : "");
+             s->reason, s->named ? s->name.data : url ? url : "");
     set_error(s, "HTTPError", url_text);
+}
+
+/* A redirect to a URL requests refuses (file://, a bad host): curl stops
+ * at it (CURLOPT_REDIR_PROTOCOLS_STR); the text is requests' exception. */
+static int redirect_refused(req_slot *s, CURLcode rc)
+{
+    char *url = NULL;
+    const char *kind = NULL;
+    char *msg = NULL;
+    if (curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &url) != CURLE_OK || !url) {
+        url = NULL;
+        if (rc != CURLE_UNSUPPORTED_PROTOCOL ||
+            curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || !url) {
+            return 0;
+        }
+    }
+    if (h1_url_check(url, &kind, &msg) == 0) {
+        return 0;
+    }
+    set_error(s, kind, msg ? msg : "out of memory");
+    free(msg);
+    return 1;
 }
 
 static void default_verdict(req_slot *s, CURLcode rc)
 {
+    if (rc != CURLE_OK && redirect_refused(s, rc)) {
+        return;
+    }
     if (rc != CURLE_OK) {
         set_transport_error(s, rc == CURLE_OPERATION_TIMEDOUT,
                             s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
@@ -545,7 +697,7 @@ static void finish_request(req_slot *s)
         s->cb(u, s, s->arg);
         u->running_fn--;
     }
-    stats_log(u->env->stats, s->method, s->name, s->rt_ms, s->content_length,
+    stats_log(u->env->stats, s->method, s->name.data, s->rt_ms, s->content_length,
               s->error, now_epoch());
     renew_after_connect(s);
     slot_release(s);
@@ -570,7 +722,11 @@ void user_h1_done(h1_xfer *x, void *ctx)
     req_slot *s = (req_slot *)((char *)x - offsetof(req_slot, x));
     s->rt_ms = x->rt_ms;
     s->open_errno = x->open_errno;
-    if (x->result != H1_OK) {
+    if (x->result == H1_ERR_URL) {
+        s->status = 0;
+        s->content_length = 0;
+        set_error(s, x->url_kind, x->url_msg ? x->url_msg : x->errtext);
+    } else if (x->result != H1_OK) {
         s->status = 0;
         s->content_length = 0;
         set_transport_error(s, x->result == H1_ERR_TIMEOUT, x->errtext);
@@ -624,6 +780,11 @@ const char *lw_response_body(const lw_response *r, size_t *len)
         *len = r->body.len;
     }
     return r->body.data ? r->body.data : "";
+}
+
+int lw_response_body_cut(const lw_response *r)
+{
+    return r->fast ? r->x.body_cut : r->body_cut;
 }
 
 const char *lw_response_header(const lw_response *r, const char *name)

@@ -11,16 +11,21 @@
  */
 #include "runner.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "capacity.h"
 #include "log.h"
 #include "user.h"
+#include "utf8.h"
 
 #define SPAWN_SLICE 100
 #define SLICE_PAUSE 0.001   /* s between slices: connects of one slice at a time */
 #define DRAIN_SECONDS 2.0
-#define MAX_UNKNOWN 16
+#define MAX_UNKNOWN 16      /* unknown class names reported one by one per test */
+
+static int init_picks(runner *r);
 
 struct runner {
     struct ev_loop *loop;
@@ -42,8 +47,12 @@ struct runner {
     ev_timer drain_deadline;
     void (*idle_cb)(void *);   /* shutdown waiting for idle */
     void *idle_arg;
-    char *unknown[MAX_UNKNOWN];
+    double *user_bytes;           /* memory estimate per user, per class */
+    int base_fds;                 /* open fds with no user running; -1: unknown */
+    int cut_reported;             /* a capacity shortfall reported this test */
+    char *unknown[MAX_UNKNOWN];   /* unknown class names reported this test */
     size_t nunknown;
+    int unknown_overflow;         /* more were requested: reported once */
 };
 
 static void unlink_user(lw_user **head, lw_user *u)
@@ -224,9 +233,11 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->target = calloc(nclasses ? nclasses : 1, sizeof *r->target);
     r->alive = calloc(nclasses ? nclasses : 1, sizeof *r->alive);
     r->active = calloc(nclasses ? nclasses : 1, sizeof *r->active);
+    r->user_bytes = calloc(nclasses ? nclasses : 1, sizeof *r->user_bytes);
     r->env.http = http_new(loop, user_http_done, NULL);
     r->env.h1 = h1_new(loop, user_h1_done, NULL);
-    if (!r->target || !r->alive || !r->active || !r->env.http || !r->env.h1) {
+    if (!r->target || !r->alive || !r->active || !r->user_bytes || !r->env.http ||
+        !r->env.h1) {
         runner_free(r);
         return NULL;
     }
@@ -234,8 +245,15 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->classes = classes;
     r->n = nclasses;
     r->ev = events;
+    if (init_picks(r) != 0) {
+        runner_free(r);
+        return NULL;
+    }
     snprintf(r->default_host, sizeof r->default_host, "%s", cfg->host);
-    snprintf(r->env.host, sizeof r->env.host, "%s", cfg->host);
+    if (user_env_set_host(&r->env, cfg->host) != 0) {
+        runner_free(r);
+        return NULL;
+    }
     r->env.loop = loop;
     r->env.stats = stats;
     r->env.timeout = cfg->request_timeout;
@@ -248,6 +266,14 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     ev_timer_init(&r->stop_deadline, on_stop_deadline, 0.0, 0.0);
     ev_timer_init(&r->drain_deadline, on_drain_deadline, 0.0, 0.0);
     r->adjust.data = r->stop_deadline.data = r->drain_deadline.data = r;
+    r->base_fds = -1;
+    for (size_t i = 0; i < nclasses; i++) {
+        int client = cfg->http_client >= 0 ? cfg->http_client : (int)classes[i].client;
+        r->user_bytes[i] = (client == LW_CLIENT_FAST ? CAPACITY_FAST_USER_BYTES
+                                                     : CAPACITY_CURL_USER_BYTES) +
+                           (double)classes[i].user_data_size;
+    }
+    capacity_raise_nofile();
     return r;
 }
 
@@ -276,13 +302,33 @@ void runner_free(runner *r)
     free_list(&r->stopping);
     http_free(r->env.http);
     h1_free(r->env.h1);
+    user_env_free_host(&r->env);
+    for (size_t i = 0; r->env.picks && i < r->n; i++) {
+        taskpick_free(&r->env.picks[i]);
+    }
+    free(r->env.picks);
     for (size_t i = 0; i < r->nunknown; i++) {
         free(r->unknown[i]);
     }
     free(r->target);
     free(r->alive);
     free(r->active);
+    free(r->user_bytes);
     free(r);
+}
+
+static int init_picks(runner *r)
+{
+    r->env.picks = calloc(r->n ? r->n : 1, sizeof *r->env.picks);
+    if (!r->env.picks) {
+        return -1;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        if (taskpick_init(&r->env.picks[i], &r->classes[i]) != 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int class_index(const runner *r, const char *name)
@@ -295,7 +341,9 @@ static int class_index(const runner *r, const char *name)
     return -1;
 }
 
-/* A class the master wants but we lack: tell the master once per name. */
+/* A class the master wants but we lack: one ERROR line and one exception
+ * per name per test, for the first MAX_UNKNOWN names; past them, one line
+ * and one exception for the rest of the test (a spawn may name thousands). */
 static void report_unknown(runner *r, const char *name, int64_t count)
 {
     for (size_t i = 0; i < r->nunknown; i++) {
@@ -304,24 +352,119 @@ static void report_unknown(runner *r, const char *name, int64_t count)
         }
     }
     char msg[512];
-    snprintf(msg, sizeof msg,
-             "User class '%s' was requested by the master (%lld users) but "
-             "this worker does not have it; its users are not run",
-             name, (long long)count);
+    if (r->nunknown < MAX_UNKNOWN) {
+        int shown = (int)utf8_cut(name, strlen(name), 200);
+        snprintf(msg, sizeof msg,
+                 "User class '%.*s%s' was requested by the master (%lld users) but "
+                 "this worker does not have it; its users are not run",
+                 shown, name, name[shown] ? "..." : "", (long long)count);
+        if (!(r->unknown[r->nunknown] = strdup(name))) {
+            return;
+        }
+        r->nunknown++;
+    } else if (!r->unknown_overflow) {
+        r->unknown_overflow = 1;
+        snprintf(msg, sizeof msg,
+                 "The master requested more than %d user classes that this worker "
+                 "does not have; the others are not reported one by one, and their "
+                 "users are not run", MAX_UNKNOWN);
+    } else {
+        return;
+    }
     log_msg(LOG_ERROR, LOG_RUNNER, "%s", msg);
     r->ev.exception(msg, r->ev.ctx);
-    if (r->nunknown < MAX_UNKNOWN) {
-        r->unknown[r->nunknown] = strdup(name);
-        if (r->unknown[r->nunknown]) {
-            r->nunknown++;
+}
+
+void runner_new_test(runner *r, const proto_spawn *sp)
+{
+    const proto_option *tags = proto_spawn_option(sp, "tags");
+    const proto_option *exclude = proto_spawn_option(sp, "exclude_tags");
+    for (size_t i = 0; i < r->n; i++) {
+        if (taskpick_tags(&r->env.picks[i], tags, exclude) == 0) {
+            log_msg(LOG_WARNING, LOG_RUNNER, "%s had no tasks left after filtering by tags",
+                    r->classes[i].name);
         }
     }
 }
 
+void runner_update_class(runner *r, const proto_update *up)
+{
+    int idx = class_index(r, up->class_name);
+    if (idx < 0) {
+        log_msg(LOG_DEBUG, LOG_RUNNER, "update_user_class for %s, a class this worker lacks",
+                up->class_name);
+        return;
+    }
+    taskpick *t = &r->env.picks[idx];
+    if (up->has_tasks) {
+        size_t left = taskpick_select(t, up->tasks, up->ntasks);
+        log_msg(LOG_INFO, LOG_RUNNER, "%s now runs %zu of its %zu tasks", up->class_name, left,
+                r->classes[idx].ntasks);
+    }
+    if (taskpick_set_host(t, up->host) != 0) {
+        log_msg(LOG_ERROR, LOG_RUNNER, "out of memory for the host of %s", up->class_name);
+    } else if (up->host) {
+        log_msg(LOG_INFO, LOG_RUNNER, "%s users started from now on use the host %s",
+                up->class_name, up->host);
+    }
+    if (up->other) {
+        log_msg(LOG_DEBUG, LOG_RUNNER, "update_user_class: %s has no C equivalent of: %s",
+                up->class_name, up->other);
+    }
+}
+
+/* The master asked for more users than fit: run what fits (capacity.h),
+ * and say so once per test, in the log and to the Exceptions tab. */
+static void report_cut(runner *r, const capacity *c, const capacity_cut *cut)
+{
+    char msg[512];
+    if (r->cut_reported) {
+        return;
+    }
+    r->cut_reported = 1;
+    if (cut->by_fds) {
+        snprintf(msg, sizeof msg,
+                 "This worker can run %lld of the %lld users the master asked for: "
+                 "each user holds a connection and the open-file limit is %lld; raise it "
+                 "(ulimit -n) or run more worker processes",
+                 (long long)cut->runs, (long long)cut->asked, (long long)c->nofile);
+    } else {
+        snprintf(msg, sizeof msg,
+                 "This worker can run %lld of the %lld users the master asked for: "
+                 "the memory left is %lld MB (%s), at about %.0f KB per user; run "
+                 "more workers on other machines",
+                 (long long)cut->runs, (long long)cut->asked,
+                 (long long)(c->mem_bytes >> 20), c->mem_what, cut->user_bytes / 1024);
+    }
+    log_msg(LOG_ERROR, LOG_RUNNER, "%s", msg);
+    r->ev.exception(msg, r->ev.ctx);
+}
+
+static void fit_capacity(runner *r)
+{
+    capacity c;
+    capacity_cut cut;
+    if (runner_idle(r) || r->base_fds < 0) {
+        r->base_fds = capacity_open_fds();
+    }
+    if (capacity_measure(&c, r->base_fds) == 0 &&
+        capacity_fit(&c, r->n, r->alive, r->target, r->user_bytes, r->nstopping, &cut)) {
+        report_cut(r, &c, &cut);
+    }
+}
+
+void runner_set_options(runner *r, const proto_spawn *sp)
+{
+    r->env.options = sp;
+}
+
 void runner_spawn(runner *r, const proto_spawn *sp)
 {
+    r->env.test_host = sp->host && *sp->host;
     const char *host = sp->host && *sp->host ? sp->host : r->default_host;
-    snprintf(r->env.host, sizeof r->env.host, "%s", host);
+    if (user_env_set_host(&r->env, host) != 0) {
+        log_msg(LOG_ERROR, LOG_RUNNER, "out of memory for the host of a spawn");
+    }
     r->stop_timeout = sp->has_stop_timeout ? sp->stop_timeout : 0.0;
     for (size_t i = 0; i < sp->nclasses; i++) {
         int idx = class_index(r, sp->classes[i].name);
@@ -331,6 +474,7 @@ void runner_spawn(runner *r, const proto_spawn *sp)
             report_unknown(r, sp->classes[i].name, sp->classes[i].count);
         }
     }
+    fit_capacity(r);
     r->stop_pending = 0;
     r->spawn_pending = 1;
     ev_timer_stop(r->loop, &r->adjust);
@@ -359,6 +503,8 @@ void runner_stop(runner *r, double stop_timeout)
         free(r->unknown[i]);
     }
     r->nunknown = 0;
+    r->unknown_overflow = 0;
+    r->cut_reported = 0;
     if (!runner_idle(r)) {
         arm_stop_deadline(r);
     }

@@ -31,6 +31,13 @@ void runner_free(runner *r);
 
 /* Apply a spawn message: host and absolute per-class targets. */
 void runner_spawn(runner *r, const proto_spawn *sp);
+/* The spawn whose parsed_options lw_option reads; the caller keeps it
+ * alive until the next call (or NULL). */
+void runner_set_options(runner *r, const proto_spawn *sp);
+/* A new test begins with this spawn: its --tags / --exclude-tags. */
+void runner_new_test(runner *r, const proto_spawn *sp);
+/* The web UI's class picker changed a class (update_user_class). */
+void runner_update_class(runner *r, const proto_update *up);
 /* Stop every user (stop_timeout seconds of grace, then a hard stop whose
  * in-flight requests get a short drain). events.stopped fires when done. */
 void runner_stop(runner *r, double stop_timeout);

@@ -29,6 +29,9 @@
  * entry keeps an older start_time there). A new entry starts at the time of
  * its first request, as in Python.
  *
+ * Names longer than STATS_NAME_MAX bytes are cut between two characters
+ * (stats.h).
+ *
  * Response times that are negative or not finite count as Locust's None.
  * If memory runs out, the affected sample is dropped from the histogram,
  * per-second map or error table, and everything else is still counted; if
@@ -37,6 +40,8 @@
  */
 #include "stats.h"
 #include "error_key.h"
+#include "log.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -736,17 +741,44 @@ void stats_clear(lw_stats *s, double now_epoch)
     total_init(&s->total, now_epoch);
 }
 
+size_t stats_name_len(const char *name)
+{
+    static int warned;
+    size_t len = strlen(name), kept = utf8_cut(name, len, STATS_NAME_MAX);
+
+    if (kept < len && !warned) {
+        warned = 1;
+        log_msg(LOG_WARNING, LOG_RUNNER, "A request name of %zu bytes is "
+                "cut to %zu bytes in the stats (names are kept whole up to "
+                "%d bytes)", len, kept, STATS_NAME_MAX);
+    }
+    return kept;
+}
+
+/* name, or its first STATS_NAME_MAX bytes' whole characters copied to buf. */
+static const char *bounded_name(const char *name, char *buf)
+{
+    size_t len = stats_name_len(name);
+
+    if (name[len] == '\0')
+        return name;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 void stats_log(lw_stats *s, const char *method, const char *name,
                double rt_ms, int64_t content_length, const char *error,
                double now_epoch)
 {
     int64_t sec = epoch_second(now_epoch);
+    char cut[STATS_NAME_MAX + 1];
     entry *e;
 
     if (s == NULL)
         return;
     method = method ? method : "";
-    name = name ? name : "";
+    name = bounded_name(name ? name : "", cut);
     e = entry_get(s, name, method, now_epoch);
     entry_log(&s->total, rt_ms, content_length, now_epoch, sec);
     if (e != NULL)

@@ -10,11 +10,26 @@
 #ifndef LW_STATS_H
 #define LW_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <msgpack.h>
 #include "../proto/proto.h"
 
 typedef struct lw_stats lw_stats;
+
+/*
+ * Request names (the rows of the master's tables) are kept whole up to
+ * STATS_NAME_MAX bytes: 8 KB, the longest request line common servers accept
+ * (nginx's large_client_header_buffers), so a name taken from any URL a
+ * server would answer is never cut. A longer name is cut to at most that
+ * many bytes, between two UTF-8 characters (never inside one); names that
+ * differ only past the bound share a row. The first cut is logged once.
+ */
+#define STATS_NAME_MAX 8192
+
+/* The length of name as stats keeps it: <= STATS_NAME_MAX, whole
+ * characters. The first name it cuts is logged (a WARNING line, once). */
+size_t stats_name_len(const char *name);
 
 lw_stats *stats_new(double now_epoch);
 void stats_free(lw_stats *s);

@@ -72,6 +72,8 @@ void lw_uuid4(char out[37])
     *p = '\0';
 }
 
+#define NO_TASK_RETRY_S 1.0
+
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents);
 
 lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
@@ -87,8 +89,15 @@ lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
         free(u);
         return NULL;
     }
-    for (size_t i = 0; i < cls->ntasks; i++) {
-        u->total_weight += cls->tasks[i].weight > 0 ? cls->tasks[i].weight : 0;
+    /* A class host from the class picker counts when the master's test has
+     * none, as with Python workers (the test's host overwrites class
+     * hosts at each spawn); the user keeps it, as HttpUser keeps its
+     * base_url. */
+    const char *host = env->picks && !env->test_host ? env->picks[class_index].host : NULL;
+    if (host && !(u->host = strdup(host))) {
+        free(u->data);
+        free(u);
+        return NULL;
     }
     ev_timer_init(&u->timer, on_timer, 0.0, 0.0);
     u->timer.data = u;
@@ -109,21 +118,6 @@ void user_start(lw_user *u)
     arm(u, 0.0);
 }
 
-static const lw_task *pick_task(lw_user *u)
-{
-    if (u->total_weight <= 0) {
-        return NULL;
-    }
-    int pick = (int)(lw_random() * u->total_weight);
-    for (size_t i = 0; i < u->cls->ntasks; i++) {
-        int w = u->cls->tasks[i].weight > 0 ? u->cls->tasks[i].weight : 0;
-        if (pick < w) {
-            return &u->cls->tasks[i];
-        }
-        pick -= w;
-    }
-    return &u->cls->tasks[u->cls->ntasks - 1];
-}
 
 /* Run one phase function; user_settle decides what comes next. */
 static void run_phase(lw_user *u, user_phase phase, lw_task_fn fn)
@@ -145,14 +139,23 @@ static void begin_stop(lw_user *u)
     run_phase(u, PHASE_ON_STOP, u->cls->on_stop);
 }
 
+/* With no task left to run (tags, the class picker), a user waits and
+ * looks again: the class picker may select tasks later. */
 static void run_next_task(lw_user *u)
 {
-    const lw_task *t = pick_task(u);
+    taskpick *tp = &u->env->picks[u->class_index];
+    const lw_task *t = taskpick_choose(tp, lw_random());
     if (!t) {
-        log_msg(LOG_ERROR, LOG_USER, "%s has no task with a weight above 0",
-                u->cls->name);
-        u->env->exception("user class has no tasks", u->env->ctx);
-        begin_stop(u);
+        if (!tp->warned) {
+            char msg[600];
+            tp->warned = 1;
+            snprintf(msg, sizeof msg, "%.400s had no tasks left after filtering (tags or the class "
+                     "picker); its users wait", u->cls->name);
+            log_msg(LOG_WARNING, LOG_USER, "%s", msg);
+            u->env->exception(msg, u->env->ctx);
+        }
+        u->phase = PHASE_WAIT;
+        arm(u, NO_TASK_RETRY_S);
         return;
     }
     u->task = t;
@@ -259,6 +262,7 @@ void user_free(lw_user *u)
     http_session_free(u->session);
     h1_session_free(u->fast);
     free(u->data);
+    free(u->host);
     free(u);
 }
 

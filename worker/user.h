@@ -18,6 +18,7 @@
 #include "http.h"
 #include "lw.h"
 #include "stats.h"
+#include "taskpick.h"
 #include "wait_time.h"
 
 /* What users share: set up once per process by the runner. */
@@ -27,9 +28,14 @@ typedef struct {
     h1_engine *h1;             /* the fast client */
     int client;                /* -1: each class's own; else an lw_client */
     lw_stats *stats;
-    char host[1024];           /* base URL; "" when none is known */
+    char *host;                /* base URL, whole (user_env_set_host);
+                                  NULL or "" when none is known */
     double timeout;            /* default request timeout, seconds */
     int insecure;              /* no TLS certificate checks */
+    taskpick *picks;           /* per class: the tasks that may run */
+    const proto_spawn *options;  /* the current test's spawn, kept alive by
+                                    the master (lw_option), or NULL */
+    int test_host;             /* the current spawn names a host */
     void (*finished)(lw_user *u, void *ctx);   /* stopped: free it */
     void (*exception)(const char *msg, void *ctx);
     void *ctx;
@@ -57,7 +63,9 @@ struct lw_user {
     int cancelled;         /* out of time: no new requests at all */
     int inflight;          /* requests in flight */
     int running_fn;        /* inside a phase function or a callback */
-    int total_weight;      /* sum of task weights */
+    char *host;            /* the class picker's host when the user
+                              started in a test without a host of its
+                              own (as Python's HttpUser), or NULL */
     ev_timer timer;        /* wait_time and deferred starts */
     wait_state ws;
     CURLSH *session;       /* libcurl session, made on first use */
@@ -85,6 +93,11 @@ void user_free(lw_user *u);
 /* A request finished or a phase function returned: move on if the phase
  * is over. */
 void user_settle(lw_user *u);
+
+/* Set env->host to a copy of host (never cut; request.c). Returns 0, or
+ * -1 when out of memory (the old host stays). user_env_free_host frees it. */
+int user_env_set_host(user_env *env, const char *host);
+void user_env_free_host(user_env *env);
 
 /* The http engines' completion callbacks for user requests. */
 void user_http_done(CURL *easy, CURLcode rc, void *ctx);

@@ -67,8 +67,8 @@ static void write_times(void)
 
 /* ---- classes ---- */
 
-static const lw_task bench_tasks[] = {{"index", 1, get_index}};
-static const lw_task timed_tasks[] = {{"index", 1, get_index_timed}};
+static const lw_task bench_tasks[] = {{"index", 1, get_index, NULL}};
+static const lw_task timed_tasks[] = {{"index", 1, get_index_timed, NULL}};
 
 static const lw_user_class classes[] = {
     {.name = "BenchUser", .weight = 1, .wait_time = LW_CONSTANT(0),

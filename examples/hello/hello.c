@@ -6,15 +6,15 @@
  *   locust -f examples/hello/locustfile.py --master --host http://127.0.0.1:8080
  *   build/hello-worker --master-host 127.0.0.1
  */
-#include "../../worker/lw.h"
+#include <lw.h>   /* installed by make install; here -Iworker */
 
-static void get_index(lw_user *u)
+static void get_root(lw_user *u)
 {
     lw_request_send(u, &(lw_request){.method = "GET", .path = "/"});
 }
 
 static const lw_task hello_tasks[] = {
-    {"index", 1, get_index},
+    {"get_root", 1, get_root, NULL},   /* the locustfile's task name */
 };
 
 static const lw_user_class classes[] = {

@@ -81,7 +81,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from locust import HttpUser, LoadTestShape, between, events, task
+from locust import HttpUser, LoadTestShape, between, events, tag, task
 from locust.runners import WorkerRunner
 
 logger = logging.getLogger("opscore")
@@ -202,7 +202,8 @@ class OpsCoreUser(HttpUser):
     host = DEFAULT_HOST
 
     def on_start(self):
-        self.agent_id = str(uuid.uuid4())
+        prefix = getattr(self.environment.parsed_options, "agent_prefix", "") or ""
+        self.agent_id = prefix[:64] + str(uuid.uuid4())
         self.client.headers.update({"Authorization": f"Bearer {api_key()}", "Content-Type": "application/json"})
         with self.client.post(
             NOTIFY_PATH, json=register_body(self.agent_id), name=NAME_NOTIFY, catch_response=True
@@ -238,6 +239,7 @@ class QuickStateUser(OpsCoreUser):
     weight = 1
     wait_time = between(1, 2)
 
+    @tag("state", "write")
     @task
     def state_update(self):
         self.post_state()
@@ -249,6 +251,7 @@ class StateUpdateUser(OpsCoreUser):
     weight = 1
     wait_time = between(5, 10)
 
+    @tag("state", "write")
     @task
     def state_update(self):
         self.post_state()
@@ -260,6 +263,7 @@ class WorkflowUser(OpsCoreUser):
     weight = 1
     wait_time = between(30, 60)
 
+    @tag("workflow", "write")
     @task
     def trigger_workflow(self):
         self.post_workflow()
@@ -271,14 +275,17 @@ class MixedUser(OpsCoreUser):
     weight = 1
     wait_time = between(1, 5)
 
+    @tag("state", "write")
     @task(80)
     def state_update(self):
         self.post_state()
 
+    @tag("state", "read")
     @task(15)
     def state_read(self):
         self.get_state()
 
+    @tag("workflow", "write")
     @task(5)
     def trigger_workflow(self):
         self.post_workflow()
@@ -472,6 +479,13 @@ def add_options(parser, **_kwargs):
         default=1.0,
         env_var="OPSCORE_TIME_SCALE",
         help="multiply every duration of the scenario's profile by this (default 1.0; env OPSCORE_TIME_SCALE)",
+    )
+    parser.add_argument(
+        "--agent-prefix",
+        default="",
+        env_var="OPSCORE_AGENT_PREFIX",
+        help="start every agent id of this run with this text (at most 64 characters), so that a run's "
+        "agents can be told apart in Ops-Core; C workers read it too (env OPSCORE_AGENT_PREFIX)",
     )
 
 

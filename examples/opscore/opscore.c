@@ -29,8 +29,10 @@
 #define NAME_WORKFLOW "/v1/opscore/agent/[id]/workflow"
 #define NAME_NOTIFY "/v1/opscore/internal/agent/notify"
 
+#define PREFIX_MAX 64   /* bytes of --agent-prefix used */
+
 typedef struct {
-    char agent_id[37];
+    char agent_id[PREFIX_MAX + 37];
 } agent;
 
 static char auth_header[600];
@@ -138,7 +140,10 @@ static void register_agent(lw_user *u)
 {
     agent *a = lw_user_data(u);
     char body[1024];
-    lw_uuid4(a->agent_id);
+    const char *prefix = lw_option(u, "agent_prefix");   /* the locustfile's --agent-prefix */
+    char uuid[37];
+    lw_uuid4(uuid);
+    snprintf(a->agent_id, sizeof a->agent_id, "%.*s%s", PREFIX_MAX, prefix ? prefix : "", uuid);
     if (lw_user_add_header(u, auth_header) ||
         lw_user_add_header(u, "Content-Type: application/json")) {
         lw_user_exception(u, "out of memory adding session headers");
@@ -158,12 +163,18 @@ static void register_agent(lw_user *u)
                                      .arg = (void *)(intptr_t)200});
 }
 
-static const lw_task state_tasks[] = {{"post_state", 1, post_state}};
-static const lw_task workflow_tasks[] = {{"post_workflow", 1, post_workflow}};
+/* Task names and tags are the locustfile's: the web UI's class picker
+ * selects tasks by name, and --tags / --exclude-tags filter by tag. */
+static const char *const tags_update[] = {"state", "write", NULL};
+static const char *const tags_read[] = {"state", "read", NULL};
+static const char *const tags_workflow[] = {"workflow", "write", NULL};
+
+static const lw_task state_tasks[] = {{"state_update", 1, post_state, tags_update}};
+static const lw_task workflow_tasks[] = {{"trigger_workflow", 1, post_workflow, tags_workflow}};
 static const lw_task mixed_tasks[] = {
-    {"post_state", 80, post_state},
-    {"get_state", 15, get_state},
-    {"post_workflow", 5, post_workflow},
+    {"state_update", 80, post_state, tags_update},
+    {"state_read", 15, get_state, tags_read},
+    {"trigger_workflow", 5, post_workflow, tags_workflow},
 };
 
 #define OPSCORE_CLASS(cls_name, wait, task_list)                        \

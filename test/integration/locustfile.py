@@ -19,6 +19,23 @@ classes in C, task for task:
              (302 to /whoami)
   BodyUser   GET /big: a 100,000-byte body, failed by a response check
              unless it is all there ("0123456789" ... "ENDOFBODY!")
+  CookieScopeUser  on_start GET /cookie/set (nginx sets "scoped=SECRET;
+             Path=/admin", host-only, and a Secure one); then GET /admin/need
+             (401 without the cookie), GET /public and GET /admin/leak on the
+             other host name $LW_TEST_OTHER_HOST (both 500 if the cookie
+             comes along)
+  SlowDnsUser  GET $LW_TEST_SLOW_HOST/?via=slow (a host name a test's own
+             DNS server answers slowly; the C worker is pointed at it with
+             LW_DNS_SERVERS), named "/?via=slow"
+  HugeBodyUser  GET /huge: a body longer than the C worker keeps for a
+             callback (LW_RESPONSE_BODY_MAX); here the whole body is checked
+             (Python keeps it all), in C its first LW_RESPONSE_BODY_MAX bytes
+
+  LongNameUser  GET / under three long names: "/long/x" + 100 euro signs +
+             "/1" or "/2" (307 bytes), "/huge/" + 3,000 euro signs (9,006)
+  BurstUser  4 GET / at once in each task: 4 connections per user
+  TinyTimeoutUser  GET /tiny with a timeout of 0.4 ms
+  BadTimeoutUser  GET /neg with a timeout of -1 s (requests: ValueError)
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>", so a test can read from the master's log
@@ -27,9 +44,11 @@ how many users each worker says it runs.
 
 import json
 import logging
+import os
 import random
 
 from locust import HttpUser, between, constant, events, task
+from gevent.pool import Group
 from locust.runners import MasterRunner
 
 
@@ -150,3 +169,87 @@ class BodyUser(HttpUser):
         with self.client.get("/big", catch_response=True) as r:
             if len(r.content) != 100_000 or not r.content.endswith(b"ENDOFBODY!"):
                 r.failure(f"body of {len(r.content)} bytes")
+
+
+class HugeBodyUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def huge(self):
+        with self.client.get("/huge", catch_response=True) as r:
+            if not r.content.startswith(b"0123456789") or len(r.content) < 16 * 1024 * 1024:
+                r.failure(f"body of {len(r.content)} bytes")
+
+
+class CookieScopeUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.get("/cookie/set")
+
+    @task
+    def scoped(self):
+        self.client.get("/admin/need")
+        self.client.get("/public")
+        self.client.get(os.environ.get("LW_TEST_OTHER_HOST", "") + "/admin/leak", name="/admin/leak")
+
+
+LONG_NAMES = ["/long/x" + "\u20ac" * 100 + "/1", "/long/x" + "\u20ac" * 100 + "/2", "/huge/" + "\u20ac" * 3000]
+
+
+class LongNameUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def long1(self):
+        self.client.get("/", name=LONG_NAMES[0])
+
+    @task
+    def long2(self):
+        self.client.get("/", name=LONG_NAMES[1])
+
+    @task
+    def huge(self):
+        self.client.get("/", name=LONG_NAMES[2])
+
+
+class BurstUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def burst(self):
+        group = Group()
+        for _ in range(4):
+            group.spawn(self.client.get, "/")
+        group.join()
+
+
+class TinyTimeoutUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def tiny(self):
+        self.client.get("/tiny", timeout=0.0004)
+
+
+class BadTimeoutUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def negative(self):
+        self.client.get("/neg", timeout=-1)
+
+
+class SlowDnsUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def slow(self):
+        self.client.get(os.environ.get("LW_TEST_SLOW_HOST", "") + "/?via=slow", name="/?via=slow")

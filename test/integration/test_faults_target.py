@@ -270,3 +270,33 @@ def test_failures_of_one_name_are_one_row(cluster, target):
     row = only_failure_row(result, name="/fail?id=[id]")
     assert row["Error"] == "HTTPError('500 Server Error: Internal Server Error for url: /fail?id=[id]')"
     assert int(row["Occurrences"]) == len(served) == all_failed(result)
+
+
+def test_sub_millisecond_and_absurd_timeouts(cluster, fault_server):
+    """A request timeout of 0.4 ms against a target that never answers is a
+    timeout of 1 ms (used to: rounded to 0, which libcurl reads as none, so
+    the request hung), on both clients; a timeout of -1 s or of infinity is
+    refused before anything is sent, in one ValueError row each."""
+    blackhole = fault_server("blackhole")
+    master = cluster.master(["TinyTimeoutUser", "BadTimeoutUser"], host=blackhole.url, stop_timeout=1)
+    cluster.worker(master)
+    assert len(cluster.wait_registered(master)) == 1
+    master.swarm(2, 2)
+
+    def rows():
+        out = {}
+        for r in master.failures_csv():
+            key = (r["Name"], r["Error"].split("(")[0])
+            out[key] = out.get(key, 0) + int(r["Occurrences"])
+        return out
+
+    got = poll(rows, lambda f: f.get(("/tiny", "Timeout"), 0) >= 3 and f.get(("/neg", "ValueError"), 0) >= 3
+               and f.get(("/inf", "ValueError"), 0) >= 3, 15)
+    assert got.get(("/tiny", "Timeout"), 0) >= 3, got
+    assert got.get(("/neg", "ValueError"), 0) >= 3 and got.get(("/inf", "ValueError"), 0) >= 3, got
+    texts = {r["Error"] for r in master.failures_csv() if r["Name"] != "/tiny"}
+    assert texts == {"ValueError('Attempted to set timeout to -1, but the timeout must be more than 0 and at "
+                     "most 86400 seconds.')",
+                     "ValueError('Attempted to set timeout to inf, but the timeout must be more than 0 and at "
+                     "most 86400 seconds.')"}, texts
+    master.stop()

@@ -123,3 +123,170 @@ def test_both_clients_give_the_same_failure_rows(cluster, fault_server, fault):
     assert rows[0]["Error"].startswith(want), rows[0]["Error"]
     total = stats_row(master.requests_csv(), *AGGREGATED)
     assert int(rows[0]["Occurrences"]) == int(total["Failure Count"]) == int(total["Request Count"])
+
+
+def requests_says(url: str) -> str:
+    """What Python requests (the pinned venv's) raises for url, as Locust's
+    failures table shows it: repr() of the exception. Only URLs refused
+    before any connection are asked: nothing leaves the process."""
+    import requests
+
+    try:
+        requests.get(url, timeout=1)
+    except Exception as e:  # noqa: BLE001 - the exception is the answer
+        return repr(e)
+    raise AssertionError(f"requests accepted {url!r}")
+
+
+REFUSED_HOSTS = {
+    "file": lambda t, s: "file:///etc/os-release?",
+    "gopher": lambda t, s: f"gopher://127.0.0.1:{s.port}",
+    "dict": lambda t, s: f"dict://127.0.0.1:{s.port}",
+    "crlf-host": lambda t, s: f"http://127.0.0.1:{t.port}\r\nX-Injected: 1",
+    "crlf-port": lambda t, s: f"{t.url}\r\nX-Injected: 1",
+    "host-1100-bytes": lambda t, s: "http://" + "a" * 1100,
+}
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+@pytest.mark.parametrize("case", list(REFUSED_HOSTS))
+def test_refused_urls(cluster, target, fault_server, case):
+    """A host from the master that Python requests refuses (another scheme
+    than http/https, a control character in the host, a host label over 63
+    bytes; the host of 1,100 bytes is kept whole, never cut): every request
+    fails with requests' own exception text (the expected text is asked of
+    requests itself), nothing reaches nginx or the listener of the gopher/
+    dict port, and nothing else is counted."""
+    server = fault_server("blackhole")
+    host = REFUSED_HOSTS[case](target, server)
+    master, _ = run_headless(cluster, ["HelloUser"], 2, 3, master_host=host)
+
+    want = requests_says(host + "/")
+    failures = master.csv_file("failures")
+    assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == [("GET", "/", want)]
+    total = stats_row(master.csv_file("stats"), *AGGREGATED)
+    assert int(total["Request Count"]) > 0
+    assert int(failures[0]["Occurrences"]) == int(total["Failure Count"]) == int(total["Request Count"])
+    assert target.count() == 0 and server.connections == 0
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_redirect_to_file_scheme_refused(procs, tmp_path, flavor, http_client):
+    """nginx answers / with a 302 to file:///etc/os-release: neither client
+    follows it (curl: http and https only, for redirects too); each request
+    fails with requests' InvalidSchema text for that URL, counted once."""
+    from conftest import Cluster, Target
+
+    target = Target(procs, tmp_path / "redir", root='return 302 "file:///etc/os-release";')
+    cluster = Cluster(procs, target, tmp_path, flavor, http_client)
+    master, _ = run_headless(cluster, ["HelloUser"], 2, 3)
+
+    want = requests_says("file:///etc/os-release")
+    failures = master.csv_file("failures")
+    assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == [("GET", "/", want)]
+    total = stats_row(master.csv_file("stats"), *AGGREGATED)
+    assert int(failures[0]["Occurrences"]) == int(total["Request Count"]) == target.count(status=302) > 0
+
+
+LW_RESPONSE_BODY_MAX = 16 * 1024 * 1024  # worker/lw.h
+HUGE_BODY = (b"0123456789" * (LW_RESPONSE_BODY_MAX // 10 + 400_000))[:LW_RESPONSE_BODY_MAX + 4_000_000]
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_body_beyond_the_cap_is_counted_not_kept(procs, tmp_path, flavor, http_client):
+    """nginx serves a body 4 MB longer than LW_RESPONSE_BODY_MAX to
+    HugeBodyUser, whose response callback fails the request unless exactly
+    the first LW_RESPONSE_BODY_MAX bytes were kept and lw_response_body_cut()
+    says the body was cut (it used to be kept whole, without any bound).
+    The master counts the whole body (its average content size) and no
+    failure; its count equals nginx's."""
+    from conftest import Cluster, Target
+
+    huge = tmp_path / "huge.bin"
+    huge.write_bytes(HUGE_BODY)
+    target = Target(procs, tmp_path / "nginx-huge",
+                    locations=f"        location = /huge {{\n            alias {huge};\n        }}\n")
+    cluster = Cluster(procs, target, tmp_path, flavor, http_client)
+    master, _ = run_headless(cluster, ["HugeBodyUser"], 2, 3)
+
+    assert master.csv_file("failures") == []
+    row = stats_row(master.csv_file("stats"), "GET", "/huge")
+    assert int(row["Request Count"]) == target.count(path="/huge", status=200) > 0
+    assert float(row["Average Content Size"]) == len(HUGE_BODY)
+
+
+SECURE_CHECK = """            if ($cookie_sec != "") {
+                return 503 "leak";
+            }
+"""
+COOKIE_LOCATIONS = """
+        location = /cookie/set {
+            add_header Set-Cookie "scoped=SECRET; Path=/admin";
+            add_header Set-Cookie "sec=1; Path=/; Secure";
+            return 200 "set";
+        }
+        location = /admin/need {
+            if ($cookie_scoped != "SECRET") {
+                return 401;
+            }
+            return 200 "ok";
+        }
+        location ~ ^/(admin/leak|public)$ {
+            if ($cookie_scoped != "") {
+                return 500 "leak";
+            }
+{secure_check}            return 200 "ok";
+        }
+"""
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_cookies_scoped_by_host_path_and_secure(procs, tmp_path, flavor, http_client):
+    """Two hosts, 127.0.0.1 and localhost (one nginx behind both names; a
+    cookie does not care about ports, so two ports would be one host).
+    nginx sets scoped=SECRET with Path=/admin (host-only: no Domain) and a
+    Secure cookie on 127.0.0.1. CookieScopeUser then asks 127.0.0.1's
+    /admin/need (401 without the cookie), 127.0.0.1's /public and
+    localhost's /admin/leak (500 when a cookie comes along). Nothing fails
+    and nginx answered every request as expected: the cookie goes to its
+    host and path only, the Secure one never over http. (The fast client
+    used to match cookies by name only and send both everywhere.)
+    libcurl treats 127.0.0.1 and localhost as secure contexts and sends
+    Secure cookies there over http (requests does not; elsewhere libcurl
+    does not either): its run leaves the Secure check out."""
+    from conftest import Cluster, Target
+
+    locations = COOKIE_LOCATIONS.replace("{secure_check}", SECURE_CHECK if http_client == "fast" else "")
+    target = Target(procs, tmp_path / "nginx-cookies", locations=locations)
+    cluster = Cluster(procs, target, tmp_path, flavor, http_client)
+    users = 3
+    master, _ = run_headless(cluster, ["CookieScopeUser"], users, 4,
+                             worker_env={"LW_TEST_OTHER_HOST": f"http://localhost:{target.port}"})
+
+    assert master.csv_file("failures") == []
+    stats = master.csv_file("stats")
+    assert target.count(path="/cookie/set", status=200) == users
+    for path in ("/admin/need", "/public", "/admin/leak"):
+        served = target.count(path=path)
+        assert served > 0 and target.count(path=path, status=200) == served, path
+        assert int(stats_row(stats, "GET", path)["Request Count"]) == served, path
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_redirect_loop_ends_after_30(procs, tmp_path, flavor, http_client):
+    """nginx redirects / to itself: each request follows 30 redirects (31
+    requests at nginx), then fails as curl says, in one failure row, the
+    same through both clients; nothing leaks (the fast client keeps a
+    reference on the host it leaves while following a redirect)."""
+    from conftest import Cluster, Target
+
+    target = Target(procs, tmp_path / "loop", root="return 302 /;")
+    cluster = Cluster(procs, target, tmp_path, flavor, http_client)
+    master, _ = run_headless(cluster, ["HelloUser"], 2, 3)
+
+    failures = master.csv_file("failures")
+    assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == \
+        [("GET", "/", "ConnectionError('Maximum (30) redirects followed')")]
+    total = stats_row(master.csv_file("stats"), *AGGREGATED)
+    assert int(failures[0]["Occurrences"]) == int(total["Request Count"]) > 0
+    assert target.count(status=302) == 31 * int(total["Request Count"])

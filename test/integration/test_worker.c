@@ -25,8 +25,29 @@
  *              GET /moved (302 to /whoami)
  *   BodyUser   GET /big: a 100,000-byte body, failed by a response check
  *              unless it is all there ("0123456789" ... "ENDOFBODY!")
+ *   CookieScopeUser  on_start GET /cookie/set (nginx sets "scoped=SECRET;
+ *              Path=/admin", host-only, and a Secure one); then GET
+ *              /admin/need (401 without the cookie), GET /public and GET
+ *              /admin/leak on the other host name $LW_TEST_OTHER_HOST
+ *              (both 500 if the cookie comes along)
+ *   SlowDnsUser  GET $LW_TEST_SLOW_HOST/?via=slow (a host name a test's
+ *              own DNS server answers slowly), named "/?via=slow"
+ *   HugeBodyUser  GET /huge: a body longer than LW_RESPONSE_BODY_MAX, failed
+ *              by a response check unless exactly its first
+ *              LW_RESPONSE_BODY_MAX bytes are kept and lw_response_body_cut
+ *              says so (the Python class checks the whole body)
+ *   LongNameUser  GET / under three long names: "/long/x" and 100 EURO
+ *              SIGNs then "/1" or "/2" (307 bytes: the same first 255 bytes,
+ *              and byte 255 inside a euro sign), and "/huge/" and 3,000 euro
+ *              signs (9,006 bytes: over the stats' 8,192-byte bound)
+ *   BurstUser  4 GET / at once in each task: 4 connections per user
+ *   TinyTimeoutUser  GET /tiny with a timeout of 0.4 ms (counts as 1 ms)
+ *   BadTimeoutUser  GET /neg with a timeout of -1 s, GET /inf with one of
+ *              infinity: refused with a ValueError, never sent
  */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../worker/lw.h"
@@ -40,7 +61,7 @@ static void hello_get_root(lw_user *u)
 }
 
 static const lw_task hello_tasks[] = {
-    {"get_root", 1, hello_get_root},
+    {"get_root", 1, hello_get_root, NULL},
 };
 
 /* FailUser */
@@ -80,9 +101,9 @@ static void fail_get_root_expect_nope(lw_user *u)
 }
 
 static const lw_task fail_tasks[] = {
-    {"get_fail", 1, fail_get_fail},
-    {"get_notfound", 1, fail_get_notfound},
-    {"get_root_expect_nope", 1, fail_get_root_expect_nope},
+    {"get_fail", 1, fail_get_fail, NULL},
+    {"get_notfound", 1, fail_get_notfound, NULL},
+    {"get_root_expect_nope", 1, fail_get_root_expect_nope, NULL},
 };
 
 /* ChainUser */
@@ -106,13 +127,13 @@ static void chain_get_root(lw_user *u)
 }
 
 static const lw_task chain_tasks[] = {
-    {"get_root_then_post_echo", 1, chain_get_root},
+    {"get_root_then_post_echo", 1, chain_get_root, NULL},
 };
 
 /* IdleUser */
 
 static const lw_task idle_tasks[] = {
-    {"get_root", 1, hello_get_root},
+    {"get_root", 1, hello_get_root, NULL},
 };
 
 /* NamedFailUser */
@@ -126,7 +147,7 @@ static void named_get_fail(lw_user *u)
 }
 
 static const lw_task named_fail_tasks[] = {
-    {"get_fail_with_id", 1, named_get_fail},
+    {"get_fail_with_id", 1, named_get_fail, NULL},
 };
 
 /* AuthUser */
@@ -152,8 +173,8 @@ static void auth_get_fail(lw_user *u)
 }
 
 static const lw_task auth_tasks[] = {
-    {"get_auth", 1, auth_get_auth},
-    {"get_fail", 1, auth_get_fail},
+    {"get_auth", 1, auth_get_auth, NULL},
+    {"get_fail", 1, auth_get_fail, NULL},
 };
 
 /* SessionUser: the session cookie from /login goes back with every request */
@@ -194,8 +215,8 @@ static void session_moved(lw_user *u)
 }
 
 static const lw_task session_tasks[] = {
-    {"whoami", 1, session_whoami},
-    {"moved", 1, session_moved},
+    {"whoami", 1, session_whoami, NULL},
+    {"moved", 1, session_moved, NULL},
 };
 
 /* BodyUser */
@@ -217,7 +238,134 @@ static void body_get_big(lw_user *u)
 }
 
 static const lw_task body_tasks[] = {
-    {"big", 1, body_get_big},
+    {"big", 1, body_get_big, NULL},
+};
+
+/* CookieScopeUser */
+
+static void cookie_on_start(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/cookie/set"});
+}
+
+static void cookie_requests(lw_user *u)
+{
+    static char other[512];
+    const char *host = getenv("LW_TEST_OTHER_HOST");
+    snprintf(other, sizeof other, "%s/admin/leak", host ? host : "");
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/admin/need"});
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/public"});
+    lw_request_send(u, &(lw_request){.method = "GET", .path = other, .name = "/admin/leak"});
+}
+
+static const lw_task cookie_tasks[] = {
+    {"scoped", 1, cookie_requests, NULL},
+};
+
+/* SlowDnsUser */
+
+static void slow_dns_get(lw_user *u)
+{
+    static char url[512];
+    const char *host = getenv("LW_TEST_SLOW_HOST");
+    snprintf(url, sizeof url, "%s/?via=slow", host ? host : "");
+    lw_request_send(u, &(lw_request){.method = "GET", .path = url, .name = "/?via=slow"});
+}
+
+static const lw_task slow_dns_tasks[] = {
+    {"slow", 1, slow_dns_get, NULL},
+};
+
+/* HugeBodyUser */
+
+static void huge_check(lw_user *u, lw_response *r, void *arg)
+{
+    (void)u;
+    (void)arg;
+    size_t len = 0;
+    const char *body = lw_response_body(r, &len);
+    int cut = lw_response_body_cut(r);
+    if (len != LW_RESPONSE_BODY_MAX || !cut || memcmp(body, "0123456789", 10) != 0 ||
+        body[len] != '\0') {
+        lw_response_failure(r, "kept %zu bytes, cut %d", len, cut);
+    }
+}
+
+static void huge_get(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/huge", .on_response = huge_check});
+}
+
+static const lw_task huge_tasks[] = {
+    {"huge", 1, huge_get, NULL},
+};
+
+/* LongNameUser */
+
+#define EURO "\xe2\x82\xac"
+#define EURO10 EURO EURO EURO EURO EURO EURO EURO EURO EURO EURO
+#define EURO100 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10 EURO10
+
+static void long_name_get(lw_user *u, const char *name)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/", .name = name});
+}
+
+static void long_name_1(lw_user *u) { long_name_get(u, "/long/x" EURO100 "/1"); }
+static void long_name_2(lw_user *u) { long_name_get(u, "/long/x" EURO100 "/2"); }
+
+static void long_name_huge(lw_user *u)
+{
+    static char name[6 + 3000 * 3 + 1];
+    if (!name[0]) {
+        memcpy(name, "/huge/", 6);
+        for (size_t i = 0; i < 3000; i++) {
+            memcpy(name + 6 + i * 3, EURO, 3);
+        }
+    }
+    long_name_get(u, name);
+}
+
+static const lw_task long_name_tasks[] = {
+    {"long1", 1, long_name_1, NULL},
+    {"long2", 1, long_name_2, NULL},
+    {"huge", 1, long_name_huge, NULL},
+};
+
+/* BurstUser */
+
+static void burst_get(lw_user *u)
+{
+    for (int i = 0; i < 4; i++) {
+        lw_request_send(u, &(lw_request){.method = "GET", .path = "/", .name = "/"});
+    }
+}
+
+static const lw_task burst_tasks[] = {
+    {"burst", 1, burst_get, NULL},
+};
+
+/* TinyTimeoutUser, BadTimeoutUser */
+
+static void tiny_timeout(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/tiny", .timeout = 0.0004});
+}
+
+static void negative_timeout(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/neg", .timeout = -1});
+}
+
+static void infinite_timeout(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/inf", .timeout = HUGE_VAL});
+}
+
+static const lw_task tiny_timeout_tasks[] = {{"tiny", 1, tiny_timeout, NULL}};
+static const lw_task bad_timeout_tasks[] = {
+    {"negative", 1, negative_timeout, NULL},
+    {"infinite", 1, infinite_timeout, NULL},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -240,6 +388,20 @@ static const lw_user_class classes[] = {
      .user_data_size = sizeof(session_data)},
     {.name = "BodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.1),
      .tasks = body_tasks, .ntasks = COUNT(body_tasks)},
+    {.name = "CookieScopeUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = cookie_tasks, .ntasks = COUNT(cookie_tasks), .on_start = cookie_on_start},
+    {.name = "SlowDnsUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = slow_dns_tasks, .ntasks = COUNT(slow_dns_tasks)},
+    {.name = "HugeBodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = huge_tasks, .ntasks = COUNT(huge_tasks)},
+    {.name = "LongNameUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = long_name_tasks, .ntasks = COUNT(long_name_tasks)},
+    {.name = "BurstUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = burst_tasks, .ntasks = COUNT(burst_tasks)},
+    {.name = "TinyTimeoutUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = tiny_timeout_tasks, .ntasks = COUNT(tiny_timeout_tasks)},
+    {.name = "BadTimeoutUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = bad_timeout_tasks, .ntasks = COUNT(bad_timeout_tasks)},
 };
 
 static const size_t nclasses = COUNT(classes);

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "test" / "integration"))
 
-from conftest import AGGREGATED, Master, Procs, Target, parse_csv, stats_row  # noqa: E402
+from conftest import AGGREGATED, OPSCORE_LOCATIONS, Master, Procs, Target, parse_csv, stats_row  # noqa: E402
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "600"))
 USERS = int(os.environ.get("SOAK_USERS", "2000"))
@@ -59,20 +59,7 @@ LUA = os.environ.get("SOAK_WORKER", "c") == "lua"
 WORKER = ROOT / "build" / ("lua-worker" if LUA else "opscore-worker")
 WORKER_ARGS = [ROOT / "examples" / "opscore" / "opscore.lua"] if LUA else []
 
-# The Ops-Core routes with the statuses the worker expects, on the tests' nginx
-OPSCORE_LOCATIONS = """\
-        location = /v1/opscore/internal/agent/notify {
-            return 200 '{"status":"success","message":"Agent registered"}';
-        }
-        location ~ ^/v1/opscore/agent/[^/]+/state$ {
-            if ($request_method = POST) {
-                return 202 '{"status":"success","message":"State update accepted"}';
-            }
-            return 200 '{"agentId":"x","state":"idle","timestamp":"2025-04-21T15:16:01.894000+00:00"}';
-        }
-        location ~ ^/v1/opscore/agent/[^/]+/workflow$ {
-            return 202 '{"status":"success","message":"Workflow accepted"}';
-        }"""
+
 
 
 def rss_bytes(pid: int) -> int:

@@ -225,6 +225,7 @@ static void test_task_forms_and_options(void **state)
             "  wait_time = lw.constant_throughput(4)})\n"
             "function A:m() end\n"
             "A.tasks = {function() end, 'm'}\n"
+            "A.tags = {m = {'write', 'state'}}\n"
             "local B = lw.user('B', {wait_time = lw.constant_pacing(2)})\n"
             "function B:x() end\n"
             "B.tasks = {x = 7, [function() end] = 2}\n"
@@ -241,6 +242,11 @@ static void test_task_forms_and_options(void **state)
     assert_int_equal(a->tasks[0].weight + a->tasks[1].weight, 2);
     assert_non_null(strstr(a->tasks[0].name, ".lua:5"));   /* a function: file:line */
     assert_string_equal(a->tasks[1].name, "m");
+    assert_null(a->tasks[0].tags);
+    assert_non_null(a->tasks[1].tags);
+    assert_string_equal(a->tasks[1].tags[0], "write");
+    assert_string_equal(a->tasks[1].tags[1], "state");
+    assert_null(a->tasks[1].tags[2]);
     assert_int_equal(b->wait_time.kind, LW_WAIT_CONSTANT_PACING);
     assert_int_equal(b->ntasks, 2);
     assert_int_equal(b->tasks[0].weight + b->tasks[1].weight, 9);
@@ -269,6 +275,10 @@ static void test_declaration_errors_are_one_line(void **state)
         {"lw.constant_throughput(0)\n", "constant_throughput: invalid arguments"},
         {"lw.user('A', {client = 'x', tasks = {print}})\n", "client must be"},
         {"lw.user('A'); lw.user('A')\n", "user class 'A' is declared twice"},
+        {"local A = lw.user('A', {tasks = {print}, tags = {[print] = {1}}})\n",
+         "a task's tags must be a list of strings"},
+        {"local A = lw.user('A', {tasks = {print}, tags = {[print] = 'x'}})\n",
+         "a task's tags must be a list of strings"},
         {"lw.user('')\n", "a class needs a name"},
         {"lw.user('A', {tasks = {print}}); error({})\n", "(error object is not a string)"},
     };

@@ -10,7 +10,8 @@
  * missing users started, the others left running and not restarted);
  * classes absent from a spawn message left untouched; unknown classes
  * reported once through the exception callback (and not at all with a count
- * of 0); a 2000-user spawn done in slices; runner_stop with and without a
+ * of 0; past 16 names in a test, once for all the others; a long name cut
+ * between characters); a 2000-user spawn done in slices; runner_stop with and without a
  * stop_timeout (every on_stop called, `stopped` once, counts 0, idle, no task
  * afterwards); stopping in the middle of a spawn; no on_stop for a user whose
  * on_start never ran (as in Locust); runner_shutdown's callback; and a class
@@ -125,10 +126,10 @@ static void plain_task(lw_user *u)
     rec.tasks[class_of(u)]++;
 }
 
-static const lw_task one_task[] = {{"count", 1, rec_task}};
-static const lw_task two_tasks[] = {{"count1", 1, rec_task},
-                                    {"count3", 3, rec_task}};
-static const lw_task plain_tasks[] = {{"plain", 1, plain_task}};
+static const lw_task one_task[] = {{"count", 1, rec_task, NULL}};
+static const lw_task two_tasks[] = {{"count1", 1, rec_task, NULL},
+                                    {"count3", 3, rec_task, NULL}};
+static const lw_task plain_tasks[] = {{"plain", 1, plain_task, NULL}};
 
 static const lw_user_class classes[NCLS] = {
     [CA] = {"A", 1, LW_CONSTANT(0.01), one_task, 1, rec_on_start,
@@ -602,6 +603,56 @@ static void test_unknown_class_zero_count(void **state)
     assert_counts(1, 0, 0, 0);
 }
 
+/* A spawn naming 1,000 unknown classes: the first 16 names are reported
+ * one by one, the rest in one message, whatever the master sends again in
+ * the same test (it used to be one report per name past the 16th, on every
+ * spawn); a new test reports them again, as boundedly. */
+static void test_many_unknown_classes(void **state)
+{
+    enum { N = 1000 };
+    static proto_class_count cc[N + 1];
+    static char names[N][24];
+    (void)state;
+    cc[0].name = "A";
+    cc[0].count = 1;
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "Ghost%d", i);
+        cc[i + 1].name = names[i];
+        cc[i + 1].count = 2;
+    }
+    spawn(cc, N + 1, 0, 0.0);
+    run_for(fx.loop, 0.03);
+    assert_int_equal(fx.exceptions, 17);
+    assert_non_null(strstr(fx.last_exception, "more than 16 user classes"));
+    assert_counts(1, 0, 0, 0);
+    spawn(cc, N + 1, 0, 0.0);
+    run_for(fx.loop, 0.03);
+    assert_int_equal(fx.exceptions, 17);
+
+    runner_stop(fx.r, 0.0);
+    spawn(cc, N + 1, 0, 0.0);
+    run_for(fx.loop, 0.03);
+    assert_int_equal(fx.exceptions, 34);
+}
+
+/* A name too long for one line is shown cut between characters, with
+ * "..." after it. */
+static void test_unknown_class_long_name(void **state)
+{
+    static char name[3 * 300 + 1];
+    (void)state;
+    for (int i = 0; i < 300; i++) {
+        memcpy(name + 3 * i, "\xe2\x82\xac", 3);
+    }
+    SPAWN({name, 1});
+    run_for(fx.loop, 0.03);
+    assert_int_equal(fx.exceptions, 1);
+    const char *shown = strstr(fx.last_exception, "User class '");
+    assert_non_null(shown);
+    shown += strlen("User class '");
+    assert_memory_equal(shown + 195, "\xe2\x82\xac...' was", 10);   /* 66 whole euro signs */
+}
+
 static int big_started(void)
 {
     return rec.starts[CBIG] >= 2000;
@@ -874,10 +925,11 @@ static void test_class_without_tasks(void **state)
             _exit(11);
         }
         run_for(loop, 0.05);
+        /* its users wait for a task (the class picker may select some) */
         int64_t left = runner_user_count(fx.r);
-        if (left != 0) {
-            fprintf(stderr, "class without tasks: %lld users still counted "
-                    "after they stopped themselves\n", (long long)left);
+        if (left != 2) {
+            fprintf(stderr, "class without tasks: %lld users counted, want the 2 "
+                    "that wait for a task\n", (long long)left);
         }
         runner_stop(fx.r, 0.0);
         run_for(loop, 0.02);
@@ -885,7 +937,7 @@ static void test_class_without_tasks(void **state)
         runner_free(fx.r);
         stats_free(stats);
         ev_loop_destroy(loop);
-        _exit(left != 0 ? 12 : ok ? 0 : 13);
+        _exit(left != 2 ? 12 : ok ? 0 : 13);
     }
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -915,6 +967,8 @@ int main(void)
         T(test_spawn_to_zero),
         T(test_unknown_class),
         T(test_unknown_class_zero_count),
+        T(test_many_unknown_classes),
+        T(test_unknown_class_long_name),
         T(test_big_spawn_in_slices),
         T(test_stop),
         T(test_stop_with_timeout),

@@ -8,7 +8,9 @@
  * Reports are unpacked with msgpack-c and checked for the exact key sets and
  * types the master expects, the counts (failures are requests too, None
  * response times), per-second maps, errors and their merging, the consistency
- * of stats_total with the entries, and that every delta resets after a report.
+ * of stats_total with the entries, that every delta resets after a report,
+ * and that long names are kept whole up to STATS_NAME_MAX bytes and cut
+ * between characters beyond it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -579,6 +581,63 @@ static void test_report_error_invalid_utf8(void **state)
     stats_free(s);
 }
 
+/* A name of n bytes: prefix, then the 3-byte EURO SIGN repeated, then tail. */
+static char *long_name(const char *prefix, size_t n, const char *tail)
+{
+    char *v = malloc(n + 1);
+    size_t p = strlen(prefix), t = strlen(tail), i;
+
+    assert_non_null(v);
+    memcpy(v, prefix, p);
+    for (i = p; i + 3 <= n - t; i += 3)
+        memcpy(v + i, "\xe2\x82\xac", 3);
+    memset(v + i, 'x', n - t - i);
+    memcpy(v + n - t, tail, t);
+    v[n] = '\0';
+    return v;
+}
+
+/* Names are kept whole up to STATS_NAME_MAX bytes (the request layer used
+ * to cut them at 255, merging different paths into one row); a longer name
+ * is cut between two characters, and the error key uses the name kept. */
+static void test_long_names(void **state)
+{
+    char *a = long_name("/a?", 300, "-1"), *b = long_name("/a?", 300, "-2");
+    char *whole = long_name("/w?", STATS_NAME_MAX, "!");
+    char *cut1 = long_name("/c?", STATS_NAME_MAX + 2, "1");
+    char *cut2 = long_name("/c?", STATS_NAME_MAX + 2, "2");
+    lw_stats *s = stats_new(T0);
+    char key[65];
+    report r;
+
+    (void)state;
+    assert_int_equal(stats_name_len(a), 300);
+    assert_int_equal(stats_name_len(whole), STATS_NAME_MAX);
+    /* "/c?" + 2730 euro signs = 8193 bytes: the cut falls after 2729 */
+    assert_int_equal(stats_name_len(cut1), 3 + 2729 * 3);
+    stats_log(s, "GET", a, 1, 0, NULL, T0 + 1);
+    stats_log(s, "GET", b, 1, 0, NULL, T0 + 1);
+    stats_log(s, "GET", whole, 1, 0, NULL, T0 + 1);
+    stats_log(s, "GET", cut1, 1, 0, "boom", T0 + 1);
+    stats_log(s, "GET", cut2, 1, 0, "boom", T0 + 1);
+    report_take(&r, s, no_classes, 0, T0 + 3);
+    assert_int_equal(stats_len(&r), 4);
+    assert_int_equal(get_int(find_entry(&r, a, "GET"), "num_requests"), 1);
+    assert_int_equal(get_int(find_entry(&r, b, "GET"), "num_requests"), 1);
+    assert_int_equal(get_int(find_entry(&r, whole, "GET"), "num_requests"), 1);
+    cut1[3 + 2729 * 3] = '\0';   /* what is kept of both: whole euro signs */
+    assert_int_equal(get_int(find_entry(&r, cut1, "GET"), "num_failures"), 2);
+    assert_int_equal(error_key("GET", cut1, "boom", key), 0);
+    check_error_item(get(errors_of(&r), key), "GET", cut1, "boom", 2);
+    report_done(&r);
+    stats_free(s);
+    free(a);
+    free(b);
+    free(whole);
+    free(cut1);
+    free(cut2);
+}
+
 static void test_report_second_is_empty(void **state)
 {
     lw_stats *s = stats_new(T0);
@@ -884,6 +943,7 @@ int main(void)
         cmocka_unit_test(test_report_errors),
         cmocka_unit_test(test_report_error_key_collision),
         cmocka_unit_test(test_report_error_invalid_utf8),
+        cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_report_second_is_empty),
         cmocka_unit_test(test_report_deltas_reset),
         cmocka_unit_test(test_report_total_consistent),

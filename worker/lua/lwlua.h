@@ -37,6 +37,7 @@ typedef struct {
     int *task_refs;         /* the task functions, as tasks[] */
     lw_task *tasks;
     char **task_names;
+    char ***task_tags;      /* per task: NULL-terminated, or NULL */
     size_t ntasks;
     char *name;
 } lwlua_class;

@@ -54,24 +54,61 @@ static int task_fn(lua_State *L, int cls, int key, const char *cname, char *tnam
     return -1;
 }
 
+/* tags = {task = {"a", "b"}} (the task as in tasks: a method name or a
+ * function), like @tag("a", "b"): a NULL-terminated copy in *out, NULL when
+ * the task has none. Stack-neutral. */
+static int read_tags(lua_State *L, int cls, int key, const char *cname, char ***out,
+                     char *err, size_t len)
+{
+    *out = NULL;
+    lua_getfield(L, cls, "tags");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushvalue(L, key);
+    lua_gettable(L, -2);
+    int list = lua_gettop(L);
+    size_t n = lua_istable(L, list) ? lua_objlen(L, list) : 0;
+    if (!lua_isnil(L, list) && (n == 0 || !(*out = calloc(n + 1, sizeof **out)))) {
+        snprintf(err, len, n ? "out of memory" : "user class '%s': a task's tags must be a list of "
+                 "strings", cname);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lua_rawgeti(L, list, (int)i + 1);
+        const char *tag = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!tag || !((*out)[i] = strdup(tag))) {
+            snprintf(err, len, tag ? "out of memory" : "user class '%s': a task's tags must be a "
+                     "list of strings", cname);
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return 0;
+}
+
 static int add_task(lua_State *L, lwlua_class *c, int cls, int key, int weight,
                     char *err, size_t len)
 {
     char tname[256] = "task";
+    size_t i = c->ntasks;
     if (weight < 1) {
         snprintf(err, len, "user class '%s': task weights must be integers >= 1", c->name);
         return -1;
     }
-    if (task_fn(L, cls, key, c->name, tname, sizeof tname, err, len)) {
+    if (read_tags(L, cls, key, c->name, &c->task_tags[i], err, len) ||
+        task_fn(L, cls, key, c->name, tname, sizeof tname, err, len)) {
         return -1;
     }
-    size_t i = c->ntasks;
     c->task_refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     if (!(c->task_names[i] = strdup(tname))) {
         snprintf(err, len, "out of memory");
         return -1;
     }
-    c->tasks[i] = (lw_task){c->task_names[i], weight, lwlua_task};
+    c->tasks[i] = (lw_task){.name = c->task_names[i], .weight = weight, .fn = lwlua_task,
+                            .tags = (const char *const *)c->task_tags[i]};
     c->ntasks++;
     return 0;
 }
@@ -96,7 +133,8 @@ static int read_tasks(lua_State *L, lwlua_class *c, int cls, char *err, size_t l
     c->task_refs = calloc(max, sizeof *c->task_refs);
     c->tasks = calloc(max, sizeof *c->tasks);
     c->task_names = calloc(max, sizeof *c->task_names);
-    if (!c->task_refs || !c->tasks || !c->task_names) {
+    c->task_tags = calloc(max + 1, sizeof *c->task_tags);   /* + a failed one */
+    if (!c->task_refs || !c->tasks || !c->task_names || !c->task_tags) {
         snprintf(err, len, "out of memory");
         return -1;
     }
@@ -269,10 +307,15 @@ void lwlua_free(lwlua_script *s)
 {
     for (size_t i = 0; s->lclasses && i < s->nclasses; i++) {
         lwlua_class *c = &s->lclasses[i];
-        for (size_t t = 0; t < c->ntasks; t++) {
+        for (size_t t = 0; t < c->ntasks + (c->task_tags && c->task_tags[c->ntasks]); t++) {
             free(c->task_names[t]);
+            for (size_t k = 0; c->task_tags[t] && c->task_tags[t][k]; k++) {
+                free(c->task_tags[t][k]);
+            }
+            free(c->task_tags[t]);
         }
         free(c->task_names);
+        free(c->task_tags);
         free(c->task_refs);
         free(c->tasks);
         free(c->name);
