@@ -7,8 +7,8 @@ local lw = require "lw"
 
 local HelloUser = lw.user("HelloUser", {wait_time = lw.constant(1)})
 
-function HelloUser:index()
+function HelloUser:get_root()   -- the locustfile's task name
     self.client:get("/")
 end
 
-HelloUser.tasks = {index = 1}
+HelloUser.tasks = {get_root = 1}

@@ -12,9 +12,12 @@
 --   MixedUser        Scenarios 3, 4  between(1, 5)    POST state 80,
 --                                                     GET state 15, POST workflow 5
 --
--- Every user registers its own agent (a UUID4) in on_start, then sends its
--- requests with "Authorization: Bearer $OPSCORE_API_KEY" (default
--- test-api-key). An unexpected status is a failure "HTTP <status>: <detail>".
+-- Every user registers its own agent (a UUID4, after the master's
+-- --agent-prefix if any) in on_start, then sends its requests with
+-- "Authorization: Bearer $OPSCORE_API_KEY" (default test-api-key). An
+-- unexpected status is a failure "HTTP <status>: <detail>". Task names and
+-- tags are the locustfile's (the class picker selects tasks by name; the
+-- master's --tags / --exclude-tags filter them).
 local lw = require "lw"
 
 local NAME_NOTIFY = "/v1/opscore/internal/agent/notify"
@@ -75,7 +78,7 @@ local function agent_path(self, leaf)
 end
 
 local function register_agent(self)
-    local id = lw.uuid4()
+    local id = (self:option("agent_prefix") or ""):sub(1, 64) .. lw.uuid4()
     self.agent_id = id
     self.client:add_header("Authorization", "Bearer " .. api_key)
     self.client:add_header("Content-Type", "application/json")
@@ -107,16 +110,22 @@ local function post_workflow(self)
     check_status(r, 202)
 end
 
+local TAGS = {
+    state_update = {"state", "write"},
+    state_read = {"state", "read"},
+    trigger_workflow = {"workflow", "write"},
+}
+
 local function opscore_class(name, wait_time, tasks)
-    local cls = lw.user(name, {wait_time = wait_time, tasks = tasks})
+    local cls = lw.user(name, {wait_time = wait_time, tasks = tasks, tags = TAGS})
     cls.on_start = register_agent
-    cls.post_state = post_state
-    cls.get_state = get_state
-    cls.post_workflow = post_workflow
+    cls.state_update = post_state
+    cls.state_read = get_state
+    cls.trigger_workflow = post_workflow
     return cls
 end
 
-opscore_class("QuickStateUser", lw.between(1, 2), {post_state = 1})
-opscore_class("StateUpdateUser", lw.between(5, 10), {post_state = 1})
-opscore_class("WorkflowUser", lw.between(30, 60), {post_workflow = 1})
-opscore_class("MixedUser", lw.between(1, 5), {post_state = 80, get_state = 15, post_workflow = 5})
+opscore_class("QuickStateUser", lw.between(1, 2), {state_update = 1})
+opscore_class("StateUpdateUser", lw.between(5, 10), {state_update = 1})
+opscore_class("WorkflowUser", lw.between(30, 60), {trigger_workflow = 1})
+opscore_class("MixedUser", lw.between(1, 5), {state_update = 80, state_read = 15, trigger_workflow = 5})

@@ -7,6 +7,7 @@ and web API and from the targets' own access logs.
 from __future__ import annotations
 
 import csv
+import json
 import html
 import os
 import re
@@ -439,3 +440,49 @@ def test_soak_2000_lua_users_short_flat_rss(procs, tmp_path):
     assert int(total["Failure Count"]) == 0
     time.sleep(0.5)
     assert int(total["Request Count"]) == target.count() > 2000
+
+
+# --------------------------------------------------------------------------
+# the master's settings: task names, tags, a locustfile's own option
+
+
+@pytest.mark.parametrize("example", ["hello", "opscore"])
+def test_task_names_and_ratios_match_the_locustfile(example):
+    """The examples' rule holds for the Lua scripts too: --show-task-ratio-json
+    of lua-worker with the script equals `locust`'s with the locustfile (the
+    class picker selects tasks by these names)."""
+    from conftest import MASTER_EXECUTABLES
+    py = subprocess.run([MASTER_EXECUTABLES["pypi"], "-f", "locustfile.py", "--show-task-ratio-json"],
+                        cwd=ROOT / "examples" / example, capture_output=True, text=True, timeout=60)
+    assert py.returncode == 0, py.stderr
+    script = ROOT / "examples" / example / f"{example}.lua"
+    lua = subprocess.run([LUA_WORKER, script, "--show-task-ratio-json"], capture_output=True, text=True,
+                         timeout=10)
+    assert lua.returncode == 0, lua.stderr
+    assert json.loads(lua.stdout) == json.loads(py.stdout)
+
+
+@pytest.mark.parametrize("tags,expect", [
+    (["--tags", "read"], {"state_read"}),
+    (["--exclude-tags", "write"], {"state_read"}),
+    (["--tags", "state", "--exclude-tags", "read", "--agent-prefix", "lt-lua-"], {"state_update"}),
+], ids=["tags", "exclude-tags", "both-and-prefix"])
+def test_tags_and_option_reach_lua_tasks(cluster, procs, tmp_path, tags, expect):
+    """Headless MixedUser runs of opscore.lua with the master's --tags /
+    --exclude-tags: only the tasks the tags let through reach nginx; the
+    locustfile's --agent-prefix reaches the script (self:option)."""
+    from conftest import OPSCORE_LOCATIONS, Target
+    from test_master_settings import KIND, NO_SHAPE, kinds
+    target = Target(procs, tmp_path / "opscore-nginx", locations=OPSCORE_LOCATIONS)
+    master = cluster.master(["MixedUser"], locustfile=NO_SHAPE, host=target.url, headless=True, users=4,
+                            rate=4, run_time="6s", expect_workers=1, stop_timeout=2, extra_args=tags)
+    worker = cluster.worker(master, binary="lua-worker", args=[str(OPSCORE_LUA)])
+    assert master.wait_exit(40) is not None, "the headless run did not end"
+    got = kinds(target)
+    seen = {name for name, key in (("state_update", ("POST", "state")), ("state_read", ("GET", "state")),
+                                   ("trigger_workflow", ("POST", "workflow"))) if got[key]}
+    assert seen == expect, (got, worker.stderr()[-2000:])
+    assert got[("POST", "notify")] == 4
+    ids = {m.group(1) for m in (KIND.match(s.path) for s in target.served()) if m and m.group(1)}
+    prefix = "lt-lua-" if "--agent-prefix" in tags else ""
+    assert ids and all(i.startswith(prefix) and len(i) == len(prefix) + 36 for i in ids), (ids, got)

@@ -188,7 +188,7 @@ static void test_hello_and_opscore_examples(void **state)
     assert_int_equal(c->wait_time.kind, LW_WAIT_CONSTANT);
     assert_true(c->wait_time.a == 1.0);
     assert_int_equal(c->ntasks, 1);
-    assert_string_equal(c->tasks[0].name, "index");
+    assert_string_equal(c->tasks[0].name, "get_root");
     assert_int_equal(c->tasks[0].weight, 1);
     assert_int_equal(c->client, LW_CLIENT_CURL);
     assert_non_null(c->on_start);
@@ -210,7 +210,7 @@ static void test_hello_and_opscore_examples(void **state)
     int sum = 0, post = 0;
     for (size_t i = 0; i < m->ntasks; i++) {
         sum += m->tasks[i].weight;
-        post += strcmp(m->tasks[i].name, "post_state") == 0 ? m->tasks[i].weight : 0;
+        post += strcmp(m->tasks[i].name, "state_update") == 0 ? m->tasks[i].weight : 0;
     }
     assert_int_equal(m->ntasks, 3);
     assert_int_equal(sum, 100);

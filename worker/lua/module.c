@@ -7,7 +7,8 @@
  *   lw.uuid4(), lw.random([m [, n]]), lw.time(), lw.env(name [, default])
  *   lw.json                    lua-cjson: lw.json.encode / lw.json.decode
  *
- * and the methods every user object has through its class (self:exception).
+ * and the methods every user object has through its class (self:exception,
+ * self:option).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -182,6 +183,24 @@ static int l_exception(lua_State *L)
     return 0;
 }
 
+/* self:option(name): the master's value of an option for this test (e.g. a
+ * custom option of its locustfile) as text, or nil. */
+static int l_option(lua_State *L)
+{
+    lw_user *u = lwlua_user_of(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    if (!u) {
+        return luaL_error(L, "option: not a running user");
+    }
+    const char *v = lw_option(u, name);
+    if (v) {
+        lua_pushstring(L, v);
+    } else {
+        lua_pushnil(L);
+    }
+    return 1;
+}
+
 static void open_base(lua_State *L)
 {
     luaL_newmetatable(L, LWLUA_BASE);
@@ -189,6 +208,8 @@ static void open_base(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, l_exception);
     lua_setfield(L, -2, "exception");
+    lua_pushcfunction(L, l_option);
+    lua_setfield(L, -2, "option");
     lua_pop(L, 1);
 }
 
