@@ -8,6 +8,8 @@
 #   make fuzz     libFuzzer runs of the proto decoder and the HTTP/1.1 response
 #                 parser (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
+#   make plan     the Ops-Core load-testing plan: scenarios, monitoring,
+#                 analysis, findings report (PLAN_ARGS="--scenarios 0,3 --time-scale 0.05")
 #   make install  install the library and header under PREFIX
 
 CC      ?= gcc
@@ -40,7 +42,7 @@ PYTEST_ARGS ?=
 # targets and timeouts far more than they compute. PYTEST_JOBS=0: in turn.
 PYTEST_JOBS ?= 3
 
-.PHONY: all deps check unit integration clean install venv demo need-deps
+.PHONY: all deps check unit integration clean install venv demo plan need-deps
 all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
@@ -150,6 +152,16 @@ check: unit
 demo: need-deps
 	$(MAKE) build/opscore-worker venv
 	examples/opscore/demo.sh
+
+# make plan: the Ops-Core load-testing plan end to end (examples/opscore/
+# run_plan.py): the chosen scenarios against the stand-in (or OPSCORE_URL)
+# with a headless master and C workers, Ops-Core, Redis, the log and the load
+# generators monitored, then findings.md and findings.html in the run folder
+# the last line names. PLAN_ARGS="--help" lists the options.
+PLAN_ARGS ?=
+plan: need-deps
+	$(MAKE) build/opscore-worker venv
+	$(VENV)/bin/python examples/opscore/run_plan.py $(PLAN_ARGS)
 
 # make bench: throughput per core, users per process, timing fidelity and the
 # cost of reporting, against wrk and Locust's Python worker, on loopback (nginx
