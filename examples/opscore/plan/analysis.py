@@ -20,10 +20,13 @@ The rules, stated once (the report quotes them):
   2000 ms (with at least 20 requests), or more than 5 % failed requests (with
   at least 20), is the breaking point: the locustfile's own stop rule and
   numbers. Its RPS is the window's requests over the window's seconds.
-* Saturation: a component is saturated when SATURATION_SAMPLES samples in a
-  row are each at or above SATURATION of its cores (100 % = one core; Ops-Core
-  has --service-cores, Redis and each load generator process one). The
-  bottleneck is the component that saturated first.
+* Saturation: a component's demand is its CPU % plus, for a local process,
+  the % of time its threads were ready to run but waited for a CPU (on a
+  busy host a saturated process gets less than a core but still never
+  idles). A component is saturated when SATURATION_SAMPLES samples in a row
+  have a demand at or above SATURATION of its cores (100 % = one core;
+  Ops-Core has --service-cores, Redis and each load generator process one).
+  The bottleneck is the component that saturated first.
 * A load generator process that passes GENERATOR_WARN_PERCENT of a core in any
   sample is named in a warning: it may have limited the load.
 """
@@ -73,6 +76,7 @@ class Resource:
     samples: int
     cpu_mean: Optional[float]
     cpu_peak: Optional[float]
+    demand_peak: Optional[float]
     mem_peak_mib: Optional[float]
     net_rx_mib: Optional[float]
     net_tx_mib: Optional[float]
@@ -327,10 +331,10 @@ def window(level: int, before: dict, after: dict, start: float, end: float, crit
         avg = (b_sum - a_sum) / count if count > 0 else None
         avg_ms[endpoint_key(method, name)] = avg
         if count >= rules["min_window_requests"] and avg is not None and avg > rules["max_avg_response_ms"]:
-            reasons.append(f"average of {method} {name} {avg:.0f} ms > {rules['max_avg_response_ms']:.0f} ms")
+            reasons.append(f"average of {method} {name} {avg:.1f} ms > {rules['max_avg_response_ms']:.0f} ms")
     error_pct = 100.0 * failures / requests if requests else 0.0
     if requests >= rules["min_window_requests"] and failures / requests > rules["max_error_rate"]:
-        reasons.append(f"errors {error_pct:.1f}% > {100 * rules['max_error_rate']:.0f}%")
+        reasons.append(f"errors {error_pct:.2f} % > {100 * rules['max_error_rate']:.0f}%")
     seconds = end - start
     return Level(level, start, end, requests, failures, requests / seconds if seconds > 0 else 0.0,
                  error_pct, avg_ms, reasons)
@@ -370,6 +374,14 @@ def column(rows: list[dict], name: str) -> list[float]:
     return [v for v in (number(r.get(name)) for r in rows) if v is not None]
 
 
+def demand(row: dict) -> Optional[float]:
+    """CPU % plus the % of time waiting for a CPU, where both are known."""
+    cpu, wait = number(row.get("cpu_percent")), number(row.get("cpu_wait_percent"))
+    if cpu is None:
+        return None
+    return cpu + (wait or 0.0)
+
+
 def resources(rows: list[dict], components: dict) -> list[Resource]:
     by_comp: dict[str, list[dict]] = {}
     for r in rows:
@@ -377,10 +389,13 @@ def resources(rows: list[dict], components: dict) -> list[Resource]:
     out = []
     for name, rs in by_comp.items():
         cpu, mem = column(rs, "cpu_percent"), column(rs, "memory_bytes")
+        demands = [d for d in (demand(r) for r in rs if number(r.get("cpu_wait_percent")) is not None)
+                   if d is not None]
         rx, tx = column(rs, "net_rx_bytes"), column(rs, "net_tx_bytes")
         res = Resource(
             component=name, role=rs[0]["role"], samples=len(rs),
             cpu_mean=statistics.fmean(cpu) if cpu else None, cpu_peak=max(cpu) if cpu else None,
+            demand_peak=max(demands) if demands else None,
             mem_peak_mib=max(mem) / MIB if mem else None,
             net_rx_mib=(rx[-1] - rx[0]) / MIB if len(rx) > 1 else None,
             net_tx_mib=(tx[-1] - tx[0]) / MIB if len(tx) > 1 else None)
@@ -422,7 +437,7 @@ def saturations(sd: ScenarioData, components: dict, history: list[dict]) -> list
     for name, rows in series.items():
         cores = float(components.get(name, {}).get("cores", 1.0))
         limit = SATURATION * cores * 100.0
-        cpu = [number(r["cpu_percent"]) for r in rows]
+        cpu = [demand(r) for r in rows]
         for i in range(len(cpu) - SATURATION_SAMPLES + 1):
             run = cpu[i:i + SATURATION_SAMPLES]
             if all(c is not None and c >= limit for c in run):

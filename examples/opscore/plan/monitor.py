@@ -21,7 +21,7 @@ from typing import Optional
 
 from .sources import SourceError, SourceGone
 
-COLUMNS = ["time", "scenario", "component", "role", "cpu_percent", "memory_bytes", "net_rx_bytes",
+COLUMNS = ["time", "scenario", "component", "role", "cpu_percent", "cpu_wait_percent", "memory_bytes", "net_rx_bytes",
            "net_tx_bytes", "redis_ops_per_sec", "redis_used_memory", "redis_connected_clients", "redis_keys"]
 
 

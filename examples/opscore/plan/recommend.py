@@ -20,6 +20,14 @@ def pct(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{value:.1f} %"
 
 
+def cpu_text(r: Optional[Resource]) -> str:
+    """"97.0 % of CPU (99.0 % CPU+wait)" from a component's peaks."""
+    if r is None or r.cpu_peak is None:
+        return "n/a"
+    text = f"{pct(r.cpu_peak)} of CPU"
+    return text + (f" ({pct(r.demand_peak)} CPU+wait)" if r.demand_peak is not None else "")
+
+
 def saturation_rules(f: Findings) -> list[str]:
     out = []
     b = f.bottleneck
@@ -29,23 +37,23 @@ def saturation_rules(f: Findings) -> list[str]:
     service, redis = peak(s, "opscore"), peak(s, "redis")
     cores = f"{b.cores:g} core" + ("s" if b.cores != 1 else "")
     if b.role == "service":
-        other = f"Redis peaked at {pct(redis.cpu_peak)}" if redis and redis.cpu_peak is not None \
+        other = f"Redis peaked at {cpu_text(redis)}" if redis and redis.cpu_peak is not None \
             else "Redis was not measured"
-        text = (f"Ops-Core peaked at {pct(service.cpu_peak)} of CPU ({cores}) in Scenario {b.scenario} while {other}: "
+        text = (f"Ops-Core peaked at {cpu_text(service)} ({cores}) in Scenario {b.scenario} while {other}: "
                 "CPU-bound in the API process. Run more uvicorn workers (or more replicas behind a load balancer), "
                 "then profile the request handlers.")
         if redis and redis.cpu_peak is not None and redis.cpu_peak > REDIS_LOW_PERCENT:
             text += " Redis is busy too: check it before adding API workers."
         out.append(text)
     elif b.role == "redis":
-        other = f"Ops-Core peaked at {pct(service.cpu_peak)}" if service and service.cpu_peak is not None \
+        other = f"Ops-Core peaked at {cpu_text(service)}" if service and service.cpu_peak is not None \
             else "Ops-Core was not measured"
-        out.append(f"Redis peaked at {pct(redis.cpu_peak)} of its one core in Scenario {b.scenario} while {other}: "
+        out.append(f"Redis peaked at {cpu_text(redis)} (one core) in Scenario {b.scenario} while {other}: "
                    "Redis is the limit. Look at SLOWLOG GET for slow commands or scripts, keep values small, "
                    "pipeline the GET-then-SET of a state update, or shard.")
     else:
         gen = peak(s, b.component)
-        out.append(f"{b.component} peaked at {pct(gen.cpu_peak if gen else None)} of a core in Scenario "
+        out.append(f"{b.component} peaked at {cpu_text(gen)} (one core) in Scenario "
                    f"{b.scenario}: the load generator was the limit, not the service. Add worker processes "
                    "(--workers) or use --http-client fast.")
     return out

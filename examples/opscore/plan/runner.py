@@ -91,7 +91,7 @@ class Processes:
         self.popens: list[subprocess.Popen] = []
 
     def start(self, argv: list[str], log_path: Path, env: Optional[dict] = None) -> subprocess.Popen:
-        with open(log_path, "ab") as out:
+        with open(log_path, "wb") as out:
             popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      env=env, cwd=ROOT, start_new_session=True)
         self.popens.append(popen)
@@ -165,13 +165,16 @@ class Plan:
         argv = [sys.executable, str(OPSCORE_DIR / "standin" / "run.py"), "--host", "127.0.0.1",
                 "--port", str(port), "--redis-port", str(redis_port), "--log-level", "WARNING"]
         degraded = []
-        if opts.cpu_work_ms:
-            argv += ["--cpu-work-ms", str(opts.cpu_work_ms)]
-            degraded.append(f"CPU-bound mode: {opts.cpu_work_ms:g} ms of CPU per request in the API process")
-        if opts.slow_redis_ms:
-            argv += ["--slow-redis-ms", str(opts.slow_redis_ms), "--slow-redis-share", str(opts.slow_redis_share)]
-            degraded.append(f"slow-Redis mode: {opts.slow_redis_ms:g} ms of Redis time on "
-                            f"{100 * opts.slow_redis_share:g}% of Redis calls")
+        if opts.cpu_work_ms or opts.cpu_work_per_agent_us:
+            argv += ["--cpu-work-ms", str(opts.cpu_work_ms), "--cpu-work-per-agent-us", str(opts.cpu_work_per_agent_us)]
+            degraded.append(f"CPU-bound mode: {opts.cpu_work_ms:g} ms + {opts.cpu_work_per_agent_us:g} us per "
+                            "registered agent of CPU per agent request in the API process")
+        if opts.slow_redis_ms or opts.slow_redis_per_agent_us:
+            argv += ["--slow-redis-ms", str(opts.slow_redis_ms), "--slow-redis-per-agent-us",
+                     str(opts.slow_redis_per_agent_us), "--slow-redis-share", str(opts.slow_redis_share)]
+            degraded.append(f"slow-Redis mode: {opts.slow_redis_ms:g} ms + {opts.slow_redis_per_agent_us:g} us per "
+                            f"registered agent of Redis time on {100 * opts.slow_redis_share:g}% of the agent "
+                            "requests' Redis calls")
         if opts.upstream_workflow_bug:
             argv.append("--upstream-workflow-bug")
             degraded.append("upstream's POST /workflow bug")

@@ -4,8 +4,10 @@
                      Docker Engine API on its unix socket, computed the way
                      `docker stats` does
     LocalProcess     a local process (and its children) by PID or by name:
-                     CPU % (100 = one core, the `docker stats` basis), RSS,
-                     and the rx/tx bytes of its network namespace
+                     CPU % (100 = one core, the `docker stats` basis), the %
+                     of time its threads were ready but waited for a CPU
+                     (/proc/PID/task/*/schedstat: a busy host shows here),
+                     RSS, and the rx/tx bytes of its network namespace
     RedisInfo        Redis INFO: ops/s, used_memory, connected clients, keys
     HostCpu          the whole machine's CPU %, 100 = every core busy
 
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import socket
+import time
 import urllib.parse
 from typing import Optional
 
@@ -161,6 +165,24 @@ def namespace_net_bytes(pid: int) -> tuple[int, int]:
     return rx, tx
 
 
+def runqueue_wait_ns(pids: list[int]) -> int:
+    """Nanoseconds the threads of these processes spent ready to run but
+    waiting for a CPU (second field of /proc/PID/task/TID/schedstat)."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total
+
+
 class LocalProcess:
     """A process and its children, by PID or by name (resolved once)."""
 
@@ -169,6 +191,7 @@ class LocalProcess:
         self.name = name
         self.proc: Optional[psutil.Process] = None
         self.children: dict[int, psutil.Process] = {}
+        self.last_wait: Optional[tuple[float, int]] = None  # (monotonic s, wait ns)
 
     def check(self) -> None:
         if self.proc is not None:
@@ -200,11 +223,20 @@ class LocalProcess:
                 except psutil.NoSuchProcess:
                     continue
             rx, tx = namespace_net_bytes(self.proc.pid)
+            wait = self._wait_percent([p.pid for p in procs])
         except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
             raise SourceGone() from None
         except (psutil.Error, OSError) as e:
             raise SourceError(f"process {self.proc.pid}: {getattr(e, 'msg', None) or e}") from None
-        return {"cpu_percent": cpu, "memory_bytes": int(rss), "net_rx_bytes": rx, "net_tx_bytes": tx}
+        return {"cpu_percent": cpu, "cpu_wait_percent": wait, "memory_bytes": int(rss), "net_rx_bytes": rx,
+                "net_tx_bytes": tx}
+
+    def _wait_percent(self, pids: list[int]) -> Optional[float]:
+        now, wait = time.monotonic(), runqueue_wait_ns(pids)
+        last, self.last_wait = self.last_wait, (now, wait)
+        if last is None or now <= last[0]:
+            return None
+        return max(0.0, (wait - last[1]) / 1e9 / (now - last[0]) * 100.0)
 
 
 # --------------------------------------------------------------------------

@@ -1,25 +1,37 @@
 """Switchable degradations of the stand-in Ops-Core, to give a load test a
-known bottleneck (make plan's tests use them; both are off by default).
+known bottleneck (make plan's tests use them; all are off by default).
 
-CPU-bound mode (OPSCORE_CPU_WORK_MS=N): every request except /health spends
-N ms of CPU time in the API process before it is handled. The work is timed
-on the thread's own CPU clock, so it costs N ms of CPU however busy the
-machine is; uvicorn's single worker then serves at most about 1000/N
-requests per second.
+Both modes apply to the agent endpoints (/v1/opscore/agent/...: POST and GET
+state, POST workflow) only. Registration stays fast, so that the burst of a
+load test's opening (every new user registers at once) does not hide where
+the steady load meets the limit. Each mode's cost per call is a fixed part
+plus a part that grows with the agents registered since the stand-in
+started, the way a handler or a Redis command that walks every agent does.
 
-Slow-Redis mode (OPSCORE_SLOW_REDIS_MS=N, OPSCORE_SLOW_REDIS_SHARE=S, default
-1): a share S of the stand-in's Redis GET/SET calls are sent as a Lua script
-that keeps Redis busy for N ms (it spins on Redis's own clock) and then does
-the GET or SET. Redis runs scripts one at a time on its single thread, so the
-slowness is Redis's own: its CPU rises and every client waits.
+CPU-bound mode: every agent request keeps the API process busy on the CPU
+(a spin loop in the event loop) for
+    OPSCORE_CPU_WORK_MS + OPSCORE_CPU_WORK_PER_AGENT_US x agents / 1000  ms
+of wall-clock time, so uvicorn's single worker serves at most 1000 / that
+many agent requests per second, whatever else runs on the host.
+
+Slow-Redis mode: a share OPSCORE_SLOW_REDIS_SHARE (default 1) of the agent
+requests' Redis GET/SET calls are sent as a Lua script that keeps Redis busy
+for
+    OPSCORE_SLOW_REDIS_MS + OPSCORE_SLOW_REDIS_PER_AGENT_US x agents / 1000  ms
+(it spins on Redis's own clock) and then does the GET or SET. Redis runs
+scripts one at a time on its single thread, so the slowness is Redis's own:
+its CPU rises and every client waits.
 """
 
 from __future__ import annotations
 
+import contextvars
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
+
+AGENT_PATHS = "/v1/opscore/agent/"
 
 # Spin until ARGV[1] microseconds of Redis's clock have passed, then do the
 # call: GET KEYS[1], or SET KEYS[1] ARGV[3] (with NX when ARGV[4] is "1").
@@ -38,41 +50,72 @@ end
 return redis.call('SET', KEYS[1], ARGV[3])
 """
 
+# Set for the duration of an agent request (the middleware sets it).
+in_agent_request: contextvars.ContextVar[bool] = contextvars.ContextVar("in_agent_request", default=False)
 
-@dataclass(frozen=True)
+
+@dataclass
 class Degradation:
     cpu_work_ms: float = 0.0
+    cpu_work_per_agent_us: float = 0.0
     slow_redis_ms: float = 0.0
+    slow_redis_per_agent_us: float = 0.0
     slow_redis_share: float = 1.0
+    agents: int = field(default=0, compare=False)  # registrations since start
 
     @classmethod
     def from_env(cls, env) -> "Degradation":
         return cls(
             cpu_work_ms=_non_negative(env, "OPSCORE_CPU_WORK_MS", 0.0),
+            cpu_work_per_agent_us=_non_negative(env, "OPSCORE_CPU_WORK_PER_AGENT_US", 0.0),
             slow_redis_ms=_non_negative(env, "OPSCORE_SLOW_REDIS_MS", 0.0),
+            slow_redis_per_agent_us=_non_negative(env, "OPSCORE_SLOW_REDIS_PER_AGENT_US", 0.0),
             slow_redis_share=min(1.0, _non_negative(env, "OPSCORE_SLOW_REDIS_SHARE", 1.0)),
         )
 
+    @property
+    def cpu_bound(self) -> bool:
+        return self.cpu_work_ms > 0 or self.cpu_work_per_agent_us > 0
+
+    @property
+    def slow_redis(self) -> bool:
+        return self.slow_redis_ms > 0 or self.slow_redis_per_agent_us > 0
+
     def describe(self) -> Optional[str]:
         parts = []
-        if self.cpu_work_ms > 0:
-            parts.append(f"CPU-bound mode, {self.cpu_work_ms:g} ms of CPU per request")
-        if self.slow_redis_ms > 0:
-            parts.append(f"slow-Redis mode, {self.slow_redis_ms:g} ms of Redis time on "
-                         f"{100 * self.slow_redis_share:g}% of Redis calls")
+        if self.cpu_bound:
+            parts.append(f"CPU-bound mode, {self.cpu_work_ms:g} ms + {self.cpu_work_per_agent_us:g} us per "
+                         "registered agent of CPU per agent request")
+        if self.slow_redis:
+            parts.append(f"slow-Redis mode, {self.slow_redis_ms:g} ms + {self.slow_redis_per_agent_us:g} us per "
+                         f"registered agent of Redis time on {100 * self.slow_redis_share:g}% of the agent "
+                         "requests' Redis calls")
         return "; ".join(parts) or None
 
-    def burn_cpu(self) -> None:
-        """Spend cpu_work_ms of this thread's CPU time."""
-        if self.cpu_work_ms <= 0:
-            return
-        end = time.thread_time() + self.cpu_work_ms / 1000.0
-        while time.thread_time() < end:
+    def registered(self) -> None:
+        self.agents += 1
+
+    def start_request(self, path: str) -> None:
+        """Called first for every request: marks an agent request and spends
+        its CPU work."""
+        agent = path.startswith(AGENT_PATHS)
+        in_agent_request.set(agent)
+        if agent and self.cpu_bound:
+            self.burn_cpu(self.cpu_work_ms + self.cpu_work_per_agent_us * self.agents / 1000.0)
+
+    @staticmethod
+    def burn_cpu(ms: float) -> None:
+        """Keep the CPU busy for ms of wall-clock time."""
+        end = time.perf_counter() + ms / 1000.0
+        while time.perf_counter() < end:
             pass
 
     def slow_call(self) -> bool:
         """Whether the next Redis call goes through the slow script."""
-        return self.slow_redis_ms > 0 and random.random() < self.slow_redis_share
+        return self.slow_redis and in_agent_request.get() and random.random() < self.slow_redis_share
+
+    def slow_call_us(self) -> int:
+        return int(1000 * self.slow_redis_ms + self.slow_redis_per_agent_us * self.agents)
 
 
 def _non_negative(env, name: str, default: float) -> float:
@@ -89,9 +132,8 @@ def _non_negative(env, name: str, default: float) -> float:
 
 
 async def slow_get(client, degradation: Degradation, key: str):
-    return await client.eval(SLOW_CALL_LUA, 1, key, int(degradation.slow_redis_ms * 1000), "GET")
+    return await client.eval(SLOW_CALL_LUA, 1, key, degradation.slow_call_us(), "GET")
 
 
 async def slow_set(client, degradation: Degradation, key: str, value: str, nx: bool):
-    return await client.eval(SLOW_CALL_LUA, 1, key, int(degradation.slow_redis_ms * 1000), "SET",
-                             value, "1" if nx else "0")
+    return await client.eval(SLOW_CALL_LUA, 1, key, degradation.slow_call_us(), "SET", value, "1" if nx else "0")

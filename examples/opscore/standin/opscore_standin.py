@@ -33,10 +33,12 @@ Environment:
                                     per-request lines)
     OPSCORE_UPSTREAM_WORKFLOW_BUG   1: POST /workflow answers like upstream,
                                     500 {"detail":"Internal Server Error"}
-    OPSCORE_CPU_WORK_MS             CPU-bound mode: ms of CPU per request
-    OPSCORE_SLOW_REDIS_MS,          slow-Redis mode: ms of Redis time on a
-    OPSCORE_SLOW_REDIS_SHARE        share (0-1, default 1) of Redis calls
-                                    (see degrade.py)
+    OPSCORE_CPU_WORK_MS,            CPU-bound mode: ms of CPU per agent
+    OPSCORE_CPU_WORK_PER_AGENT_US   request, plus us per registered agent
+    OPSCORE_SLOW_REDIS_MS,          slow-Redis mode: ms of Redis time, plus
+    OPSCORE_SLOW_REDIS_PER_AGENT_US us per registered agent, on a share
+    OPSCORE_SLOW_REDIS_SHARE        (0-1, default 1) of the agent requests'
+                                    Redis calls (see degrade.py)
 
 Run from the repository root:
     python -m uvicorn examples.opscore.standin.opscore_standin:app --port 8000
@@ -370,6 +372,7 @@ async def register_agent(store: Store, details: AgentRegistrationDetails) -> Non
         await store.save_registration(info)
     except StorageError as exc:
         raise HTTPException(400, f"Registration error: Failed to save registration for agent {agent_id}") from exc
+    SETTINGS.degradation.registered()
     try:
         await set_state(store, agent_id, "UNKNOWN", {"reason": "Initial registration"})
     except (StorageError, HTTPException) as exc:  # upstream logs this and still succeeds
@@ -468,8 +471,7 @@ class ProcessTimeMiddleware:
             return
         start = time.perf_counter()
         started = False
-        if scope["path"] != "/health":
-            SETTINGS.degradation.burn_cpu()
+        SETTINGS.degradation.start_request(scope["path"])
 
         async def timed_send(message):
             nonlocal started
