@@ -504,11 +504,14 @@ def verdict(scens: list[ScenarioFindings], first: Optional[Saturation]) -> str:
     if first is not None:
         return (f"Bottleneck: {ROLE_NAMES.get(first.role, first.component)} ({first.component}) saturated first, "
                 f"in Scenario {first.scenario}")
-    degraded = [s for s in scens if any(not c.passed for c in s.criteria) or (s.knee and s.knee.users)]
-    if degraded:
-        return ("No monitored resource saturated, but the service degraded: "
-                + ", ".join(f"Scenario {s.number}" for s in degraded)
-                + " (see the criteria and the knee); the limit is outside what was monitored")
+    troubles = []
+    for s in scens:
+        troubles += [f"Scenario {s.number} failed \"{c.name}\"" for c in s.criteria if not c.passed]
+        if s.knee and s.knee.users:
+            troubles.append(f"Scenario {s.number}'s p95 bends at {s.knee.users} users")
+    if troubles:
+        return ("No monitored resource saturated, yet " + "; ".join(troubles)
+                + ": the limit is outside what was monitored, or the service did not answer")
     return "No bottleneck reached: no resource saturated, no criterion failed and p95 did not bend"
 
 

@@ -70,10 +70,10 @@ def endpoint_rules(f: Findings) -> list[str]:
             text = (f"Scenario {s.number}, {ep.method} {ep.name}: {ep.failure_pct:.1f} % failed "
                     f"({ep.failures} of {ep.requests})")
             if top:
-                text += f", mostly \"{top[2]}\" ({top[3]} times)"
+                text += f", mostly `{top[2]}` ({top[3]} times)"
             if top and "workflow" in ep.name and "HTTP 500" in top[2] and "Internal Server Error" in top[2]:
                 text += ": the known upstream workflow bug (POST /workflow fails before it reaches storage)."
-            elif top and ("Connection" in top[2] or "refused" in top[2].lower() or top[2].startswith("HTTP 0")):
+            elif top and any(word in top[2].lower() for word in ("connect", "refused", "timed out", "timeout")):
                 text += ": the service did not answer; check OPSCORE_URL and that Ops-Core is up."
             elif top and "HTTP 401" in top[2]:
                 text += ": wrong OPSCORE_API_KEY."
@@ -111,7 +111,7 @@ def log_rules(f: Findings) -> list[str]:
         if errors:
             first = (s.log.get("errors") or [""])[0]
             out.append(f"Scenario {s.number}: {errors} ERROR/CRITICAL lines in the Ops-Core log; the first: "
-                       f"\"{first}\".")
+                       f"`{first}`.")
     return out
 
 
