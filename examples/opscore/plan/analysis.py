@@ -159,7 +159,7 @@ class ScenarioFindings:
     log: Optional[dict]
     history: list  # Aggregated history rows as dicts of numbers, for the plots
     endpoint_history: dict  # "METHOD name": [(t, p50, p95, p99)]
-    resource_series: dict  # component: [(t, cpu, mem_mib)]
+    resource_series: dict  # component: [(t, cpu, cpu+wait, mem_mib)]
     timed_out: bool = False
 
 
@@ -413,10 +413,13 @@ def resources(rows: list[dict], components: dict) -> list[Resource]:
 
 
 def resource_series(rows: list[dict]) -> dict:
+    """component: [(time, CPU %, CPU+wait % or None, memory MiB)]"""
     out: dict[str, list] = {}
     for r in rows:
+        wait_known = number(r.get("cpu_wait_percent")) is not None
         out.setdefault(r["component"], []).append(
-            (float(r["time"]), number(r["cpu_percent"]), (number(r["memory_bytes"]) or 0) / MIB))
+            (float(r["time"]), number(r["cpu_percent"]), demand(r) if wait_known else None,
+             (number(r["memory_bytes"]) or 0) / MIB))
     return out
 
 

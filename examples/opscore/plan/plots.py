@@ -36,14 +36,14 @@ def users_and_rps(s: ScenarioFindings) -> str:
     h = s.history
     t0 = h[0]["t"] if h else 0
     x = seconds([p["t"] for p in h], t0)
-    ax.plot(x, [p["users"] for p in h], color="tab:blue", label="users")
+    lines = ax.plot(x, [p["users"] for p in h], color="tab:blue", label="users")
     ax.set_xlabel("seconds")
     ax.set_ylabel("users", color="tab:blue")
     ax2 = ax.twinx()
-    ax2.plot(x, [p["rps"] for p in h], color="tab:green", label="requests/s")
-    ax2.plot(x, [p["fps"] for p in h], color="tab:red", label="failures/s")
+    lines += ax2.plot(x, [p["rps"] for p in h], color="tab:green", label="requests/s")
+    lines += ax2.plot(x, [p["fps"] for p in h], color="tab:red", label="failures/s")
     ax2.set_ylabel("per second")
-    ax2.legend(loc="upper left", fontsize=8)
+    ax2.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize=8)
     ax.set_title(f"Scenario {s.number}: users and RPS")
     return svg(fig)
 
@@ -68,11 +68,14 @@ def percentiles(s: ScenarioFindings) -> str:
 def resources(s: ScenarioFindings) -> str:
     fig, (cpu, mem) = plt.subplots(2, 1, figsize=(WIDTH, 3.8), sharex=True)
     t0 = s.history[0]["t"] if s.history else 0
-    for name in ("opscore", "redis"):
+    for name, color in (("opscore", "tab:blue"), ("redis", "tab:orange")):
         rows = s.resource_series.get(name, [])
         x = seconds([r[0] for r in rows], t0)
-        cpu.plot(x, [r[1] if r[1] is not None else float("nan") for r in rows], label=name)
-        mem.plot(x, [r[2] for r in rows], label=name)
+        cpu.plot(x, [r[1] if r[1] is not None else float("nan") for r in rows], color=color, label=f"{name} CPU")
+        if any(r[2] is not None for r in rows):
+            cpu.plot(x, [r[2] if r[2] is not None else float("nan") for r in rows], color=color, linestyle="--",
+                     linewidth=0.9, label=f"{name} CPU+wait")
+        mem.plot(x, [r[3] for r in rows], color=color, label=name)
     cpu.set_ylabel("CPU % (100 = 1 core)")
     cpu.axhline(100, color="grey", linewidth=0.8, linestyle=":")
     cpu.legend(loc="upper left", fontsize=8)
