@@ -404,6 +404,7 @@ def check_numbers(out: Path) -> None:
             if value is not None:
                 assert re.search(rf"\b{value:g}\b", knee_line), (value, knee_line)
                 checked.add(f"{value:g}")
+        check_log_counts(checked, out, n, text)
         if "Breaking point" in by_heading:
             lvs = check_levels(checked, sc, by_heading["Breaking point"][0][1])
             broke = next((lv for lv in lvs if lv["broke"]), None)
@@ -411,6 +412,25 @@ def check_numbers(out: Path) -> None:
                 window = [r for r in sc.resources if broke["start"] <= float(r["time"]) <= broke["end"]]
                 check_resources(checked, window, by_heading["Breaking point"][1][1], "cpu_mean cpu_peak mem")
     check_prose(md, checked, info)
+
+
+def check_log_counts(checked: set, out: Path, n: int, text: str) -> None:
+    """The log's counts by level are the ones the run saved for the scenario
+    (scenarioN-log.json, read from the log between the scenario's start and
+    end)."""
+    saved = out / f"scenario{n}-log.json"
+    if not saved.exists():
+        return
+    summary = json.loads(saved.read_text())
+    if summary.get("problem"):
+        return
+    line = next(li for li in text.splitlines() if li.startswith(f"{summary['source']}:"))
+    for level, count in summary["counts"].items():
+        assert f"{level} {count}" in line, (level, count, line)
+        checked.add(str(count))
+    if summary["unleveled"]:
+        assert f"lines without a level {summary['unleveled']}" in line
+        checked.add(str(summary["unleveled"]))
 
 
 SETTINGS_LINES = ("20", "Target:", "Time scale", "Measured:", "Degraded on purpose")
@@ -587,3 +607,68 @@ def test_redis_refusing_info(tmp_path):
         if standin is not None:
             standin.stop()
         redis_proc.stop()
+
+
+DOCKER_SOCKET = Path("/var/run/docker.sock")
+DOCKER_IMAGE = "debian:bookworm-slim"  # the host's /usr is mounted over it: same Debian release
+
+
+def docker(*args: str, timeout: float = 60) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=True).stdout.strip()
+
+
+def docker_ready() -> str | None:
+    """None when Docker and the image are here, else why the test skips."""
+    if not DOCKER_SOCKET.exists() or not shutil.which("docker"):
+        return f"no Docker daemon ({DOCKER_SOCKET} absent)"
+    try:
+        docker("image", "inspect", DOCKER_IMAGE)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        return f"image {DOCKER_IMAGE} not present (nothing is pulled by the tests)"
+    return None
+
+
+@pytest.mark.skipif(docker_ready() is not None, reason=str(docker_ready()))
+def test_containers_watched_through_the_docker_api(measured, tmp_path):
+    """Redis and the stand-in in containers on an --internal Docker network
+    (the host's binaries mounted read-only): the plan reads their CPU,
+    memory and network from the Docker Engine API and the stand-in's log from
+    docker logs; the network counters are each container's own."""
+    tag = f"lw-plan-{os.getpid()}"
+    net, redis_name, service_name = f"{tag}-net", f"{tag}-redis", f"{tag}-opscore"
+    try:
+        docker("network", "create", "--internal", net)
+        docker("run", "-d", "--name", redis_name, "--network", net, "-v", "/usr:/usr:ro", DOCKER_IMAGE,
+               "/usr/bin/redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "",
+               "--appendonly", "no")
+        docker("run", "-d", "--name", service_name, "--network", net, "-v", "/usr:/usr:ro",
+               "-v", f"{ROOT}:{ROOT}:ro", "-w", str(ROOT), "-e", "PYTHONDONTWRITEBYTECODE=1", DOCKER_IMAGE,
+               str(Path(sys.executable).parent / "python"), "examples/opscore/standin/run.py", "--host", "0.0.0.0",
+               "--port", "8000", "--redis-host", redis_name, "--redis-port", "6379", "--log-level", "INFO")
+
+        def address(name):
+            return docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name)
+
+        url = f"http://{address(service_name)}:8000"
+        import requests
+
+        wait_until(lambda: requests.get(url + "/health", timeout=1).status_code == 200, 30, "stand-in container")
+        out = tmp_path / "run"
+        run_plan(out, "--scenarios", "0", "--time-scale", "0.03", "--service-container", service_name,
+                 "--redis-container", redis_name, "--redis-addr", f"{address(redis_name)}:6379",
+                 env={"OPSCORE_URL": url})
+        md = findings(out)
+        assert "What could not be measured" not in md, section(md, "What could not be measured")
+        assert f"container {service_name} (Docker API at {DOCKER_SOCKET})" in md
+        table = {r[0]: r for r in md_tables(section(md, "Scenario 0 ("))[1][2]}
+        for name in ("opscore", "redis"):
+            assert table[name][3] != "n/a" and table[name][6] != "n/a", table[name]
+        assert table["opscore"][7] != table["master"][7], "a container's network counters are its own"
+        requests_total = int(md_tables(section(md, "Summary"))[0][2][0][4])
+        log_line = next(line for line in md.splitlines() if line.startswith(f"docker logs {service_name}:"))
+        info_lines = int(re.search(r"INFO (\d+)", log_line).group(1))
+        assert info_lines >= requests_total, (log_line, requests_total)  # uvicorn's access line per request
+        check_numbers(out)
+    finally:
+        subprocess.run(["docker", "rm", "-f", redis_name, service_name], capture_output=True, timeout=60)
+        subprocess.run(["docker", "network", "rm", net], capture_output=True, timeout=60)
