@@ -89,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--service-process", help="Ops-Core's local process name (or a word of its command line)")
     watch.add_argument("--redis-pid", type=int, help="Redis's local process id")
     watch.add_argument("--redis-process", help="Redis's local process name")
-    watch.add_argument("--redis-addr", type=host_port, help="HOST:PORT of Redis for INFO (password: env REDIS_PASSWORD)")
+    watch.add_argument("--redis-addr", type=host_port,
+                       help="HOST:PORT of Redis for INFO (password: env REDIS_PASSWORD)")
     watch.add_argument("--service-log", help="Ops-Core's log file (default with a container: its docker logs)")
     watch.add_argument("--service-cores", type=positive, default=1.0,
                        help="cores Ops-Core can use: 1 for uvicorn's single worker (default 1)")

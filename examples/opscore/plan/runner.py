@@ -129,6 +129,20 @@ def wait_http(url: str, timeout: float, popen: subprocess.Popen) -> bool:
     return False
 
 
+def wait_redis(port: int, timeout: float, popen: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and popen.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
 def probe(url: str) -> Optional[str]:
     """None when something answers HTTP at url, else why not (one line)."""
     try:
@@ -178,7 +192,8 @@ class Plan:
         if opts.upstream_workflow_bug:
             argv.append("--upstream-workflow-bug")
             degraded.append("upstream's POST /workflow bug")
-        time.sleep(0.3)
+        if not wait_redis(redis_port, READY_TIMEOUT_S, redis_proc):
+            raise SystemExit(f"plan: redis-server did not start; see {self.out / 'redis.log'}")
         standin = self.procs.start(argv, self.out / "opscore.log")
         url = f"http://127.0.0.1:{port}"
         if not wait_http(url + "/health", READY_TIMEOUT_S, standin):
@@ -197,9 +212,8 @@ class Plan:
         opts = self.opts
         reason = probe(opts.url)
         if reason:
-            message = f"Ops-Core at {opts.url} does not answer ({reason}); the scenarios run anyway and count the failures"
-            log(message)
-            self.info.problems.append(message)
+            self.note(f"Ops-Core at {opts.url} does not answer ({reason}); "
+                      "the scenarios run anyway and count the failures")
         service = self.sources(opts.service_container, opts.service_pid, opts.service_process)
         if service:
             self.add_service([service[0]], service[1])
@@ -252,52 +266,20 @@ class Plan:
     # -- one scenario
 
     def run_scenario(self, number: int) -> ScenarioRun:
-        opts = self.opts
         run = ScenarioRun(number, f"scenario{number}", f"scenario{number}.html",
                           master_log=f"scenario{number}-master.log")
         port = free_port()
-        workers = opts.workers + opts.python_workers
-        master = self.procs.start([
-            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--master", "--headless",
-            "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-            "--expect-workers", str(workers), "--host", self.info.target,
-            "--scenario", str(number), "--time-scale", f"{opts.time_scale:g}",
-            "--stress-max-users", str(opts.stress_max_users),
-            "--csv", str(self.out / run.prefix), "--csv-full-history", "--html", str(self.out / run.html),
-        ], self.out / run.master_log)
-        self.monitor.add(Component("master", "generator", [LocalProcess(pid=master.pid)], "locust master"))
-        started = []
-        for i in range(opts.workers):
-            argv = [str(C_WORKER), "--master-host", "127.0.0.1", "--master-port", str(port)]
-            if opts.http_client:
-                argv += ["--http-client", opts.http_client]
-            started.append(("worker", i + 1, self.procs.start(argv, self.out / f"scenario{number}-worker{i + 1}.log")))
-        for i in range(opts.python_workers):
-            argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
-                    "--master-host", "127.0.0.1", "--master-port", str(port)]
-            started.append(("pyworker", i + 1,
-                            self.procs.start(argv, self.out / f"scenario{number}-pyworker{i + 1}.log")))
-        for kind, i, popen in started:
-            label = "C worker" if kind == "worker" else "Python worker"
-            self.monitor.add(Component(f"{kind}-{i}", "generator", [LocalProcess(pid=popen.pid)], label))
-            run.worker_pids.append(popen.pid)
+        master = self.start_master(run, port)
+        workers = self.start_workers(number, port)
+        run.worker_pids = [popen.pid for popen in workers]
         self.monitor.set_scenario(number)
         if self.service_log is not None:
             self.service_log.mark(time.time())
         run.started = time.time()
-        limit = scenarios.duration_s(number, opts.time_scale, opts.stress_max_users) + START_MARGIN_S
-        log(f"scenario {number}: running for at most {limit:.0f} s "
-            f"({opts.workers} C worker(s), {opts.python_workers} Python worker(s))")
-        try:
-            run.exit_code = master.wait(limit)
-        except subprocess.TimeoutExpired:
-            run.timed_out = True
-            log(f"scenario {number}: still running after {limit:.0f} s; interrupting the master")
-            Processes.stop(master, signal.SIGINT, 20.0)
-            run.exit_code = master.returncode
+        self.wait_master(run, master)
         run.ended = time.time()
         self.monitor.set_scenario(None)
-        for _, _, popen in started:
+        for popen in workers:
             try:
                 popen.wait(5)
             except subprocess.TimeoutExpired:
@@ -307,6 +289,55 @@ class Plan:
             summary = self.service_log.read_since_mark()
             (self.out / f"scenario{number}-log.json").write_text(json.dumps(asdict(summary), indent=1))
         return run
+
+    def start_master(self, run: ScenarioRun, port: int) -> subprocess.Popen:
+        opts = self.opts
+        master = self.procs.start([
+            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--master", "--headless",
+            "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+            "--expect-workers", str(opts.workers + opts.python_workers), "--host", self.info.target,
+            "--scenario", str(run.number), "--time-scale", f"{opts.time_scale:g}",
+            "--stress-max-users", str(opts.stress_max_users),
+            "--csv", str(self.out / run.prefix), "--csv-full-history", "--html", str(self.out / run.html),
+        ], self.out / run.master_log)
+        self.monitor.add(Component("master", "generator", [LocalProcess(pid=master.pid)], "locust master"))
+        return master
+
+    def start_workers(self, number: int, port: int) -> list[subprocess.Popen]:
+        """The C workers, then the Python workers, each watched as a load
+        generator (worker-N, pyworker-N)."""
+        opts = self.opts
+        c_argv = [str(C_WORKER), "--master-host", "127.0.0.1", "--master-port", str(port)]
+        if opts.http_client:
+            c_argv += ["--http-client", opts.http_client]
+        py_argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
+                   "--master-host", "127.0.0.1", "--master-port", str(port)]
+        kinds = [("worker", "C worker", c_argv)] * opts.workers
+        kinds += [("pyworker", "Python worker", py_argv)] * opts.python_workers
+        popens, counts = [], {}
+        for kind, label, argv in kinds:
+            counts[kind] = counts.get(kind, 0) + 1
+            name = f"{kind}-{counts[kind]}"
+            popen = self.procs.start(argv, self.out / f"scenario{number}-{name}.log")
+            self.monitor.add(Component(name, "generator", [LocalProcess(pid=popen.pid)], label))
+            popens.append(popen)
+        return popens
+
+    def wait_master(self, run: ScenarioRun, master: subprocess.Popen) -> None:
+        """Until the master ends by itself, or interrupt it (it still writes
+        its CSV files and report) once the profile's length plus a margin
+        has passed."""
+        opts = self.opts
+        limit = scenarios.duration_s(run.number, opts.time_scale, opts.stress_max_users) + START_MARGIN_S
+        log(f"scenario {run.number}: running for at most {limit:.0f} s "
+            f"({opts.workers} C worker(s), {opts.python_workers} Python worker(s))")
+        try:
+            run.exit_code = master.wait(limit)
+        except subprocess.TimeoutExpired:
+            run.timed_out = True
+            log(f"scenario {run.number}: still running after {limit:.0f} s; interrupting the master")
+            Processes.stop(master, signal.SIGINT, 20.0)
+            run.exit_code = master.returncode
 
     # -- the whole plan
 

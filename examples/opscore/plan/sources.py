@@ -21,7 +21,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import socket
 import time
 import urllib.parse
@@ -241,9 +240,6 @@ class LocalProcess:
 
 # --------------------------------------------------------------------------
 # Redis INFO
-
-KEYSPACE_KEYS = re.compile(r"keys=(\d+)")
-
 
 class RedisInfo:
     def __init__(self, host: str, port: int, password: Optional[str] = None):
