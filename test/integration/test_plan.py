@@ -450,7 +450,8 @@ def check_prose(md: str, checked: set, info: dict) -> None:
             continue
         if "-log" in line or line.startswith(("/", "docker logs", "opscore.log")):
             line = line.split(":", 1)[-1]  # a log's path, then its counts
-        line = re.sub(r"\"[^\"]*\"|`[^`]*`|/v1/\S+|--[\w-]+|https?://\S+|local process \d+|process \d+", "", line)
+        line = re.sub(r"\"[^\"]*\"|`[^`]*`|https?://\S+|(?<![\w.])/[\w./*\[\]-]+|--[\w-]+|local process \d+|process \d+",
+                      "", line)
         for token in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])", line):
             assert token in allowed, f"findings.md: {token} in {line!r} is not a checked number"
 
@@ -543,7 +544,7 @@ def test_cpu_bound_service_is_the_bottleneck(measured, tmp_path):
     check_numbers(out)
 
 
-REDIS_US_PER_AGENT, SLOW_SHARE = 16.0, 0.5
+REDIS_US_PER_AGENT, SLOW_SHARE = 18.0, 0.5
 REDIS_CALLS_PER_REQUEST = 0.80 * 2 + 0.15 * 1 + 0.05 * 3  # POST state, GET state, POST workflow
 
 

@@ -343,9 +343,11 @@ def window(level: int, before: dict, after: dict, start: float, end: float, crit
 STOP_LINE = re.compile(r"Ops-Core scenario 4 (stopping at .*|: user cap .*)")
 
 
-def breaking_point(sd: ScenarioData, info: dict, components: dict) -> Breaking:
+def breaking_point(sd: ScenarioData, components: dict) -> Breaking:
     rules = profiles.profiles()
-    levels = profiles.stress_levels(max(info.get("stress_max_users", 0), 300) + 10_000)
+    most = max((int(r["User Count"]) for r in sd.history if r["Name"] == "Aggregated"), default=0)
+    step = profiles.scenario(4)["step_users"]
+    levels = profiles.stress_levels(most + step)  # every level up to the one holding the most users
     windows = level_windows(sd, [tuple(c) for c in rules["critical_endpoints"]], levels)
     broke = next((w for w in windows if w.reasons), None)
     good = [w for w in windows if not w.reasons and (broke is None or w.users < broke.users)]
@@ -455,13 +457,12 @@ def saturations(sd: ScenarioData, components: dict, history: list[dict]) -> list
 # criteria
 
 
-def criteria(number_: int, total: Optional[Endpoint], breaking: Optional[Breaking],
-             info: dict) -> list[Criterion]:
+def criteria(scenario_number: int, total: Optional[Endpoint], breaking: Optional[Breaking]) -> list[Criterion]:
     rules = profiles.profiles()
     out = []
     if total is None:
         return [Criterion("the master wrote statistics", False, "no stats CSV")]
-    if number_ == 0:
+    if scenario_number == 0:
         out.append(Criterion("100 % success", total.failures == 0 and total.requests > 0,
                              f"{total.failures} failures in {total.requests} requests"))
     if breaking is not None:
@@ -490,14 +491,14 @@ def scenario_findings(sd: ScenarioData, info: dict) -> ScenarioFindings:
     eps, total = endpoints(sd)
     hist = aggregated_history(sd)
     peak_users, peak_rps, sustained = peak_and_sustained(hist)
-    brk = breaking_point(sd, info, components) if profiles.scenario(sd.number)["step_users"] else None
+    brk = breaking_point(sd, components) if profiles.scenario(sd.number)["step_users"] else None
     res = resources(sd.resources, components)
     fails = [(f["Method"], f["Name"], f["Error"], int(f["Occurrences"])) for f in sd.failures]
     return ScenarioFindings(
         number=sd.number, user_class=profiles.scenario(sd.number)["user_class"],
         seconds=sd.run["ended"] - sd.run["started"], endpoints=eps, total=total, failures=fails,
         peak_users=peak_users, peak_rps=peak_rps, sustained_rps=sustained,
-        criteria=criteria(sd.number, total, brk, info), knee=knee(sd, main_endpoint(eps)), breaking=brk, resources=res,
+        criteria=criteria(sd.number, total, brk), knee=knee(sd, main_endpoint(eps)), breaking=brk, resources=res,
         saturations=saturations(sd, components, hist), generator_warnings=generator_warnings(res),
         log=sd.log, history=hist, endpoint_history=endpoint_history(sd),
         resource_series=resource_series(sd.resources), timed_out=bool(sd.run.get("timed_out")))
