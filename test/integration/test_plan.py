@@ -450,7 +450,7 @@ def check_prose(md: str, checked: set, info: dict) -> None:
             continue
         if "-log" in line or line.startswith(("/", "docker logs", "opscore.log")):
             line = line.split(":", 1)[-1]  # a log's path, then its counts
-        line = re.sub(r"\"[^\"]*\"|`[^`]*`|https?://\S+|(?<![\w.])/[\w./*\[\]-]+|--[\w-]+|local process \d+|process \d+",
+        line = re.sub(r"\"[^\"]*\"|`[^`]*`|https?://\S+|(?<![\w.])/[\w./*\[\]-]+|--[\w-]+|(local )?process \d+",
                       "", line)
         for token in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])", line):
             assert token in allowed, f"findings.md: {token} in {line!r} is not a checked number"
@@ -526,35 +526,36 @@ def test_healthy_short_run_reports_no_bottleneck(measured, tmp_path):
     shutil.copy(shot, Path(os.environ.get("PLAN_SCREENSHOT", tmp_path / "kept.png")))
 
 
-# The degradations' cost grows with the agents registered (one per user),
-# which puts the breaking point well past Scenario 4's opening 300 users.
-CPU_US_PER_AGENT = 15.0
+# The degradations' cost grows with the square of the agents registered (one
+# per user): low at Scenario 4's opening 300 users, a sharp limit further on.
+CPU_MS_AT_1000_AGENTS = 31.0
 STANDIN_CPU_MS = 1.0  # the stand-in's own CPU per request, measured here (about 7 % at 100 RPS)
 
 
 def test_cpu_bound_service_is_the_bottleneck(measured, tmp_path):
     out = tmp_path / "run"
     run_plan(out, "--scenarios", "4", "--time-scale", "0.03", "--stress-max-users", "800",
-             "--cpu-work-per-agent-us", f"{CPU_US_PER_AGENT:g}")
+             "--cpu-work-at-1000-agents-ms", f"{CPU_MS_AT_1000_AGENTS:g}")
     md = findings(out)
     assert "**Bottleneck: Ops-Core (the API process) (opscore) saturated first" in md, section(md, "Summary")
-    expected = expected_break(lambda u: CPU_US_PER_AGENT * u / 1000.0 + STANDIN_CPU_MS)
+    expected = expected_break(lambda u: CPU_MS_AT_1000_AGENTS * (u / 1000.0) ** 2 + STANDIN_CPU_MS)
     assert abs(breaking_users(md) - expected) <= STEP_USERS, (expected, section(md, "Summary"))
     assert "CPU-bound in the API process" in section(md, "Recommendations")
     check_numbers(out)
 
 
-REDIS_US_PER_AGENT, SLOW_SHARE = 18.0, 0.5
+REDIS_MS_AT_1000_AGENTS, SLOW_SHARE = 32.0, 0.5
 REDIS_CALLS_PER_REQUEST = 0.80 * 2 + 0.15 * 1 + 0.05 * 3  # POST state, GET state, POST workflow
 
 
 def test_slow_redis_is_the_bottleneck(measured, tmp_path):
     out = tmp_path / "run"
     run_plan(out, "--scenarios", "4", "--time-scale", "0.03", "--stress-max-users", "800",
-             "--slow-redis-per-agent-us", f"{REDIS_US_PER_AGENT:g}", "--slow-redis-share", f"{SLOW_SHARE:g}")
+             "--slow-redis-at-1000-agents-ms", f"{REDIS_MS_AT_1000_AGENTS:g}", "--slow-redis-share", f"{SLOW_SHARE:g}")
     md = findings(out)
     assert "**Bottleneck: Redis (redis) saturated first" in md, section(md, "Summary")
-    expected = expected_break(lambda u: REDIS_CALLS_PER_REQUEST * SLOW_SHARE * REDIS_US_PER_AGENT * u / 1000.0)
+    per_call = SLOW_SHARE * REDIS_MS_AT_1000_AGENTS
+    expected = expected_break(lambda u: REDIS_CALLS_PER_REQUEST * per_call * (u / 1000.0) ** 2)
     assert abs(breaking_users(md) - expected) <= STEP_USERS, (expected, section(md, "Summary"))
     assert "Redis is the limit" in section(md, "Recommendations")
     check_numbers(out)

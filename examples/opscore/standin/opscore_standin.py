@@ -34,11 +34,12 @@ Environment:
     OPSCORE_UPSTREAM_WORKFLOW_BUG   1: POST /workflow answers like upstream,
                                     500 {"detail":"Internal Server Error"}
     OPSCORE_CPU_WORK_MS,            CPU-bound mode: ms of CPU per agent
-    OPSCORE_CPU_WORK_PER_AGENT_US   request, plus us per registered agent
-    OPSCORE_SLOW_REDIS_MS,          slow-Redis mode: ms of Redis time, plus
-    OPSCORE_SLOW_REDIS_PER_AGENT_US us per registered agent, on a share
-    OPSCORE_SLOW_REDIS_SHARE        (0-1, default 1) of the agent requests'
-                                    Redis calls (see degrade.py)
+    OPSCORE_CPU_WORK_AT_1000_AGENTS_MS  request, plus a part growing with
+                                    the square of the registered agents
+    OPSCORE_SLOW_REDIS_MS,          slow-Redis mode: the same for Redis
+    OPSCORE_SLOW_REDIS_AT_1000_AGENTS_MS  time on a share (0-1, default 1)
+    OPSCORE_SLOW_REDIS_SHARE        of the agent requests' Redis calls
+                                    (see degrade.py)
 
 Run from the repository root:
     python -m uvicorn examples.opscore.standin.opscore_standin:app --port 8000
