@@ -15,7 +15,8 @@ The rules, stated once (the report quotes them):
   baseline is the p95 at the smallest count. The knee is the smallest count from which on p95 stays above
   both KNEE_FACTOR x baseline and baseline + KNEE_FLOOR_MS.
 * Breaking point (Scenario 4): the stress levels are 300, 350, ... users; a
-  level's window runs from the last history row before it to its last row.
+  level's window runs from the last history row before it to its last row
+  (for the last level, the last row of the run: the counts after the stop).
   The first level whose window has a critical endpoint averaging more than
   2000 ms (with at least 20 requests), or more than 5 % failed requests (with
   at least 20), is the breaking point: the locustfile's own stop rule and
@@ -291,12 +292,15 @@ def level_windows(sd: ScenarioData, critical: list, levels: list[int]) -> list[L
     for row in sd.history:
         per_row.setdefault(float(row["Timestamp"]), {})[(row["Type"], row["Name"])] = row
     times = sorted(per_row)
-    level_of = []
+    level_of: list[Optional[int]] = []
     for t in times:
         agg = per_row[t].get(("", "Aggregated"))
         users = int(agg["User Count"]) if agg else 0
         i = bisect.bisect_left(levels, users)
-        level_of.append(levels[i] if users > 0 and i < len(levels) else None)
+        if users > 0 and i < len(levels):
+            level_of.append(levels[i])
+        else:  # before the start, or after the stop: the final counts belong to the last level
+            level_of.append(next((lv for lv in reversed(level_of) if lv is not None), None))
     out = []
     for level in levels:
         idx = [i for i, lv in enumerate(level_of) if lv == level]

@@ -69,12 +69,11 @@ def parser() -> argparse.ArgumentParser:
                         help="a real Ops-Core (default: env OPSCORE_URL); nothing is started for the target")
     target.add_argument("--cpu-work-ms", type=non_negative, default=0.0,
                         help="stand-in CPU-bound mode: ms of CPU per agent request in the API process")
-    target.add_argument("--cpu-work-at-1000-agents-ms", type=non_negative, default=0.0,
-                        help="stand-in CPU-bound mode: plus this x (registered agents / 1000)^2 ms")
     target.add_argument("--slow-redis-ms", type=non_negative, default=0.0,
                         help="stand-in slow-Redis mode: ms of Redis time on a share of the agent requests' Redis calls")
-    target.add_argument("--slow-redis-at-1000-agents-ms", type=non_negative, default=0.0,
-                        help="stand-in slow-Redis mode: plus this x (registered agents / 1000)^2 ms")
+    target.add_argument("--degrade-above-agents", type=int, default=0,
+                        help="the stand-in's degradations start once more agents than this have registered "
+                             "(default 0: from the start)")
     target.add_argument("--slow-redis-share", type=positive, default=1.0,
                         help="the share (0-1] of Redis calls slowed (default 1)")
     target.add_argument("--upstream-workflow-bug", action="store_true",

@@ -179,17 +179,16 @@ class Plan:
         argv = [sys.executable, str(OPSCORE_DIR / "standin" / "run.py"), "--host", "127.0.0.1",
                 "--port", str(port), "--redis-port", str(redis_port), "--log-level", "WARNING"]
         degraded = []
-        if opts.cpu_work_ms or opts.cpu_work_at_1000_agents_ms:
-            argv += ["--cpu-work-ms", str(opts.cpu_work_ms),
-                     "--cpu-work-at-1000-agents-ms", str(opts.cpu_work_at_1000_agents_ms)]
-            degraded.append(f"CPU-bound mode: {opts.cpu_work_ms:g} ms + {opts.cpu_work_at_1000_agents_ms:g} ms x "
-                            "(registered agents / 1000)^2 of CPU per agent request in the API process")
-        if opts.slow_redis_ms or opts.slow_redis_at_1000_agents_ms:
-            argv += ["--slow-redis-ms", str(opts.slow_redis_ms), "--slow-redis-at-1000-agents-ms",
-                     str(opts.slow_redis_at_1000_agents_ms), "--slow-redis-share", str(opts.slow_redis_share)]
-            degraded.append(f"slow-Redis mode: {opts.slow_redis_ms:g} ms + {opts.slow_redis_at_1000_agents_ms:g} ms x "
-                            f"(registered agents / 1000)^2 of Redis time on {100 * opts.slow_redis_share:g}% of "
-                            "the agent requests' Redis calls")
+        if opts.cpu_work_ms:
+            argv += ["--cpu-work-ms", str(opts.cpu_work_ms)]
+            degraded.append(f"CPU-bound mode: {opts.cpu_work_ms:g} ms of CPU per agent request in the API process")
+        if opts.slow_redis_ms:
+            argv += ["--slow-redis-ms", str(opts.slow_redis_ms), "--slow-redis-share", str(opts.slow_redis_share)]
+            degraded.append(f"slow-Redis mode: {opts.slow_redis_ms:g} ms of Redis time on "
+                            f"{100 * opts.slow_redis_share:g}% of the agent requests' Redis calls")
+        if degraded and opts.degrade_above_agents:
+            argv += ["--degrade-above-agents", str(opts.degrade_above_agents)]
+            degraded.append(f"both only once more than {opts.degrade_above_agents} agents have registered")
         if opts.upstream_workflow_bug:
             argv.append("--upstream-workflow-bug")
             degraded.append("upstream's POST /workflow bug")

@@ -4,23 +4,21 @@ known bottleneck (make plan's tests use them; all are off by default).
 Both modes apply to the agent endpoints (/v1/opscore/agent/...: POST and GET
 state, POST workflow) only. Registration stays fast, so that the burst of a
 load test's opening (every new user registers at once) does not hide where
-the steady load meets the limit. Each mode's cost per call is a fixed part
-plus a part that grows with the square of the agents registered since the
-stand-in started (n), the way work that compares every agent with every
-other does; the square keeps the cost low at a test's opening load and puts
-a sharp limit further on.
+the steady load meets the limit. With OPSCORE_DEGRADE_ABOVE_AGENTS=N (default
+0) a mode starts only once more than N agents have registered since the
+stand-in started, the way a cache of N agents falls over when the working
+set outgrows it: the limit is then where the load passes N users, whatever
+else runs on the host.
 
-CPU-bound mode: every agent request keeps the API process busy on the CPU
-(a spin loop in the event loop) for
-    OPSCORE_CPU_WORK_MS + OPSCORE_CPU_WORK_AT_1000_AGENTS_MS x (n / 1000)^2  ms
-of wall-clock time, so uvicorn's single worker serves at most 1000 / that
-many agent requests per second.
+CPU-bound mode (OPSCORE_CPU_WORK_MS=M): every agent request keeps the API
+process busy on the CPU (a spin loop in the event loop) for M ms of
+wall-clock time, so uvicorn's single worker serves at most about 1000 / M
+agent requests per second.
 
-Slow-Redis mode: a share OPSCORE_SLOW_REDIS_SHARE (default 1) of the agent
-requests' Redis GET/SET calls are sent as a Lua script that keeps Redis busy
-for
-    OPSCORE_SLOW_REDIS_MS + OPSCORE_SLOW_REDIS_AT_1000_AGENTS_MS x (n / 1000)^2  ms
-(it spins on Redis's own clock) and then does the GET or SET. Redis runs
+Slow-Redis mode (OPSCORE_SLOW_REDIS_MS=M): a share OPSCORE_SLOW_REDIS_SHARE
+(default 1) of the agent requests' Redis GET/SET calls are sent as a Lua
+script that keeps Redis busy for M ms (it spins on Redis's own clock) and
+then does the GET or SET. Redis runs
 scripts one at a time on its single thread, so the slowness is Redis's own:
 its CPU rises and every client waits.
 """
@@ -59,54 +57,46 @@ in_agent_request: contextvars.ContextVar[bool] = contextvars.ContextVar("in_agen
 @dataclass
 class Degradation:
     cpu_work_ms: float = 0.0
-    cpu_work_at_1000_agents_ms: float = 0.0
     slow_redis_ms: float = 0.0
-    slow_redis_at_1000_agents_ms: float = 0.0
     slow_redis_share: float = 1.0
+    above_agents: int = 0
     agents: int = field(default=0, compare=False)  # registrations since start
 
     @classmethod
     def from_env(cls, env) -> "Degradation":
         return cls(
             cpu_work_ms=_non_negative(env, "OPSCORE_CPU_WORK_MS", 0.0),
-            cpu_work_at_1000_agents_ms=_non_negative(env, "OPSCORE_CPU_WORK_AT_1000_AGENTS_MS", 0.0),
             slow_redis_ms=_non_negative(env, "OPSCORE_SLOW_REDIS_MS", 0.0),
-            slow_redis_at_1000_agents_ms=_non_negative(env, "OPSCORE_SLOW_REDIS_AT_1000_AGENTS_MS", 0.0),
             slow_redis_share=min(1.0, _non_negative(env, "OPSCORE_SLOW_REDIS_SHARE", 1.0)),
+            above_agents=int(_non_negative(env, "OPSCORE_DEGRADE_ABOVE_AGENTS", 0.0)),
         )
 
     @property
-    def cpu_bound(self) -> bool:
-        return self.cpu_work_ms > 0 or self.cpu_work_at_1000_agents_ms > 0
-
-    @property
-    def slow_redis(self) -> bool:
-        return self.slow_redis_ms > 0 or self.slow_redis_at_1000_agents_ms > 0
+    def active(self) -> bool:
+        """On once more than above_agents agents have registered."""
+        return self.agents > self.above_agents
 
     def describe(self) -> Optional[str]:
         parts = []
-        if self.cpu_bound:
-            parts.append(f"CPU-bound mode, {self.cpu_work_ms:g} ms + {self.cpu_work_at_1000_agents_ms:g} ms x "
-                         "(agents / 1000)^2 of CPU per agent request")
-        if self.slow_redis:
-            parts.append(f"slow-Redis mode, {self.slow_redis_ms:g} ms + {self.slow_redis_at_1000_agents_ms:g} ms x "
-                         f"(agents / 1000)^2 of Redis time on {100 * self.slow_redis_share:g}% of the agent "
-                         "requests' Redis calls")
-        return "; ".join(parts) or None
+        if self.cpu_work_ms > 0:
+            parts.append(f"CPU-bound mode, {self.cpu_work_ms:g} ms of CPU per agent request")
+        if self.slow_redis_ms > 0:
+            parts.append(f"slow-Redis mode, {self.slow_redis_ms:g} ms of Redis time on "
+                         f"{100 * self.slow_redis_share:g}% of the agent requests' Redis calls")
+        if parts and self.above_agents:
+            parts.append(f"once more than {self.above_agents} agents have registered")
+        return ", ".join(parts) or None
 
     def registered(self) -> None:
         self.agents += 1
-
-    def growth(self) -> float:
-        return (self.agents / 1000.0) ** 2
 
     def start_request(self, path: str) -> None:
         """Called first for every request: marks an agent request and spends
         its CPU work."""
         agent = path.startswith(AGENT_PATHS)
         in_agent_request.set(agent)
-        if agent and self.cpu_bound:
-            self.burn_cpu(self.cpu_work_ms + self.cpu_work_at_1000_agents_ms * self.growth())
+        if agent and self.cpu_work_ms > 0 and self.active:
+            self.burn_cpu(self.cpu_work_ms)
 
     @staticmethod
     def burn_cpu(ms: float) -> None:
@@ -117,10 +107,11 @@ class Degradation:
 
     def slow_call(self) -> bool:
         """Whether the next Redis call goes through the slow script."""
-        return self.slow_redis and in_agent_request.get() and random.random() < self.slow_redis_share
+        return (self.slow_redis_ms > 0 and in_agent_request.get() and self.active
+                and random.random() < self.slow_redis_share)
 
     def slow_call_us(self) -> int:
-        return int(1000 * (self.slow_redis_ms + self.slow_redis_at_1000_agents_ms * self.growth()))
+        return int(1000 * self.slow_redis_ms)
 
 
 def _non_negative(env, name: str, default: float) -> float:

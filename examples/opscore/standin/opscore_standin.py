@@ -33,13 +33,12 @@ Environment:
                                     per-request lines)
     OPSCORE_UPSTREAM_WORKFLOW_BUG   1: POST /workflow answers like upstream,
                                     500 {"detail":"Internal Server Error"}
-    OPSCORE_CPU_WORK_MS,            CPU-bound mode: ms of CPU per agent
-    OPSCORE_CPU_WORK_AT_1000_AGENTS_MS  request, plus a part growing with
-                                    the square of the registered agents
-    OPSCORE_SLOW_REDIS_MS,          slow-Redis mode: the same for Redis
-    OPSCORE_SLOW_REDIS_AT_1000_AGENTS_MS  time on a share (0-1, default 1)
-    OPSCORE_SLOW_REDIS_SHARE        of the agent requests' Redis calls
-                                    (see degrade.py)
+    OPSCORE_CPU_WORK_MS             CPU-bound mode: ms of CPU per agent request
+    OPSCORE_SLOW_REDIS_MS,          slow-Redis mode: ms of Redis time on a
+    OPSCORE_SLOW_REDIS_SHARE        share (0-1, default 1) of the agent
+                                    requests' Redis calls
+    OPSCORE_DEGRADE_ABOVE_AGENTS    both only once more agents than this have
+                                    registered (default 0; see degrade.py)
 
 Run from the repository root:
     python -m uvicorn examples.opscore.standin.opscore_standin:app --port 8000

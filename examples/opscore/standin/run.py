@@ -32,12 +32,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="POST /workflow always answers 500, like upstream")
     p.add_argument("--cpu-work-ms", type=float,
                    help="OPSCORE_CPU_WORK_MS: CPU-bound mode, ms of CPU per agent request")
-    p.add_argument("--cpu-work-at-1000-agents-ms", type=float,
-                   help="OPSCORE_CPU_WORK_AT_1000_AGENTS_MS: CPU-bound mode, plus this x (agents / 1000)^2 ms")
     p.add_argument("--slow-redis-ms", type=float,
                    help="OPSCORE_SLOW_REDIS_MS: slow-Redis mode, ms of Redis time per slowed call")
-    p.add_argument("--slow-redis-at-1000-agents-ms", type=float,
-                   help="OPSCORE_SLOW_REDIS_AT_1000_AGENTS_MS: slow-Redis mode, plus this x (agents / 1000)^2 ms")
+    p.add_argument("--degrade-above-agents", type=int,
+                   help="OPSCORE_DEGRADE_ABOVE_AGENTS: the modes start once more agents than this have registered")
     p.add_argument("--slow-redis-share", type=float,
                    help="OPSCORE_SLOW_REDIS_SHARE: share of Redis calls slowed (0-1, default 1)")
     p.add_argument("--timeout-keep-alive", type=int, default=5,
@@ -50,9 +48,8 @@ def export_env(args: argparse.Namespace) -> None:
     for name, value in (("REDIS_HOST", args.redis_host), ("REDIS_PORT", args.redis_port),
                         ("OPSCORE_API_KEY", args.api_key), ("LOG_LEVEL", args.log_level),
                         ("OPSCORE_CPU_WORK_MS", args.cpu_work_ms),
-                        ("OPSCORE_CPU_WORK_AT_1000_AGENTS_MS", args.cpu_work_at_1000_agents_ms),
                         ("OPSCORE_SLOW_REDIS_MS", args.slow_redis_ms),
-                        ("OPSCORE_SLOW_REDIS_AT_1000_AGENTS_MS", args.slow_redis_at_1000_agents_ms),
+                        ("OPSCORE_DEGRADE_ABOVE_AGENTS", args.degrade_above_agents),
                         ("OPSCORE_SLOW_REDIS_SHARE", args.slow_redis_share)):
         if value is not None:
             os.environ[name] = str(value)
