@@ -591,6 +591,24 @@ def test_unreachable_url_and_absent_docker_socket(tmp_path):
     check_numbers(out)
 
 
+def test_upstream_workflow_bug_in_stats_and_log(tmp_path):
+    """The stand-in with upstream's workflow bug: every POST /workflow fails
+    with 500, the report names the bug, and the log's ERROR lines (one per
+    failure) are counted with the first one quoted."""
+    out = tmp_path / "run"
+    run_plan(out, "--scenarios", "2", "--time-scale", "0.02", "--upstream-workflow-bug")
+    md = findings(out)
+    failures = read_csv(out / "scenario2_failures.csv")
+    assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == [
+        ("POST", "/v1/opscore/agent/[id]/workflow", "CatchResponseError('HTTP 500: Internal Server Error')")]
+    count = int(failures[0]["Occurrences"])
+    recommendations = section(md, "Recommendations")
+    assert "100.00 % failed" in recommendations and "the known upstream workflow bug" in recommendations
+    assert f"ERROR {count}, CRITICAL 0" in md, "one ERROR line per failed request"
+    assert "NameError: name '_workflow_definitions' is not defined" in recommendations
+    check_numbers(out)
+
+
 def test_redis_refusing_info(tmp_path):
     conf = tmp_path / "redis.conf"
     port = free_port()

@@ -67,7 +67,7 @@ def endpoint_rules(f: Findings) -> list[str]:
                 continue
             kinds = [x for x in s.failures if x[0] == ep.method and x[1] == ep.name]
             top = max(kinds, key=lambda x: x[3]) if kinds else None
-            text = (f"Scenario {s.number}, {ep.method} {ep.name}: {ep.failure_pct:.1f} % failed "
+            text = (f"Scenario {s.number}, {ep.method} {ep.name}: {ep.failure_pct:.2f} % failed "
                     f"({ep.failures} of {ep.requests})")
             if top:
                 text += f", mostly `{top[2]}` ({top[3]} times)"
@@ -107,11 +107,10 @@ def log_rules(f: Findings) -> list[str]:
     out = []
     for s in f.scenarios:
         counts = (s.log or {}).get("counts") or {}
-        errors = counts.get("ERROR", 0) + counts.get("CRITICAL", 0)
-        if errors:
+        if counts.get("ERROR", 0) or counts.get("CRITICAL", 0):
             first = (s.log.get("errors") or [""])[0]
-            out.append(f"Scenario {s.number}: {errors} ERROR/CRITICAL lines in the Ops-Core log; the first: "
-                       f"`{first}`.")
+            out.append(f"Scenario {s.number}: the Ops-Core log has ERROR {counts.get('ERROR', 0)} and CRITICAL "
+                       f"{counts.get('CRITICAL', 0)} lines; the first: `{first}`. Read the log around it.")
     return out
 
 
