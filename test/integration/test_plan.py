@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from opscore_fixtures import REDIS_SERVER, Process, RedisServer, StandIn, free_port, wait_until
+from opscore_fixtures import REDIS_SERVER, Process, StandIn, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_PLAN = ROOT / "examples" / "opscore" / "run_plan.py"
@@ -376,7 +376,6 @@ def check_numbers(out: Path) -> None:
     scs = {r["number"]: Scenario(out, r, resources) for r in info["scenarios"]}
     checked: set = set()
     check_summary(checked, scs, md_tables(section(md, "Summary"))[0][2])
-    first_saturations = []
     for n, sc in scs.items():
         text = section(md, f"Scenario {n} (")
         tables = md_tables(text)
@@ -394,7 +393,6 @@ def check_numbers(out: Path) -> None:
             r["component"] for r in sorted(sc.resources, key=lambda r: (
                 {"service": 0, "redis": 1, "generator": 2, "host": 3}[r["role"]], r["component"]))))
         sats = saturation(sc, info["components"])
-        first_saturations += [s for s in sats]
         for header, rows in res_tables[1:]:
             if header[0] == "ops/s peak":
                 check_redis_info(checked, sc.resources, rows)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -341,8 +342,16 @@ class Plan:
 
     # -- the whole plan
 
+    def check_tools(self) -> None:
+        """A clear message, before anything starts, for a missing program."""
+        if self.opts.workers and not os.access(C_WORKER, os.X_OK):
+            raise SystemExit(f"plan: {C_WORKER} not found: build it first (make)")
+        if not self.opts.url and not shutil.which("redis-server"):
+            raise SystemExit("plan: redis-server not found: install it (make deps) or give OPSCORE_URL")
+
     def run(self) -> None:
         opts = self.opts
+        self.check_tools()
         self.monitor.add(Component("host", "host", [HostCpu()], "this machine", float(psutil.cpu_count() or 1)))
         if opts.url:
             self.watch_external()
