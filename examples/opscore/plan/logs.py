@@ -62,8 +62,9 @@ def summarize(lines: list[str], source: str) -> LogSummary:
 class FileLog:
     """A log file; each scenario reads what was appended since the last mark."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, label: str = ""):
         self.path = Path(path)
+        self.label = label or str(self.path)
         self.offset = 0
 
     def mark(self, _now: float = 0.0) -> None:
@@ -78,10 +79,10 @@ class FileLog:
                 f.seek(self.offset)
                 data = f.read()
         except OSError as e:
-            summary = LogSummary(str(self.path))
+            summary = LogSummary(self.label)
             summary.problem = f"log file {self.path}: {e.strerror or e}"
             return summary
-        return summarize(data.decode(errors="replace").splitlines(), str(self.path))
+        return summarize(data.decode(errors="replace").splitlines(), self.label)
 
 
 def demux_docker_stream(data: bytes) -> list[str]:

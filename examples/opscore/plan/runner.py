@@ -206,7 +206,7 @@ class Plan:
         self.add_service([LocalProcess(pid=standin.pid)], f"local process {standin.pid} (stand-in, uvicorn)")
         self.add_redis([LocalProcess(pid=redis_proc.pid), RedisInfo("127.0.0.1", redis_port)],
                        f"local process {redis_proc.pid} and INFO at 127.0.0.1:{redis_port}")
-        self.service_log = FileLog(self.out / "opscore.log")
+        self.service_log = FileLog(self.out / "opscore.log", "opscore.log")
         self.info.log_source = "opscore.log (the stand-in's output)"
 
     def watch_external(self) -> None:
