@@ -11,6 +11,8 @@
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
 #   make image    the container image (Dockerfile), built without a registry
 #   make mutants  the mutation check (test/mutants): every mutant must be killed
+#   make plan     the Ops-Core load-testing plan: scenarios, monitoring,
+#                 analysis, findings report (PLAN_ARGS="--scenarios 0,3 --time-scale 0.05")
 #   make install  install liblw.a, lw.h and lw.pc (pkg-config) under PREFIX
 
 CC      ?= gcc
@@ -43,7 +45,7 @@ PYTEST_ARGS ?=
 # targets and timeouts far more than they compute. PYTEST_JOBS=0: in turn.
 PYTEST_JOBS ?= 3
 
-.PHONY: all deps check unit integration clean install venv demo need-deps image
+.PHONY: all deps check unit integration clean install venv demo plan need-deps image
 all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker build/lua-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
@@ -156,6 +158,16 @@ check: unit
 demo: need-deps
 	$(MAKE) build/opscore-worker venv
 	examples/opscore/demo.sh
+
+# make plan: the Ops-Core load-testing plan end to end (examples/opscore/
+# run_plan.py): the chosen scenarios against the stand-in (or OPSCORE_URL)
+# with a headless master and C workers, Ops-Core, Redis, the log and the load
+# generators monitored, then findings.md and findings.html in the run folder
+# the last line names. PLAN_ARGS="--help" lists the options.
+PLAN_ARGS ?=
+plan: need-deps
+	$(MAKE) build/opscore-worker venv
+	$(VENV)/bin/python examples/opscore/run_plan.py $(PLAN_ARGS)
 
 # make bench: throughput per core, users per process, timing fidelity and the
 # cost of reporting, against wrk and Locust's Python worker, on loopback (nginx
