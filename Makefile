@@ -10,6 +10,9 @@
 #                 (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
 #   make image    the container image (Dockerfile), built without a registry
+#   make mutants  the mutation check (test/mutants): every mutant must be killed
+#   make plan     the Ops-Core load-testing plan: scenarios, monitoring,
+#                 analysis, findings report (PLAN_ARGS="--scenarios 0,3 --time-scale 0.05")
 #   make install  install liblw.a, lw.h and lw.pc (pkg-config) under PREFIX
 
 CC      ?= gcc
@@ -42,7 +45,7 @@ PYTEST_ARGS ?=
 # targets and timeouts far more than they compute. PYTEST_JOBS=0: in turn.
 PYTEST_JOBS ?= 3
 
-.PHONY: all deps check unit integration clean install venv demo need-deps image
+.PHONY: all deps check unit integration clean install venv demo plan need-deps image
 all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker build/lua-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
@@ -156,6 +159,16 @@ demo: need-deps
 	$(MAKE) build/opscore-worker venv
 	examples/opscore/demo.sh
 
+# make plan: the Ops-Core load-testing plan end to end (examples/opscore/
+# run_plan.py): the chosen scenarios against the stand-in (or OPSCORE_URL)
+# with a headless master and C workers, Ops-Core, Redis, the log and the load
+# generators monitored, then findings.md and findings.html in the run folder
+# the last line names. PLAN_ARGS="--help" lists the options.
+PLAN_ARGS ?=
+plan: need-deps
+	$(MAKE) build/opscore-worker venv
+	$(VENV)/bin/python examples/opscore/run_plan.py $(PLAN_ARGS)
+
 # make bench: throughput per core, users per process, timing fidelity and the
 # cost of reporting, against wrk and Locust's Python worker, on loopback (nginx
 # on CPU 0, the load generator on CPU 1); about 7 minutes. Prints a markdown
@@ -216,6 +229,16 @@ image-base:
 	  "deb $(IMAGE_SECURITY_MIRROR) bookworm-security main"
 	docker import --change 'CMD ["bash"]' build/image/base.tar $(IMAGE_BASE)
 	rm -f build/image/base.tar
+# make mutants: each mutant of test/mutants/mutants.txt (a small deliberate
+# bug: file, exact search text, replacement, the tests that must catch it)
+# in its own temporary copy of the tree, rebuilt with ASan, only its tests
+# run; prints a table (killed, survived, stale, ...) and fails unless every
+# mutant is killed. About 10 minutes; not part of make check. MUTANTS="a b"
+# for some of them. See test/mutants/run.py.
+MUTANTS ?=
+.PHONY: mutants
+mutants: venv
+	$(VENV)/bin/python test/mutants/run.py $(MUTANTS)
 
 # Install the system packages when they are missing (needs root).
 need-deps:

@@ -295,6 +295,8 @@ events {{
 http {{
     log_format counted '$msec $connection $request_method $request_uri $status $remote_addr';
     access_log {dir}/access.log counted;
+    log_format agents '$connection $http_user_agent';
+    access_log {dir}/agents.log agents;
 
     client_body_temp_path {dir}/client_body;
     proxy_temp_path {dir}/proxy;
@@ -469,6 +471,13 @@ class Target:
         counts = dict(Counter((s.method, s.path) for s in served))
         counts[AGGREGATED] = len(served)
         return counts
+
+    def agents(self) -> dict[int, str]:
+        """{connection: the User-Agent its requests carried ("-": none)},
+        from a second access log: which client a connection came from."""
+        with open(self.dir / "agents.log", "rb") as f:
+            lines = f.read().decode().split("\n")[:-1]
+        return {int(c): agent for c, _, agent in (line.partition(" ") for line in lines)}
 
     def connections(self, since: int = 0) -> set[int]:
         """The client connections that requests came on."""
@@ -648,8 +657,9 @@ class Master:
         return {name: round(entry["ratio"] * total) for name, entry in per_class.items()}
 
     def worker_reports(self) -> list[tuple[str, dict]]:
-        """(worker id, {"user_count", "user_classes_count"}) for each stats
-        report the master received, from the lines locustfile.py logs."""
+        """(worker id, {"user_count", "user_classes_count", "num_requests"})
+        for each stats report the master received, from the lines
+        locustfile.py logs."""
         pattern = re.compile(r"worker report: (\S+) (\{.*\})\s*$")
         return [(m.group(1), json.loads(m.group(2)))
                 for m in (pattern.search(line) for line in self.log().splitlines()) if m]
@@ -783,6 +793,16 @@ def time_limit():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
+
+def need_tool(present: bool, what: str) -> None:
+    """A test's tool is missing: skip it on a developer's machine, fail it
+    in CI (CI=true), where `make deps` must have installed it."""
+    if present:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is missing: CI must install it (make deps)", pytrace=False)
+    pytest.skip(f"{what} is missing (make deps installs it)")
 
 
 def c_worker_only(reason: str):

@@ -290,3 +290,10 @@ def test_redirect_loop_ends_after_30(procs, tmp_path, flavor, http_client):
     total = stats_row(master.csv_file("stats"), *AGGREGATED)
     assert int(failures[0]["Occurrences"]) == int(total["Request Count"]) > 0
     assert target.count(status=302) == 31 * int(total["Request Count"])
+    # both clients' failures are in that row: the master counted requests
+    # from each of the two workers
+    counted = {}
+    for worker_id, report in master.worker_reports():
+        counted[worker_id] = counted.get(worker_id, 0) + report["num_requests"]
+    assert len(counted) == 2 and all(n > 0 for n in counted.values()), counted
+    assert sum(counted.values()) == int(total["Request Count"]), counted

@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 
-from conftest import (AGGREGATED, HTTP_TIMEOUT, ROOT, aggregated_count, c_worker_only, log_lines, poll,
+from conftest import (AGGREGATED, HTTP_TIMEOUT, ROOT, aggregated_count, c_worker_only, log_lines, need_tool, poll,
                       stats_row)
 
 pytestmark = [c_worker_only("the C worker's resource handling"), pytest.mark.parametrize("flavor", ["pypi"])]
@@ -184,6 +184,7 @@ def test_valgrind_memcheck_clean(cluster, target):
     with the non-ASan worker under valgrind memcheck: no memory error, no
     definite leak (valgrind's --error-exitcode), exit 0 on the master's
     quit, and the counts right."""
+    need_tool(shutil.which("valgrind") is not None, "valgrind")
     binary = ROOT / "build" / "test-worker"
     if not binary.exists():
         pytest.fail(f"{binary} is missing: build it (make all)", pytrace=False)
