@@ -16,6 +16,7 @@
 #include "lw.h"
 #include "master.h"
 #include "processes.h"
+#include "standalone.h"
 #include "task_ratio.h"
 #include "user.h"
 #include "wait_time.h"
@@ -52,6 +53,20 @@ static int run_worker(void *arg)
     }
     master_free(m);
     ev_loop_destroy(loop);
+    curl_global_cleanup();
+    return code;
+}
+
+/* A run without a master (--headless without --worker). */
+static int run_standalone(const lw_config *cfg, const lw_user_class *classes, size_t nclasses)
+{
+    signal(SIGPIPE, SIG_IGN);
+    user_seed_random();
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_msg(LOG_ERROR, LOG_MAIN, "curl_global_init failed");
+        return 1;
+    }
+    int code = standalone_run(cfg, classes, nclasses);
     curl_global_cleanup();
     return code;
 }
@@ -111,6 +126,11 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;
     }
+    if (cli_standalone(&cfg) && cfg.processes != 1) {
+        fprintf(stderr, "%s: error: --processes: a standalone run (--headless without --worker) "
+                "runs in one process\n", prog);
+        return 2;
+    }
     if (cfg.list_classes) {
         list_classes(classes, nclasses);
         return 0;
@@ -132,6 +152,9 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
     if (cfg.ignored[0]) {
         log_msg(LOG_INFO, LOG_MAIN, "Ignoring options that only concern a master, its web UI or its reports: %s",
                 cfg.ignored);
+    }
+    if (cli_standalone(&cfg)) {
+        return run_standalone(&cfg, classes, nclasses);
     }
     if (cfg.nuser_classes > 0) {
         log_msg(LOG_INFO, LOG_MAIN, "User class names on the command line are ignored: "
