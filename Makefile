@@ -27,7 +27,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 LIB_SRC := $(wildcard proto/*.c) $(filter-out %_fuzz.c,$(wildcard worker/*.c))
 LIB_SRC := $(filter-out proto/fuzz_%.c,$(LIB_SRC))
-EXAMPLES := hello bench opscore
+EXAMPLES := hello bench opscore redis
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 
 OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
@@ -71,6 +71,14 @@ build/gen/sample_workflow.h: examples/opscore/sample_workflow.json
 	  printf ';\n'; } > $@
 
 build/opscore-worker build/asan/opscore-worker: build/gen/sample_workflow.h
+
+# examples/redis: hiredis and its libev adapter (Debian's libhiredis-dev).
+HIREDIS_LIBS = $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
+build/redis-worker: examples/redis/*.c build/liblw.a
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) build/liblw.a $(HIREDIS_LIBS) $(LDLIBS) -o $@
+
+build/asan/redis-worker: examples/redis/*.c build/asan/liblw.a
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $(filter %.c,$^) build/asan/liblw.a $(HIREDIS_LIBS) $(LDLIBS) -o $@
 
 build/test-worker: test/integration/test_worker.c build/liblw.a
 	$(CC) $(ALL_CFLAGS) $< build/liblw.a $(LDLIBS) -o $@

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "csvout.h"
+#include "custom.h"
 #include "dispatch.h"
 #include "log.h"
 #include "procinfo.h"
@@ -319,6 +320,7 @@ int standalone_run(const lw_config *cfg, const lw_user_class *classes, size_t nc
         return 1;
     }
     init_watchers(&d);
+    custom_set_worker_index(0);   /* as Locust's LocalRunner */
     runner_events ev = {on_spawning_complete, on_stopped, on_exception, &d};
     d.stats = stats_new(now_epoch());
     d.run = d.stats ? runner_new(d.loop, classes, nclasses, cfg, d.stats, ev) : NULL;

@@ -44,6 +44,8 @@ import logging
 import os
 import random
 
+import time
+
 from locust import HttpUser, between, constant, events, task
 from gevent.pool import Group
 from locust.runners import MasterRunner
@@ -241,3 +243,29 @@ class BadTimeoutUser(HttpUser):
     @task
     def negative(self):
         self.client.get("/neg", timeout=-1)
+
+
+class RecordUser(HttpUser):
+    """A custom protocol's records (lw_record in C): one success named after
+    the worker's index, then, 50 ms later, one failure."""
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def record_ops(self):
+        fire = self.environment.events.request.fire
+        fire(request_type="CUSTOM", name=f"worker-{self.environment.runner.worker_index}", response_time=5.0,
+             response_length=10, exception=None, context={})
+        time.sleep(0.05)
+        fire(request_type="CUSTOM", name="timed", response_time=50.0, response_length=0,
+             exception=Exception("Boom('late')"), context={})
+
+
+class NullNameUser(HttpUser):
+    """lw_record with a NULL name: an exception in the C worker."""
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def record_null_name(self):
+        raise ValueError("lw_record: the name is NULL; the operation is not recorded")
