@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "procinfo.h"
+#include "ratelimit.h"
 #include "stats.h"
 #include "user.h"
 
@@ -170,6 +171,7 @@ void lw_user_set_cleanup(lw_user *u, lw_timer_fn fn, void *arg)
 void custom_user_free(lw_user *u)
 {
     struct user_ext *x = u->ext;
+    ratelimit_forget(u);   /* its requests waiting for a token */
     if (!x) {
         return;
     }

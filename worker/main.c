@@ -16,6 +16,7 @@
 #include "lw.h"
 #include "master.h"
 #include "processes.h"
+#include "ratelimit.h"
 #include "standalone.h"
 #include "task_ratio.h"
 #include "user.h"
@@ -45,6 +46,7 @@ static int run_worker(void *arg)
         curl_global_cleanup();
         return 1;
     }
+    ratelimit_init(loop, w->cfg->max_rps, w->cfg->rps_increase, w->cfg->rps_interval);
     if (master_start(m) == 0) {
         ev_run(loop, 0);
         code = master_exit_code(m);
@@ -52,6 +54,7 @@ static int run_worker(void *arg)
         code = 1;
     }
     master_free(m);
+    ratelimit_free();
     ev_loop_destroy(loop);
     curl_global_cleanup();
     return code;
@@ -169,6 +172,10 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
     if (n < 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)cores : 1;
+    }
+    if (n > 1) {   /* --max-rps and its ramp are per machine: N/K each */
+        cfg.max_rps /= n;
+        cfg.rps_increase /= n;
     }
     return n == 1 ? run_worker(&w) : processes_run(n, run_worker, &w);
 }

@@ -27,6 +27,7 @@
 #include "error_key.h"
 #include "h1url.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "procinfo.h"
 
 #define SPARE_BUF_MAX 65536   /* bytes a spare slot may keep allocated */
@@ -530,6 +531,9 @@ int lw_request_send(lw_user *u, const lw_request *req)
     if (!req || !req->path || (u->draining && u->phase != PHASE_ON_STOP) ||
         u->phase == PHASE_DONE || u->cancelled) {
         return -1;
+    }
+    if (ratelimit_defer(u, req)) {
+        return 0;   /* waits for a token of --max-rps (ratelimit.c) */
     }
     req_slot *s = u->spare;
     if (s) {

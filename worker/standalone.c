@@ -19,6 +19,7 @@
 #include "custom.h"
 #include "dispatch.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "procinfo.h"
 #include "runner.h"
 #include "stats.h"
@@ -334,10 +335,12 @@ int standalone_run(const lw_config *cfg, const lw_user_class *classes, size_t nc
         driver_free(&d);
         return 1;
     }
+    ratelimit_init(d.loop, cfg->max_rps, cfg->rps_increase, cfg->rps_interval);
     start(&d);
     ev_run(d.loop, 0);
     finish(&d);
     int code = exit_code(&d);
     driver_free(&d);
+    ratelimit_free();
     return code;
 }
