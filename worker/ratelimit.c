@@ -1,10 +1,17 @@
 /*
  * ratelimit.c - the process's request-rate cap (ratelimit.h).
  *
- * The bucket holds at most 10 ms of tokens (at least one), so a burst after
- * an idle spell is short; it starts full. Queued requests are served in
- * order by one timer that ticks every 1/rate s, but at most every 1 ms: at
- * high rates each tick serves the tokens that came since the last one.
+ * The bucket holds at most 50 ms of tokens (at least one) while no request
+ * waits for one, so a burst after an idle spell is short; it starts full.
+ * While requests wait, it holds up to 1 s of tokens: a stall of this
+ * process (a busy machine) is made up right after it, so the rate over a
+ * run stays the cap. Once no request waits (every user is waiting on the
+ * target), what is left is cut back to 50 ms: a target that stalled gets
+ * no burst above the cap when it recovers, and its stall costs rate.
+ * Queued requests are served in order by one timer that ticks every
+ * 1/rate s, but at most every 1 ms (epoll's grain), and after every poll
+ * of the loop (an ev_check watcher): at high rates the loop turns far more
+ * often than every 1 ms, so waiting users are served at that finer grain.
  * A queued request is a deep copy of the lw_request; it is sent later
  * through lw_request_send itself, marked so that it does not queue twice.
  */
@@ -17,7 +24,8 @@
 #include "log.h"
 #include "user.h"
 
-#define BURST_S 0.01
+#define BURST_S 0.05
+#define CATCH_UP_S 1.0
 #define MIN_TICK_S 0.001
 
 typedef struct queued {
@@ -36,6 +44,7 @@ static struct {
     const lw_request *sending;   /* the queued request being sent now */
     queued *head, *tail;
     ev_timer timer;
+    ev_check check;              /* serves the queue after each poll */
 } rl;
 
 double ratelimit_refill(double tokens, double rate, double elapsed, double cap)
@@ -77,7 +86,8 @@ static void refill(double now)
         return;
     }
     double rate = rate_at(now);
-    rl.tokens = ratelimit_refill(rl.tokens, rate, now - rl.last, burst(rate));
+    double cap = rl.head ? rate * CATCH_UP_S : burst(rate);
+    rl.tokens = ratelimit_refill(rl.tokens, rate, now - rl.last, cap > 1 ? cap : 1);
     rl.last = now;
 }
 
@@ -191,19 +201,44 @@ static void arm(void)
     ev_timer_start(rl.loop, &rl.timer);
 }
 
-static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+/* Serve what tokens allow; keep the timer and the check watcher running
+ * while requests wait. */
+static void serve(void)
 {
-    (void)loop;
-    (void)w;
-    (void)revents;
     refill(ev_now(rl.loop));
     while (rl.head && rl.tokens >= 1) {
         rl.tokens -= 1;
         send_queued(rl.head);
     }
-    if (rl.head) {
-        arm();
+    double b = burst(rate_at(ev_now(rl.loop)));
+    if (!rl.head && rl.tokens > b) {
+        rl.tokens = b;   /* demand met: no catch-up burst later */
     }
+    if (rl.head) {
+        if (!ev_is_active(&rl.timer)) {
+            arm();
+        }
+        ev_check_start(rl.loop, &rl.check);
+    } else {
+        ev_timer_stop(rl.loop, &rl.timer);
+        ev_check_stop(rl.loop, &rl.check);
+    }
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    serve();
+}
+
+static void on_check(struct ev_loop *loop, ev_check *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    serve();
 }
 
 int ratelimit_defer(lw_user *u, const lw_request *req)
@@ -230,6 +265,7 @@ int ratelimit_defer(lw_user *u, const lw_request *req)
     u->inflight++;   /* the task stays open while the request waits */
     if (!ev_is_active(&rl.timer)) {
         arm();
+        ev_check_start(rl.loop, &rl.check);
     }
     return 1;
 }
@@ -256,6 +292,7 @@ void ratelimit_init(struct ev_loop *loop, double max_rps, double step, double in
     rl.interval = interval > 0 ? interval : 1.0;
     rl.on = rl.max > 0 || rl.step > 0;
     ev_timer_init(&rl.timer, on_tick, 0.0, 0.0);
+    ev_check_init(&rl.check, on_check);
     if (rl.on) {
         if (rl.step > 0) {
             log_msg(LOG_INFO, LOG_MAIN, "Request rate capped at %g/s, %g/s more every %g s%s%.0f",
@@ -270,6 +307,7 @@ void ratelimit_free(void)
 {
     if (rl.loop) {
         ev_timer_stop(rl.loop, &rl.timer);
+        ev_check_stop(rl.loop, &rl.check);
     }
     while (rl.head) {
         queued *q = rl.head;
