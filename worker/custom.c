@@ -14,6 +14,7 @@
 #include "log.h"
 #include "procinfo.h"
 #include "ratelimit.h"
+#include "runtasks.h"
 #include "stats.h"
 #include "user.h"
 
@@ -72,6 +73,7 @@ int lw_record(lw_user *u, const char *type, const char *name,
     if (isnan(response_time_ms)) {
         response_time_ms = -1;
     }
+    runtasks_record(type, name, response_time_ms, response_length, error);
     stats_log(u->env->stats, type ? type : "", name, response_time_ms,
               response_length > 0 ? response_length : 0, error, now_epoch());
     return 0;

@@ -17,6 +17,7 @@
 #include "master.h"
 #include "processes.h"
 #include "ratelimit.h"
+#include "runtasks.h"
 #include "standalone.h"
 #include "task_ratio.h"
 #include "user.h"
@@ -69,7 +70,8 @@ static int run_standalone(const lw_config *cfg, const lw_user_class *classes, si
         log_msg(LOG_ERROR, LOG_MAIN, "curl_global_init failed");
         return 1;
     }
-    int code = standalone_run(cfg, classes, nclasses);
+    int code = cfg->run_tasks[0] ? runtasks_run(cfg, classes, nclasses)
+                                 : standalone_run(cfg, classes, nclasses);
     curl_global_cleanup();
     return code;
 }
@@ -126,6 +128,10 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
     default: break;
     }
     if (check_named_classes(&cfg, classes, nclasses, err, sizeof err)) {
+        fprintf(stderr, "%s: error: %s\n", prog, err);
+        return 2;
+    }
+    if (cfg.run_tasks[0] && runtasks_check(cfg.run_tasks, classes, nclasses, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;
     }

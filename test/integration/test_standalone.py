@@ -143,3 +143,34 @@ def test_bad_input(procs, args, words):
     assert c.wait(20) == 2, c.output_tail()
     lines = c.stderr().strip().splitlines()
     assert len(lines) == 1 and words in lines[0], lines
+
+
+def test_run_tasks_once_and_print(procs, target):
+    """--run-tasks: each named task runs once in one user; each response is
+    printed with its status, time, size and first bytes; the target served
+    exactly those requests."""
+    mark = target.mark()
+    c = run_c(procs, "test-worker", ["--run-tasks", "HelloUser.get_root,ChainUser.get_root_then_post_echo",
+                                     "-H", target.url])
+    assert c.wait(30) == 0, c.output_tail()
+    out = c.stdout()
+    assert re.search(r"^HelloUser\.get_root\n  GET / -> 200, [\d.]+ ms, 5 bytes: hello\n", out, re.M), out
+    assert re.search(r"^  POST /echo -> 200, ", out, re.M), out
+    served = [(s.method, s.path) for s in target.served(since=mark)]
+    assert sorted(served) == [("GET", "/"), ("GET", "/"), ("POST", "/echo")], served
+
+
+def test_run_tasks_failure_exit_code(procs, target):
+    c = run_c(procs, "test-worker", ["--run-tasks", "FailUser.get_notfound", "-H", target.url])
+    assert c.wait(30) == 1, c.output_tail()
+    assert re.search(r"GET /notfound -> 404, .*FAILURE HTTPError\('404 Client Error", c.stdout()), c.stdout()
+
+
+@pytest.mark.parametrize("arg, words", [("HelloUser", "is not Class.task"),
+                                        ("HelloUser.nope", "names no task of that class"),
+                                        ("Nobody.get_root", "names no user class")])
+def test_run_tasks_bad_names(procs, arg, words):
+    c = run_c(procs, "test-worker", ["--run-tasks", arg], name="bad-run-tasks")
+    assert c.wait(20) == 2, c.output_tail()
+    lines = c.stderr().strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], lines
