@@ -74,10 +74,13 @@ build/opscore-worker build/asan/opscore-worker: build/gen/sample_workflow.h
 
 # examples/redis: hiredis and its libev adapter (Debian's libhiredis-dev).
 HIREDIS_LIBS = $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
+NEED_HIREDIS = @pkg-config --exists hiredis || { echo "examples/redis needs libhiredis-dev: run 'make deps' as root first" >&2; exit 1; }
 build/redis-worker: examples/redis/*.c build/liblw.a
+	$(NEED_HIREDIS)
 	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) build/liblw.a $(HIREDIS_LIBS) $(LDLIBS) -o $@
 
 build/asan/redis-worker: examples/redis/*.c build/asan/liblw.a
+	$(NEED_HIREDIS)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $(filter %.c,$^) build/asan/liblw.a $(HIREDIS_LIBS) $(LDLIBS) -o $@
 
 build/test-worker: test/integration/test_worker.c build/liblw.a
