@@ -142,7 +142,7 @@ static void on_spawning_complete(void *ctx)
     d->ramp_done = 2;   /* logged once */
     log_counts(d, "All users spawned");
     if (d->cfg->reset_stats) {
-        log_msg(LOG_INFO, LOG_RUNNER, "Resetting stats\n");
+        log_msg(LOG_INFO, LOG_RUNNER, "Resetting stats");
         stats_clear(d->stats, now_epoch());
     }
 }
