@@ -546,6 +546,8 @@ static cli_result check_mode(lw_config *cfg, char *err, size_t errlen)
     }
     if (cli_standalone(cfg)) {
         memcpy(cfg->ignored, cfg->ignored_standalone, sizeof cfg->ignored);
+    } else if (cfg->run_tasks[0]) {
+        note_in(cfg->ignored, "--run-tasks");   /* a worker runs what the master says */
     }
     return CLI_RUN;
 }

@@ -210,9 +210,12 @@ static void test_cli_modes(void **state)
     assert_int_equal(cfg.exit_code_on_error, 3);
     assert_string_equal(cfg.ignored, "--html");
     /* a worker names them all as ignored */
-    assert_int_equal(PARSE("--worker", "--headless", "-u", "50", "--csv", "out"), CLI_RUN);
+    assert_int_equal(PARSE("--worker", "--headless", "-u", "50", "--csv", "out", "--run-tasks", "A.t"), CLI_RUN);
     assert_false(cli_standalone(&cfg));
-    assert_string_equal(cfg.ignored, "--headless, -u/--users, --csv");
+    assert_string_equal(cfg.ignored, "--headless, -u/--users, --csv, --run-tasks");
+    /* --run-tasks alone is a run without a master */
+    assert_int_equal(PARSE("--run-tasks", "A.t"), CLI_RUN);
+    assert_true(cli_standalone(&cfg));
     /* neither: a worker as before */
     assert_int_equal(PARSE("--master-host", "m"), CLI_RUN);
     assert_false(cli_standalone(&cfg));
