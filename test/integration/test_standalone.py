@@ -74,9 +74,16 @@ def test_csv_matches_python_locust(procs, target, tmp_path):
     assert int(next(r for r in c_rows if r["Name"] == "Aggregated")["Request Count"]) == c_served > 0
     history = parse_csv(read(tmp_path / "c", "stats_history"))
     assert len(history) >= 3 and history[-1]["Name"] == "Aggregated"
-    # the console: Locust's table header and the final percentiles table
+    # the console: Locust's tables, their header and separator lines byte for
+    # byte, and the rows' columns where they are
     err = c.stderr()
-    assert re.search(r"Type +Name +# reqs +# fails \| +Avg +Min +Max +Med \| +req/s +failures/s", err)
+
+    def frame(text: str) -> set[str]:
+        return {line for line in text.splitlines()
+                if line.startswith(("Type ", "--------|", "Response time percentiles", "# occurrences"))}
+    assert frame(err) == frame(py.stderr()), (frame(err) ^ frame(py.stderr()))
+    row = re.compile(r"^GET      / {76,}\d+ +\d+\(\d+\.\d\d%\) \| +\d+ +\d+ +\d+ +\d+ \| +[\d.]+ +[\d.]+$", re.M)
+    assert row.search(err) and row.search(py.stderr())
     assert "Response time percentiles (approximated)" in err
     assert "Shutting down (exit code 0)" in err
 
