@@ -5,14 +5,16 @@
 #   make check    unit tests (ASan/UBSan) + integration tests against real
 #                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
 #   make unit     unit tests only
-#   make fuzz     libFuzzer runs of the proto decoder and the HTTP/1.1 response
-#                 parser (FUZZ_SECONDS each, default 60)
+#   make fuzz     libFuzzer runs of every parser's target in test/fuzz/
+#                 (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
-#   make install  install the library and header under PREFIX
+#   make image    the container image (Dockerfile), built without a registry
+#   make mutants  the mutation check (test/mutants): every mutant must be killed
+#   make install  install liblw.a, lw.h and lw.pc (pkg-config) under PREFIX
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
-PKGS    := libzmq libcurl msgpack libcrypto
+PKGS    := libzmq libcurl msgpack libcrypto libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # libev ships no .pc file on Debian: fall back to plain -lev.
@@ -21,12 +23,11 @@ EV_LIBS    := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ibuild/gen $(PKG_CFLAGS) $(EV_CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ibuild/gen -Iworker $(PKG_CFLAGS) $(EV_CFLAGS)
 LDLIBS  := $(PKG_LIBS) $(EV_LIBS) -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC := $(wildcard proto/*.c) $(filter-out %_fuzz.c,$(wildcard worker/*.c))
-LIB_SRC := $(filter-out proto/fuzz_%.c,$(LIB_SRC))
+LIB_SRC := $(wildcard proto/*.c) $(wildcard worker/*.c)
 EXAMPLES := hello bench opscore redis
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 
@@ -34,13 +35,14 @@ OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=build/asan/%)
 
+, := ,
 VENV    ?= .venv
 PYTEST_ARGS ?=
 # Integration tests run in parallel (pytest-xdist): they wait on masters,
 # targets and timeouts far more than they compute. PYTEST_JOBS=0: in turn.
 PYTEST_JOBS ?= 3
 
-.PHONY: all deps check unit integration clean install venv demo need-deps
+.PHONY: all deps check unit integration clean install venv demo need-deps image
 all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
@@ -95,51 +97,37 @@ build/asan/test_%: test/unit/test_%.c build/asan/liblw.a
 unit: $(UNIT_BIN)
 	@failed=0; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || failed=1; done; exit $$failed
 
-# make fuzz: libFuzzer with ASan/UBSan on proto_decode (proto/fuzz_decode.c),
-# for FUZZ_SECONDS, on a fresh copy of the seed corpus test/fuzz/corpus (real
-# frames of both master versions plus malformed ones), then on the HTTP/1.1
-# response parser (worker/h1parse_fuzz.c) for FUZZ_SECONDS, on a fresh
-# corpus build/fuzz/corpus_h1 seeded with a few small responses (the first
-# byte of each input picks where the response is split). Fails on any crash,
-# leak or UB; the input that caused it is left in build/fuzz/artifacts/
-# (h1-* for the parser). make check runs it for CHECK_FUZZ_SECONDS.
+# make fuzz: every libFuzzer target test/fuzz/fuzz_NAME.c, built with
+# ASan/UBSan from its own sources (FUZZ_SRC_NAME), runs for FUZZ_SECONDS on
+# a fresh copy of its seeds test/fuzz/corpus/NAME (the fuzzer adds its
+# inputs to the copy, never to the seeds). Fails on any crash, leak or UB;
+# the input that caused it is left in build/fuzz/artifacts/NAME-*. make
+# check runs each for CHECK_FUZZ_SECONDS. test/fuzz/README.md: the targets.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 10
-FUZZ_SRC := proto/fuzz_decode.c proto/decode.c proto/options.c proto/encode.c
+FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(wildcard test/fuzz/fuzz_*.c))
+FUZZ_SRC_decode  := proto/decode.c proto/options.c proto/encode.c
+FUZZ_SRC_h1parse := worker/h1parse.c
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: fuzz
-build/fuzz/fuzz_decode: $(FUZZ_SRC) proto/proto.h
+.SECONDEXPANSION:
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard */*.h)
 	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root first" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  $(shell pkg-config --cflags msgpack) $(FUZZ_SRC) $(shell pkg-config --libs msgpack) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $< $(FUZZ_SRC_$*) $(PKG_LIBS) -o $@
 
-H1_FUZZ_SRC := worker/h1parse_fuzz.c worker/h1parse.c
-build/fuzz/fuzz_h1parse: $(H1_FUZZ_SRC) worker/h1parse.h
-	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root first" >&2; exit 1; }
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  $(H1_FUZZ_SRC) -o $@
-
-fuzz: build/fuzz/fuzz_decode build/fuzz/fuzz_h1parse
-	rm -rf build/fuzz/corpus
-	mkdir -p build/fuzz/corpus build/fuzz/artifacts
-	cp test/fuzz/corpus/*.msgpack build/fuzz/corpus/
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_decode \
-	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 -timeout=10 \
-	  -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/ build/fuzz/corpus
-	rm -rf build/fuzz/corpus_h1
-	mkdir -p build/fuzz/corpus_h1
-	printf 'xHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' > build/fuzz/corpus_h1/length
-	printf '\200HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n' > build/fuzz/corpus_h1/chunked
-	printf '@HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\n' > build/fuzz/corpus_h1/interim
-	printf '\377HTTP/1.0 200 OK\nConnection: close\n\nuntil close' > build/fuzz/corpus_h1/close
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_h1parse \
-	  -max_total_time=$(FUZZ_SECONDS) -max_len=32768 -rss_limit_mb=1024 -timeout=10 \
-	  -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/h1- build/fuzz/corpus_h1
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  rm -rf build/fuzz/corpus_$$t; mkdir -p build/fuzz/corpus_$$t build/fuzz/artifacts; \
+	  cp test/fuzz/corpus/$$t/* build/fuzz/corpus_$$t/; \
+	  echo "== fuzz_$$t"; \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/fuzz/fuzz_$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$$t- build/fuzz/corpus_$$t; \
+	done
 
 $(VENV)/.installed: test/requirements.txt
 	/usr/bin/python3 -m venv $(VENV)
@@ -180,24 +168,87 @@ SOAK_SECONDS ?= 600
 soak: build/opscore-worker venv
 	SOAK_SECONDS=$(SOAK_SECONDS) $(VENV)/bin/python test/soak/soak.py
 
+# make image: the Dockerfile's image, tagged $(IMAGE). No registry is needed:
+# when $(IMAGE_BASE) is absent it is made from Debian's packages and tagged as
+# the Dockerfile's FROM (mmdebstrap minbase, merged /usr without the usrmerge
+# package, no docs, man pages or locales, like Debian's slim image; as root,
+# about 15 s). The build runs under BuildKit (a docker client with buildx,
+# else Debian's /usr/bin/docker, which has BuildKit built in) and gets this
+# host's CA bundle as the secret `cacert` (pip trusts it) and, if set,
+# IMAGE_APT_CONF as `aptconf` (apt options such as a proxy); neither is
+# stored in the image.
+IMAGE        ?= locust-c-worker
+IMAGE_BASE   := debian:bookworm-slim
+IMAGE_MIRROR ?= http://deb.debian.org/debian
+IMAGE_SECURITY_MIRROR ?= http://deb.debian.org/debian-security
+IMAGE_CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt))
+IMAGE_APT_CONF  ?=
+IMAGE_DOCKER ?= $(shell docker buildx version >/dev/null 2>&1 && echo docker || \
+                  { [ -x /usr/bin/docker ] && echo /usr/bin/docker; } || echo docker)
+SLIM_EXCLUDES := /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/groff/* \
+                 /usr/share/lintian/* /usr/share/linda/* /usr/share/locale/*
+
+image:
+	@command -v docker >/dev/null || { echo "docker not found: apt-get install docker.io" >&2; exit 1; }
+	@docker image inspect $(IMAGE_BASE) >/dev/null 2>&1 || $(MAKE) --no-print-directory image-base
+	DOCKER_BUILDKIT=1 $(IMAGE_DOCKER) build -t $(IMAGE) \
+	  $(if $(IMAGE_CA_BUNDLE),--secret id=cacert$(,)src=$(IMAGE_CA_BUNDLE)) \
+	  $(if $(IMAGE_APT_CONF),--secret id=aptconf$(,)src=$(IMAGE_APT_CONF)) .
+	@docker image ls $(if $(findstring :,$(IMAGE)),$(IMAGE),$(IMAGE):latest) --format 'image {{.Repository}}:{{.Tag}}: {{.Size}}'
+
+.PHONY: image-base
+image-base:
+	@command -v mmdebstrap >/dev/null || { echo "mmdebstrap not found: apt-get install mmdebstrap" >&2; exit 1; }
+	@mkdir -p build/image
+	mmdebstrap --variant=minbase --quiet --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+	  $(foreach p,$(SLIM_EXCLUDES),--dpkgopt='path-exclude=$(p)') \
+	  --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+	  --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+	  bookworm build/image/base.tar \
+	  "deb $(IMAGE_MIRROR) bookworm main" "deb $(IMAGE_MIRROR) bookworm-updates main" \
+	  "deb $(IMAGE_SECURITY_MIRROR) bookworm-security main"
+	docker import --change 'CMD ["bash"]' build/image/base.tar $(IMAGE_BASE)
+	rm -f build/image/base.tar
+# make mutants: each mutant of test/mutants/mutants.txt (a small deliberate
+# bug: file, exact search text, replacement, the tests that must catch it)
+# in its own temporary copy of the tree, rebuilt with ASan, only its tests
+# run; prints a table (killed, survived, stale, ...) and fails unless every
+# mutant is killed. About 10 minutes; not part of make check. MUTANTS="a b"
+# for some of them. See test/mutants/run.py.
+MUTANTS ?=
+.PHONY: mutants
+mutants: venv
+	$(VENV)/bin/python test/mutants/run.py $(MUTANTS)
+
 # Install the system packages when they are missing (needs root).
 need-deps:
 	@command -v redis-server >/dev/null && pkg-config --exists libzmq libcurl msgpack && \
-	  [ -f /usr/include/ev.h ] || { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
+	  pkg-config --exists libcares && [ -f /usr/include/ev.h ] || { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
 	  { echo "missing system packages: run 'make deps' as root first" >&2; exit 1; }
 
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential pkg-config \
 	  libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libssl-dev libcmocka-dev \
+	  libc-ares-dev libluajit-5.1-dev lua-cjson-dev libhiredis-dev \
 	  clang libclang-rt-14-dev \
-	  python3 python3-venv python3-locust nginx-light redis-server wrk valgrind openssl
+	  python3 python3-venv python3-locust nginx-light redis-server wrk valgrind openssl \
+	  iproute2 chromium docker.io docker-compose mmdebstrap
 
-install: build/liblw.a
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/lw/proto $(DESTDIR)$(PREFIX)/include/lw/worker
+# make install: liblw.a, the public header lw.h and lw.pc under PREFIX.
+# Build a worker against it with
+#   cc my_worker.c $(pkg-config --cflags --libs lw)
+LW_VERSION_TEXT = $(shell sed -n 's/^\#define LW_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' worker/lw.h | paste -sd.)
+.PHONY: build/lw.pc
+build/lw.pc: worker/lw.pc.in worker/lw.h
+	@mkdir -p build
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LW_VERSION_TEXT)|' -e 's|@REQUIRES@|$(PKGS)|' $< > $@
+
+install: build/liblw.a build/lw.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 644 build/liblw.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 worker/*.h $(DESTDIR)$(PREFIX)/include/lw/worker/
-	install -m 644 proto/*.h $(DESTDIR)$(PREFIX)/include/lw/proto/
+	install -m 644 worker/lw.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 build/lw.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 clean:
 	rm -rf build

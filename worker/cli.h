@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 #include "log.h"
+#include "lw.h"
 
-#define LW_VERSION "0.1.0"
 #define CLI_MAX_CLASSES 64
 
 typedef struct {

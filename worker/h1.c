@@ -38,6 +38,10 @@ h1_engine *h1_new(struct ev_loop *loop, h1_done_fn done, void *ctx)
     h->loop = loop;
     h->done = done;
     h->ctx = ctx;
+    if (h1_dns_init(h) != 0) {
+        free(h);
+        return NULL;
+    }
     return h;
 }
 
@@ -46,7 +50,7 @@ void h1_free(h1_engine *h)
     if (!h) {
         return;
     }
-    free(h->origins);
+    h1_dns_free(h);
     free(h->wbuf.data);
     free(h);
 }
@@ -65,6 +69,7 @@ static void conn_close(h1_conn *c)
 {
     ev_io_stop(c->h->loop, &c->io);
     close(c->io.fd);
+    h1_origin_unref(c->origin);
     free(c->out);
     free(c);
 }
@@ -148,11 +153,13 @@ static void follow(h1_xfer *x)
 {
     static const char *const body_headers[] = {"content-type:", "transfer-encoding:", NULL};
     static const char *const host_headers[] = {"authorization:", "cookie:", "host:", NULL};
-    int st = x->p.status, was = x->origin;
+    int st = x->p.status;
     if (x->redirects >= H1_MAX_REDIRECTS) {
         fail(x, H1_ERR_CONNECTION, "Maximum (30) redirects followed");
         return;
     }
+    h1_origin *was = x->origin;   /* compared below: kept alive till then */
+    was->refs++;
     x->redirects++;
     int head = strcmp(x->method, "HEAD") == 0;
     if (((st == 302 || st == 303) && !head) || (st == 301 && strcmp(x->method, "POST") == 0)) {
@@ -173,6 +180,7 @@ static void follow(h1_xfer *x)
         }
         begin(x, 0);
     }
+    h1_origin_unref(was);
 }
 
 /* The response is complete: the connection goes back to the session
@@ -203,7 +211,7 @@ static int on_header(void *ctx, const char *name, size_t nlen, const char *value
     h1_xfer *x = ctx;
     int bad = 0;
     if (nlen == 10 && strncasecmp(name, "set-cookie", 10) == 0) {
-        h1_cookie_set(x->s, x->h->origins[x->origin].host, x->target.data, value, vlen);
+        h1_cookie_set(x->s, x->origin->host, x->target.data, value, vlen);
     } else if (nlen == 8 && strncasecmp(name, "location", 8) == 0) {
         x->location.len = 0;
         bad |= h1_buf_put(&x->location, value, vlen);
@@ -344,6 +352,7 @@ static int finish_connect(h1_conn *c)
         if (conn_dial(c, x) == 0) {
             return -1;          /* the next address is being tried */
         }
+        h1_origin_unref(c->origin);
         free(c->out);
         free(c);
         x->c = NULL;
@@ -351,7 +360,7 @@ static int finish_connect(h1_conn *c)
         finish(x);
         return -1;
     }
-    c->h->origins[c->origin].preferred = c->addr;
+    c->origin->preferred = c->addr;
     c->connecting = 0;
     return send_now(c, 0);
 }
@@ -399,11 +408,11 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- connections ---- */
 
-static h1_conn *take_idle(h1_session *s, int origin)
+static h1_conn *take_idle(h1_session *s, const h1_origin *origin)
 {
     for (h1_conn **pp = &s->idle; *pp; pp = &(*pp)->next) {
         h1_conn *c = *pp;
-        if (c->origin == origin) {
+        if (c->origin == origin || strcmp(c->origin->authority, origin->authority) == 0) {
             *pp = c->next;
             c->next = NULL;
             return c;
@@ -438,7 +447,7 @@ static int open_socket(h1_xfer *x, const h1_origin *o, int i, int *connecting)
  * listens on one of them only. Returns 0, or -1 when none is left. */
 static int conn_dial(h1_conn *c, h1_xfer *x)
 {
-    const h1_origin *o = &c->h->origins[c->origin];
+    const h1_origin *o = c->origin;
     while (c->tries < o->naddrs) {
         c->addr = (o->preferred + c->tries++) % o->naddrs;
         int connecting = 0;
@@ -472,6 +481,7 @@ static h1_conn *conn_open(h1_xfer *x)
         free(c);
         return NULL;
     }
+    c->origin->refs++;
     return c;
 }
 
@@ -484,6 +494,16 @@ static void begin(h1_xfer *x, int fresh)
     x->body_cut = 0;
     if (x->rbody.data) {
         x->rbody.data[0] = '\0';   /* no text of an earlier response */
+    }
+    if (x->origin->state == H1_DNS_PENDING) {
+        h1_dns_wait(x);         /* h1_resume follows the answer */
+        return;
+    }
+    if (x->origin->state == H1_DNS_FAILED) {
+        snprintf(x->errtext, sizeof x->errtext, "Could not resolve host: %s", x->origin->host);
+        x->result = H1_ERR_CONNECTION;
+        fail_soon(x);
+        return;
     }
     h1_conn *c = fresh ? NULL : take_idle(x->s, x->origin);
     if (!c && !(c = conn_open(x))) {
@@ -520,6 +540,9 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     h1_xfer *x = w->data;
     if (x->result != H1_OK) {
         finish(x);              /* a failure kept for the loop */
+    } else if (x->waiting) {
+        h1_dns_unwait(x);
+        fail(x, H1_ERR_TIMEOUT, "Resolving timed out");
     } else {
         fail(x, H1_ERR_TIMEOUT, x->c && x->c->connecting ? "Connection timed out"
                                                           : "Operation timed out");
@@ -557,9 +580,15 @@ void h1_cancel(h1_xfer *x)
         return;
     }
     ev_timer_stop(x->h->loop, &x->timer);
+    h1_dns_unwait(x);
     drop_conn(x);
     x->active = 0;
     x->h->running--;
+}
+
+void h1_resume(h1_xfer *x)
+{
+    begin(x, 0);
 }
 
 void h1_xfer_free(h1_xfer *x)
@@ -572,6 +601,8 @@ void h1_xfer_free(h1_xfer *x)
     free(x->hdrs.data);
     free(x->location.data);
     free(x->url_msg);
+    h1_dns_unwait(x);
+    h1_origin_unref(x->origin);
     *x = (h1_xfer){0};
 }
 

@@ -71,7 +71,9 @@ struct h1_xfer {
     h1_buf hdrs;             /* extra header lines, each ending in CRLF */
     int user_host;           /* hdrs has the Host line */
     h1_buf location;         /* Location of a redirect */
-    int origin;
+    struct h1_origin *origin;   /* a reference, or NULL */
+    h1_xfer *wait_next;      /* in the origin's waiters */
+    int waiting;             /* for the origin's lookup */
     int redirects;
     int retried;
     int active;

@@ -4,15 +4,17 @@
  *
  *   - without Domain a cookie is host-only: sent back to that host only;
  *     Domain=example.com (set by example.com or a subdomain) is sent to
- *     example.com and its subdomains; a Domain the host is not inside is
- *     refused. Ports do not count, as in requests and browsers;
+ *     example.com and its subdomains; a Domain the host is not inside, or
+ *     one without an inner dot ("test", "localhost"), is refused.
+ *     Ports do not count, as in requests and browsers;
  *   - Path (default: the directory of the request's path) limits the
  *     paths it goes to ("/admin" matches "/admin" and "/admin/x", not
  *     "/administrator"); longer paths first in the Cookie line;
  *   - Secure cookies go over https only, so never from this http client;
  *   - Max-Age (or Expires) sets when it goes away; 0, a negative value or
  *     a past date deletes it;
- *   - a cookie is (name, domain, path): the same again replaces it;
+ *   - a cookie is (name, domain, path): the same again replaces it in its
+ *     place; the Cookie line lists longer paths first, else oldest first;
  *   - bounds: a name=value over H1_COOKIE_MAX_BYTES is ignored, at most
  *     H1_COOKIES_PER_DOMAIN per domain and H1_COOKIES_PER_SESSION in all
  *     (the oldest goes first).
@@ -126,17 +128,15 @@ static void unlink_free(h1_session *s, h1_cookie **pp)
     free(c);
 }
 
-/* The oldest cookie of a domain (or of all, domain NULL) goes. */
+/* The oldest cookie of a domain (or of all, domain NULL) goes: the jar
+ * is kept oldest first. */
 static void evict_oldest(h1_session *s, const char *domain)
 {
-    h1_cookie **oldest = NULL;
     for (h1_cookie **pp = &s->cookies; *pp; pp = &(*pp)->next) {
         if (!domain || strcasecmp((*pp)->domain, domain) == 0) {
-            oldest = pp;
+            unlink_free(s, pp);
+            return;
         }
-    }
-    if (oldest) {
-        unlink_free(s, oldest);
     }
 }
 
@@ -178,19 +178,76 @@ static h1_cookie *cookie_new(const char *pair, size_t plen, size_t name_len, con
     return c;
 }
 
-/* Remove the cookie (name, domain, host_only, path) if there is one. */
-static void remove_same(h1_session *s, const char *v, size_t name_len, const char *domain,
-                        int host_only, const char *path)
+/* The link to the cookie (name, domain, host_only, path), or NULL. */
+static h1_cookie **find_same(h1_session *s, const char *v, size_t name_len, const char *domain,
+                             int host_only, const char *path)
 {
     for (h1_cookie **pp = &s->cookies; *pp; pp = &(*pp)->next) {
         h1_cookie *c = *pp;
         if (c->name_len == name_len && memcmp(c->pair, v, name_len) == 0 &&
             c->host_only == host_only && strcasecmp(c->domain, domain) == 0 &&
             strcmp(c->path, path) == 0) {
-            unlink_free(s, pp);
-            return;
+            return pp;
         }
     }
+    return NULL;
+}
+
+/* The cookie's domain: the host (host-only) or its Domain attribute without
+ * a leading dot. Returns -1 for a Domain the host is not inside, or one
+ * without an inner dot ("test", "localhost"), refused as requests does. */
+static int cookie_domain(const char *host, const char *attrs, size_t alen, char *domain,
+                         size_t size, int *host_only)
+{
+    *host_only = !cookie_attr(attrs, alen, "domain=", domain, size) || !domain[0];
+    if (*host_only) {
+        return snprintf(domain, size, "%s", host) < (int)size ? 0 : -1;
+    }
+    if (domain[0] == '.') {
+        memmove(domain, domain + 1, strlen(domain));
+    }
+    return domain[0] && strchr(domain, '.') && domain_match(host, domain) ? 0 : -1;
+}
+
+/* The cookie's Path, or the default path of the request. -1: too long. */
+static int cookie_path(const char *req_path, const char *attrs, size_t alen, char *path, size_t size)
+{
+    if (cookie_attr(attrs, alen, "path=", path, size) && path[0] == '/') {
+        return strlen(path) + 1 < size ? 0 : -1;   /* not cut */
+    }
+    size_t pl = default_path(req_path, strcspn(req_path, "?#"));
+    if (pl >= size) {
+        return -1;
+    }
+    memcpy(path, pl ? req_path : "/", pl ? pl : 1);
+    path[pl ? pl : 1] = '\0';
+    return 0;
+}
+
+/* Into the jar: in place of the same cookie (its place in the order kept,
+ * as in requests' jar), else last, after making room. */
+static void store(h1_session *s, h1_cookie **same, h1_cookie *c)
+{
+    if (same) {
+        h1_cookie *old = *same;
+        c->next = old->next;
+        *same = c;
+        free(old);
+        return;
+    }
+    if (count_domain(s, c->domain) >= H1_COOKIES_PER_DOMAIN) {
+        evict_oldest(s, c->domain);
+    }
+    if (s->ncookies >= H1_COOKIES_PER_SESSION) {
+        evict_oldest(s, NULL);
+    }
+    h1_cookie **tail = &s->cookies;
+    while (*tail) {
+        tail = &(*tail)->next;
+    }
+    c->next = NULL;
+    *tail = c;
+    s->ncookies++;
 }
 
 void h1_cookie_set(h1_session *s, const char *host, const char *req_path, const char *v, size_t len)
@@ -207,48 +264,29 @@ void h1_cookie_set(h1_session *s, const char *host, const char *req_path, const 
         return;
     }
     const char *attrs = v + pair;
-    size_t alen = len - pair;
+    size_t alen = len - pair, name_len = (size_t)(eq - v);
     char domain[256], path[1024];
-    int host_only = !cookie_attr(attrs, alen, "domain=", domain, sizeof domain) || !domain[0];
-    if (host_only) {
-        snprintf(domain, sizeof domain, "%s", host);
-    } else {
-        memmove(domain, domain + (domain[0] == '.'), strlen(domain) + 1 - (domain[0] == '.'));
-        if (!domain[0] || !domain_match(host, domain)) {
-            return;             /* a domain the host is not inside */
-        }
-    }
-    size_t rl = strcspn(req_path, "?#"), pl;
-    if (cookie_attr(attrs, alen, "path=", path, sizeof path) && path[0] == '/') {
-        pl = strlen(path);
-    } else {
-        pl = default_path(req_path, rl);
-        memcpy(path, pl ? req_path : "/", pl ? pl : 1);
-        pl = pl ? pl : 1;
-        path[pl] = '\0';
-    }
-    size_t name_len = (size_t)(eq - v);
-    remove_same(s, v, name_len, domain, host_only, path);
-    time_t end = cookie_end(attrs, alen);
-    if (end < 0) {
+    int host_only;
+    if (cookie_domain(host, attrs, alen, domain, sizeof domain, &host_only) != 0 ||
+        cookie_path(req_path, attrs, alen, path, sizeof path) != 0) {
         return;
     }
-    if (count_domain(s, domain) >= H1_COOKIES_PER_DOMAIN) {
-        evict_oldest(s, domain);
+    h1_cookie **same = find_same(s, v, name_len, domain, host_only, path);
+    time_t end = cookie_end(attrs, alen);
+    if (end < 0) {
+        if (same) {
+            unlink_free(s, same);   /* deleted by Max-Age <= 0 or a past date */
+        }
+        return;
     }
-    if (s->ncookies >= H1_COOKIES_PER_SESSION) {
-        evict_oldest(s, NULL);
-    }
-    h1_cookie *c = cookie_new(v, pair, name_len, domain, path, pl);
+    h1_cookie *c = cookie_new(v, pair, name_len, domain, path, strlen(path));
     if (!c) {
         return;
     }
     c->host_only = host_only;
     c->secure = cookie_flag(attrs, alen, "secure");
     c->expires = end;
-    c->next = s->cookies;
-    s->cookies = c;
-    s->ncookies++;
+    store(s, same, c);
 }
 
 void h1_cookies_free(h1_session *s)
@@ -286,7 +324,7 @@ int h1_cookies_put(h1_buf *b, h1_session *s, const char *host, const char *targe
         }
         pp = &c->next;
     }
-    /* longer paths first, as requests does; otherwise newest first */
+    /* longer paths first, as requests does; otherwise oldest first */
     for (size_t i = 1; i < n; i++) {
         const h1_cookie *c = pick[i];
         size_t j = i, len = strlen(c->path);

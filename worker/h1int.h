@@ -15,18 +15,28 @@
 #define H1_MAX_REDIRECTS 30
 #define H1_RESOLVE_RETRY 10.0   /* s before a host that did not resolve is tried again */
 #define H1_MAX_ADDRS 4          /* addresses kept per host, tried in turn */
-#define H1_MAX_ORIGINS 256      /* hosts per process (redirects included) */
+#define H1_ORIGIN_CACHE 256     /* hosts the table keeps; then the least
+                                   recently used one leaves it (h1dns.c) */
 
-/* A host and port the client has resolved once. */
-typedef struct {
-    char host[256];           /* as in the URL, without brackets */
-    char authority[300];      /* the Host header: host[:port] as written */
+typedef enum { H1_DNS_PENDING = 0, H1_DNS_OK, H1_DNS_FAILED } h1_dns_state;
+
+/* A host and port, resolved (or being resolved) without blocking the loop.
+ * Counted references: the engine's table, each connection to it, each
+ * transfer aimed at it and a lookup in flight; freed at the last one. */
+typedef struct h1_origin {
+    h1_engine *h;
+    int refs;
+    h1_dns_state state;
+    char *host;               /* as in the URL, without brackets */
+    char *authority;          /* the Host header: host[:port] as written */
     int port;
     struct sockaddr_storage addr[H1_MAX_ADDRS];
     socklen_t addrlen[H1_MAX_ADDRS];
-    int naddrs;               /* 0: did not resolve */
+    int naddrs;
     int preferred;            /* the address that last connected */
     double failed_at;         /* when it did not resolve (monotonic s) */
+    double used_at;           /* last asked for (monotonic s) */
+    h1_xfer *waiters;         /* transfers waiting for the lookup */
 } h1_origin;
 
 #define H1_COOKIE_MAX_BYTES 4096     /* name=value; a longer cookie is ignored */
@@ -47,7 +57,7 @@ typedef struct h1_cookie {
 
 struct h1_session {
     h1_conn *idle;            /* keep-alive connections, newest first */
-    h1_cookie *cookies;       /* newest first */
+    h1_cookie *cookies;       /* oldest first */
     size_t ncookies;
 };
 
@@ -57,7 +67,7 @@ struct h1_conn {
     h1_session *s;
     h1_xfer *x;               /* the transfer using it, or NULL when idle */
     h1_conn *next;            /* in the session's idle list */
-    int origin;
+    h1_origin *origin;        /* a reference */
     int addr;                 /* index of the origin's address in use */
     int tries;                /* addresses tried for this connection */
     int connecting;
@@ -71,17 +81,38 @@ struct h1_engine {
     h1_done_fn done;
     void *ctx;
     int running;
-    h1_origin *origins;
-    size_t norigins, origins_cap;
+    h1_origin **origins;      /* the host table, each a reference */
+    size_t norigins;
+    struct h1_dns *dns;       /* the resolver (h1dns.c) */
     h1_buf wbuf;              /* request bytes being built */
     char rbuf[H1_RBUF_SIZE];
 };
 
+/* h1dns.c */
+/* The resolver on the engine's loop: c-ares with the system's settings
+ * (/etc/resolv.conf, /etc/hosts), or the servers of $LW_DNS_SERVERS
+ * ("127.0.0.1:5353,..."). Returns 0 or -1. */
+int h1_dns_init(h1_engine *h);
+/* Ends lookups in flight (their transfers must be gone) and the table. */
+void h1_dns_free(h1_engine *h);
+/* The origin of a URL's scheme://authority (a new reference), from the
+ * table or new, its lookup started (a numeric host resolves at once); a
+ * host that did not resolve is looked up again after H1_RESOLVE_RETRY s.
+ * *path is set to the rest of the URL ("" for none). NULL: errtext says
+ * why. */
+h1_origin *h1_origin_of(h1_engine *h, const char *url, const char **path,
+                        char *errtext, size_t errlen);
+void h1_origin_unref(h1_origin *o);
+/* x waits for its origin's lookup: h1_resume(x) follows it. */
+void h1_dns_wait(h1_xfer *x);
+/* x waits no more (cancel, timeout). */
+void h1_dns_unwait(h1_xfer *x);
+
+/* h1.c */
+/* The lookup of x's origin is over: send, or fail from the loop. */
+void h1_resume(h1_xfer *x);
+
 /* h1msg.c */
-/* Origin index for a URL's scheme://authority, resolving it the first time;
- * *path is set to the rest of the URL ("" for none). -1: errtext says why. */
-int h1_origin_of(h1_engine *h, const char *url, const char **path,
-                 char *errtext, size_t errlen);
 /* Point x at url (absolute, or relative to its current URL). */
 int h1_retarget(h1_xfer *x, const char *url);
 /* Build x's request into h->wbuf. */

@@ -1,11 +1,10 @@
 /*
- * h1msg.c - the fast HTTP/1.1 client's messages: URLs and the origins they
- * name (resolved once per process), redirect targets and the bytes of a
- * request (cookies: h1cookie.c).
+ * h1msg.c - the fast HTTP/1.1 client's messages: URLs (their origins:
+ * h1dns.c), redirect targets and the bytes of a request (cookies:
+ * h1cookie.c).
  */
 #include "h1int.h"
 
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,131 +49,6 @@ int h1_supports(const char *url)
     return n > 0 && !memchr(url + 7, '@', n);
 }
 
-/* host and port of an authority ("h", "h:8080", "[::1]:8080"). */
-static int split_authority(const char *a, size_t n, h1_origin *o)
-{
-    const char *host = a, *colon = NULL;
-    size_t hl;
-    if (a[0] == '[') {
-        const char *end = memchr(a, ']', n);
-        if (!end) {
-            return -1;
-        }
-        host = a + 1;
-        hl = (size_t)(end - host);
-        colon = (size_t)(end + 1 - a) < n && end[1] == ':' ? end + 1 : NULL;
-    } else {
-        colon = memchr(a, ':', n);
-        hl = colon ? (size_t)(colon - a) : n;
-    }
-    if (hl == 0 || hl >= sizeof o->host || n >= sizeof o->authority) {
-        return -1;
-    }
-    memcpy(o->host, host, hl);
-    o->host[hl] = '\0';
-    memcpy(o->authority, a, n);
-    o->authority[n] = '\0';
-    o->port = 80;
-    if (colon && colon + 1 < a + n) {
-        char *end;
-        long p = strtol(colon + 1, &end, 10);
-        if (end != a + n || p < 1 || p > 65535) {
-            return -1;
-        }
-        o->port = (int)p;
-    }
-    return 0;
-}
-
-static int resolve(h1_origin *o, char *errtext, size_t errlen)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
-    struct addrinfo *res = NULL;
-    char port[8];
-    snprintf(port, sizeof port, "%d", o->port);
-    o->naddrs = o->preferred = 0;
-    if (getaddrinfo(o->host, port, &hints, &res) == 0) {
-        for (struct addrinfo *a = res; a && o->naddrs < H1_MAX_ADDRS; a = a->ai_next) {
-            if (a->ai_addrlen <= sizeof o->addr[0]) {
-                memcpy(&o->addr[o->naddrs], a->ai_addr, a->ai_addrlen);
-                o->addrlen[o->naddrs++] = a->ai_addrlen;
-            }
-        }
-        freeaddrinfo(res);
-    }
-    if (o->naddrs == 0) {
-        snprintf(errtext, errlen, "Could not resolve host: %s", o->host);
-        return -1;
-    }
-    return 0;
-}
-
-static int origin_add(h1_engine *h, const h1_origin *o)
-{
-    if (h->norigins >= H1_MAX_ORIGINS) {
-        return -1;
-    }
-    if (h->norigins == h->origins_cap) {
-        size_t cap = h->origins_cap ? h->origins_cap * 2 : 4;
-        h1_origin *n = realloc(h->origins, cap * sizeof *n);
-        if (!n) {
-            return -1;
-        }
-        h->origins = n;
-        h->origins_cap = cap;
-    }
-    h->origins[h->norigins] = *o;
-    return (int)h->norigins++;
-}
-
-static h1_origin *find_origin(h1_engine *h, const char *authority, size_t n)
-{
-    for (size_t i = 0; i < h->norigins; i++) {
-        const char *oa = h->origins[i].authority;
-        if (strncmp(oa, authority, n) == 0 && oa[n] == '\0') {
-            return &h->origins[i];
-        }
-    }
-    return NULL;
-}
-
-/* A host that resolved is kept for the life of the process; one that did
- * not is looked up again at most every H1_RESOLVE_RETRY seconds (the
- * lookup blocks the loop: a dead DNS server must not stall every request). */
-int h1_origin_of(h1_engine *h, const char *url, const char **path,
-                 char *errtext, size_t errlen)
-{
-    if (!h1_supports(url)) {
-        snprintf(errtext, errlen, "URL not supported by the fast HTTP client: %.180s", url);
-        return -1;
-    }
-    const char *a = url + 7;
-    size_t n = strcspn(a, "/?#");
-    *path = a + n;
-    h1_origin *known = find_origin(h, a, n);
-    if (known && known->naddrs) {
-        return (int)(known - h->origins);
-    }
-    if (known && now_mono() - known->failed_at < H1_RESOLVE_RETRY) {
-        snprintf(errtext, errlen, "Could not resolve host: %s", known->host);
-        return -1;
-    }
-    h1_origin o = {0};
-    if (split_authority(a, n, &o) != 0) {
-        snprintf(errtext, errlen, "URL using bad/illegal format or missing URL");
-        return -1;
-    }
-    int failed = resolve(&o, errtext, errlen) != 0;
-    o.failed_at = failed ? now_mono() : 0;
-    int i = known ? (int)(known - h->origins) : origin_add(h, &o);
-    if (i < 0) {
-        snprintf(errtext, errlen, "more than %d hosts (or out of memory)", H1_MAX_ORIGINS);
-        return -1;
-    }
-    h->origins[i] = o;
-    return failed ? -1 : i;
-}
-
 /* x->target from the part of the URL after the authority. */
 static int set_target(h1_xfer *x, const char *rest)
 {
@@ -201,8 +75,10 @@ static int set_target(h1_xfer *x, const char *rest)
 static int aim(h1_xfer *x)
 {
     const char *rest = NULL;
-    x->origin = h1_origin_of(x->h, x->url.data, &rest, x->errtext, sizeof x->errtext);
-    if (x->origin < 0) {
+    h1_origin *o = h1_origin_of(x->h, x->url.data, &rest, x->errtext, sizeof x->errtext);
+    h1_origin_unref(x->origin);
+    x->origin = o;
+    if (!o) {
         x->result = H1_ERR_CONNECTION;
         return 0;
     }
@@ -354,7 +230,7 @@ int h1_retarget(h1_xfer *x, const char *loc)
 int h1_build(h1_engine *h, h1_xfer *x)
 {
     h1_buf *b = &h->wbuf;
-    const h1_origin *o = &h->origins[x->origin];
+    const h1_origin *o = x->origin;
     b->len = 0;
     int bad = put_str(b, x->method) | h1_buf_put(b, " ", 1) |
               h1_buf_put(b, x->target.data, x->target.len) |

@@ -18,6 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* This library's version. */
+#define LW_VERSION_MAJOR 0
+#define LW_VERSION_MINOR 2
+#define LW_VERSION_PATCH 0
+#define LW_STR2_(x) #x
+#define LW_STR_(x) LW_STR2_(x)
+#define LW_VERSION LW_STR_(LW_VERSION_MAJOR) "." LW_STR_(LW_VERSION_MINOR) "." \
+                   LW_STR_(LW_VERSION_PATCH)
+
+/* The number of elements of an array (not of a pointer). */
+#define LW_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
 typedef struct lw_user lw_user;
 typedef struct lw_response lw_response;
 

@@ -281,6 +281,7 @@ static void apply_spawn(master *m, proto_msg *msg)
         m->fresh = 0;
     }
     m->state = ST_SPAWNING;
+    runner_set_options(m->runner, &m->current.spawn);
     runner_spawn(m->runner, &m->current.spawn);
 }
 

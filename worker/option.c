@@ -13,10 +13,10 @@
 const char *lw_option(const lw_user *u, const char *name)
 {
     const proto_option *o;
-    if (!u || !name || !u->env->spawn) {
+    if (!u || !name || !u->env->options) {
         return NULL;
     }
-    o = proto_spawn_option(u->env->spawn, name);
+    o = proto_spawn_option(u->env->options, name);
     return o ? o->value : NULL;
 }
 

@@ -625,6 +625,11 @@ static void set_transport_error(req_slot *s, int timeout, const char *raw)
     if (!text) {
         stable_text(raw, plain, sizeof plain);
         text = plain;
+        /* "Too large response headers: 309239 > 307200": the count varies */
+        static const char big[] = "Too large response headers";
+        if (strncmp(plain, big, sizeof big - 1) == 0) {
+            plain[sizeof big - 1] = '\0';
+        }
     }
     set_error(s, timeout ? "Timeout" : "ConnectionError", text);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capacity.h"
 #include "log.h"
 #include "user.h"
 #include "utf8.h"
@@ -46,6 +47,9 @@ struct runner {
     ev_timer drain_deadline;
     void (*idle_cb)(void *);   /* shutdown waiting for idle */
     void *idle_arg;
+    double *user_bytes;           /* memory estimate per user, per class */
+    int base_fds;                 /* open fds with no user running; -1: unknown */
+    int cut_reported;             /* a capacity shortfall reported this test */
     char *unknown[MAX_UNKNOWN];   /* unknown class names reported this test */
     size_t nunknown;
     int unknown_overflow;         /* more were requested: reported once */
@@ -229,9 +233,11 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->target = calloc(nclasses ? nclasses : 1, sizeof *r->target);
     r->alive = calloc(nclasses ? nclasses : 1, sizeof *r->alive);
     r->active = calloc(nclasses ? nclasses : 1, sizeof *r->active);
+    r->user_bytes = calloc(nclasses ? nclasses : 1, sizeof *r->user_bytes);
     r->env.http = http_new(loop, user_http_done, NULL);
     r->env.h1 = h1_new(loop, user_h1_done, NULL);
-    if (!r->target || !r->alive || !r->active || !r->env.http || !r->env.h1) {
+    if (!r->target || !r->alive || !r->active || !r->user_bytes || !r->env.http ||
+        !r->env.h1) {
         runner_free(r);
         return NULL;
     }
@@ -260,6 +266,14 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     ev_timer_init(&r->stop_deadline, on_stop_deadline, 0.0, 0.0);
     ev_timer_init(&r->drain_deadline, on_drain_deadline, 0.0, 0.0);
     r->adjust.data = r->stop_deadline.data = r->drain_deadline.data = r;
+    r->base_fds = -1;
+    for (size_t i = 0; i < nclasses; i++) {
+        int client = cfg->http_client >= 0 ? cfg->http_client : (int)classes[i].client;
+        r->user_bytes[i] = (client == LW_CLIENT_FAST ? CAPACITY_FAST_USER_BYTES
+                                                     : CAPACITY_CURL_USER_BYTES) +
+                           (double)classes[i].user_data_size;
+    }
+    capacity_raise_nofile();
     return r;
 }
 
@@ -299,6 +313,7 @@ void runner_free(runner *r)
     free(r->target);
     free(r->alive);
     free(r->active);
+    free(r->user_bytes);
     free(r);
 }
 
@@ -398,9 +413,54 @@ void runner_update_class(runner *r, const proto_update *up)
     }
 }
 
+/* The master asked for more users than fit: run what fits (capacity.h),
+ * and say so once per test, in the log and to the Exceptions tab. */
+static void report_cut(runner *r, const capacity *c, const capacity_cut *cut)
+{
+    char msg[512];
+    if (r->cut_reported) {
+        return;
+    }
+    r->cut_reported = 1;
+    if (cut->by_fds) {
+        snprintf(msg, sizeof msg,
+                 "This worker can run %lld of the %lld users the master asked for: "
+                 "each user holds a connection and the open-file limit is %lld; raise it "
+                 "(ulimit -n) or run more worker processes",
+                 (long long)cut->runs, (long long)cut->asked, (long long)c->nofile);
+    } else {
+        snprintf(msg, sizeof msg,
+                 "This worker can run %lld of the %lld users the master asked for: "
+                 "the memory left is %lld MB (%s), at about %.0f KB per user; run "
+                 "more workers on other machines",
+                 (long long)cut->runs, (long long)cut->asked,
+                 (long long)(c->mem_bytes >> 20), c->mem_what, cut->user_bytes / 1024);
+    }
+    log_msg(LOG_ERROR, LOG_RUNNER, "%s", msg);
+    r->ev.exception(msg, r->ev.ctx);
+}
+
+static void fit_capacity(runner *r)
+{
+    capacity c;
+    capacity_cut cut;
+    if (runner_idle(r) || r->base_fds < 0) {
+        r->base_fds = capacity_open_fds();
+    }
+    if (capacity_measure(&c, r->base_fds) == 0 &&
+        capacity_fit(&c, r->n, r->alive, r->target, r->user_bytes, r->nstopping, &cut)) {
+        report_cut(r, &c, &cut);
+    }
+}
+
+void runner_set_options(runner *r, const proto_spawn *sp)
+{
+    r->env.options = sp;
+}
+
 void runner_spawn(runner *r, const proto_spawn *sp)
 {
-    r->env.spawn = sp;
+    r->env.test_host = sp->host && *sp->host;
     const char *host = sp->host && *sp->host ? sp->host : r->default_host;
     if (user_env_set_host(&r->env, host) != 0) {
         log_msg(LOG_ERROR, LOG_RUNNER, "out of memory for the host of a spawn");
@@ -414,6 +474,7 @@ void runner_spawn(runner *r, const proto_spawn *sp)
             report_unknown(r, sp->classes[i].name, sp->classes[i].count);
         }
     }
+    fit_capacity(r);
     r->stop_pending = 0;
     r->spawn_pending = 1;
     ev_timer_stop(r->loop, &r->adjust);
@@ -443,6 +504,7 @@ void runner_stop(runner *r, double stop_timeout)
     }
     r->nunknown = 0;
     r->unknown_overflow = 0;
+    r->cut_reported = 0;
     if (!runner_idle(r)) {
         arm_stop_deadline(r);
     }

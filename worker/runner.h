@@ -29,9 +29,11 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
                    runner_events events);
 void runner_free(runner *r);
 
-/* Apply a spawn message: host and absolute per-class targets. sp must
- * live until the next runner_spawn (lw_option reads its options). */
+/* Apply a spawn message: host and absolute per-class targets. */
 void runner_spawn(runner *r, const proto_spawn *sp);
+/* The spawn whose parsed_options lw_option reads; the caller keeps it
+ * alive until the next call (or NULL). */
+void runner_set_options(runner *r, const proto_spawn *sp);
 /* A new test begins with this spawn: its --tags / --exclude-tags. */
 void runner_new_test(runner *r, const proto_spawn *sp);
 /* The web UI's class picker changed a class (update_user_class). */

@@ -94,8 +94,7 @@ lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
      * none, as with Python workers (the test's host overwrites class
      * hosts at each spawn); the user keeps it, as HttpUser keeps its
      * base_url. */
-    int test_host = env->spawn && env->spawn->host && *env->spawn->host;
-    const char *host = env->picks && !test_host ? env->picks[class_index].host : NULL;
+    const char *host = env->picks && !env->test_host ? env->picks[class_index].host : NULL;
     if (host && !(u->host = strdup(host))) {
         free(u->data);
         free(u);

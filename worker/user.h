@@ -33,7 +33,9 @@ typedef struct {
     double timeout;            /* default request timeout, seconds */
     int insecure;              /* no TLS certificate checks */
     taskpick *picks;           /* per class: the tasks that may run */
-    const proto_spawn *spawn;  /* the latest spawn (lw_option), or NULL */
+    const proto_spawn *options;  /* the current test's spawn, kept alive by
+                                    the master (lw_option), or NULL */
+    int test_host;             /* the current spawn names a host */
     void (*finished)(lw_user *u, void *ctx);   /* stopped: free it */
     void (*exception)(const char *msg, void *ctx);
     void *ctx;

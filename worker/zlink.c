@@ -1,6 +1,13 @@
 /*
  * zlink.c - ZeroMQ plumbing for the master connection: socket options,
  * monitor events and edge-triggered draining of ZMQ_FD in libev.
+ *
+ * Frames from the master are bounded by ZMQ_MAXMSGSIZE (zlink.h). libzmq
+ * refuses a bigger frame from its header, before allocating it, and drops
+ * the connection as a protocol error: unlike any other disconnect, it then
+ * never reconnects (no CONNECT_RETRIED event follows DISCONNECTED). A
+ * disconnect with no retry within DROPPED_WAIT_S is taken as that: one
+ * WARNING line, and a new socket with the same identity.
  */
 #include "zlink.h"
 
@@ -17,6 +24,7 @@
  * shorter partition or freeze keeps the connection, and what was sent
  * meanwhile is delivered when the master answers again. */
 #define SILENT_MASTER_MS 60000
+#define DROPPED_WAIT_S 0.5   /* libzmq schedules its retry at once */
 
 struct zlink {
     struct ev_loop *loop;
@@ -26,10 +34,13 @@ struct zlink {
     ev_io sock_io;
     ev_io mon_io;
     ev_timer kick;        /* re-drain after sends (edge-triggered fd) */
+    ev_timer dropped;     /* a disconnect that libzmq does not retry */
     zlink_events ev;
     char endpoint[600];
+    char identity[512];
     int ipv6;
     int connected;
+    int retried;          /* libzmq scheduled a reconnect since the disconnect */
     unsigned generation;  /* monitor endpoint name per socket */
 };
 
@@ -129,13 +140,37 @@ static int read_event(void *mon, uint16_t *event)
 
 static void handle_event(zlink *z, uint16_t event)
 {
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && !z->connected) {
+    if (event == ZMQ_EVENT_CONNECT_RETRIED) {
+        z->retried = 1;
+        ev_timer_stop(z->loop, &z->dropped);
+    } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && !z->connected) {
         z->connected = 1;
         z->ev.on_connected(z->ev.ctx);
     } else if (event == ZMQ_EVENT_DISCONNECTED && z->connected) {
         z->connected = 0;
+        z->retried = 0;
+        ev_timer_stop(z->loop, &z->dropped);
+        ev_timer_set(&z->dropped, DROPPED_WAIT_S, 0.0);
+        ev_timer_start(z->loop, &z->dropped);
         z->ev.on_disconnected(z->ev.ctx);
     }
+}
+
+/* The connection is gone for good: libzmq refused a frame. Start over. */
+static void on_dropped(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    zlink *z = w->data;
+    drain_mon(z);   /* a busy loop may not have read the retry event yet */
+    if (z->retried || z->connected) {
+        return;
+    }
+    log_msg(LOG_WARNING, LOG_RUNNER,
+            "ZeroMQ dropped the connection to the master on a protocol error, "
+            "most likely a frame over the %d MB limit (ZMQ_MAXMSGSIZE); reconnecting",
+            ZLINK_MAX_FRAME >> 20);
+    zlink_open(z, z->identity);
 }
 
 static void drain_mon(zlink *z)
@@ -165,6 +200,8 @@ zlink *zlink_new(struct ev_loop *loop, const char *endpoint, int ipv6,
     snprintf(z->endpoint, sizeof z->endpoint, "%s", endpoint);
     ev_timer_init(&z->kick, on_kick, 0.0, 0.0);
     z->kick.data = z;
+    ev_timer_init(&z->dropped, on_dropped, 0.0, 0.0);
+    z->dropped.data = z;
     return z;
 }
 
@@ -198,7 +235,8 @@ static int configure(zlink *z, const char *identity)
         set_int(s, ZMQ_TCP_KEEPALIVE, 1) || set_int(s, ZMQ_TCP_KEEPALIVE_IDLE, 30) ||
         set_int(s, ZMQ_HEARTBEAT_IVL, 1000) || set_int(s, ZMQ_HEARTBEAT_TIMEOUT, SILENT_MASTER_MS) ||
         set_int(s, ZMQ_IMMEDIATE, 1) || set_int(s, ZMQ_RECONNECT_IVL_MAX, 1000) ||
-        set_int(s, ZMQ_IPV6, z->ipv6)) {
+        set_int(s, ZMQ_IPV6, z->ipv6) ||
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &(int64_t){ZLINK_MAX_FRAME}, sizeof(int64_t))) {
         return -1;
     }
     return 0;
@@ -216,7 +254,8 @@ static int open_monitor(zlink *z)
     snprintf(addr, sizeof addr, "inproc://lw-monitor-%u", ++z->generation);
     int fd;
     if (zmq_socket_monitor(z->sock, addr, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                                              ZMQ_EVENT_DISCONNECTED) ||
+                                              ZMQ_EVENT_DISCONNECTED |
+                                              ZMQ_EVENT_CONNECT_RETRIED) ||
         !(z->mon = zmq_socket(z->ctx, ZMQ_PAIR)) ||
         zmq_connect(z->mon, addr) || fd_of(z->mon, &fd)) {
         return -1;
@@ -230,6 +269,10 @@ static int open_monitor(zlink *z)
 int zlink_open(zlink *z, const char *identity)
 {
     int fd;
+    if (identity != z->identity) {
+        snprintf(z->identity, sizeof z->identity, "%s", identity);
+    }
+    ev_timer_stop(z->loop, &z->dropped);
     close_socket(z, 0);
     if (!(z->sock = zmq_socket(z->ctx, ZMQ_DEALER)) || configure(z, identity) ||
         open_monitor(z) || zmq_connect(z->sock, z->endpoint) ||
@@ -267,6 +310,7 @@ void zlink_free(zlink *z, int linger_ms)
         return;
     }
     ev_timer_stop(z->loop, &z->kick);
+    ev_timer_stop(z->loop, &z->dropped);
     close_socket(z, linger_ms);
     zmq_ctx_term(z->ctx);
     free(z);

@@ -6,7 +6,7 @@
  *   locust -f examples/hello/locustfile.py --master --host http://127.0.0.1:8080
  *   build/hello-worker --master-host 127.0.0.1
  */
-#include "../../worker/lw.h"
+#include <lw.h>   /* installed by make install; here -Iworker */
 
 static void get_root(lw_user *u)
 {

@@ -439,7 +439,7 @@ def bad_seeds() -> dict[str, bytes]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "corpus")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "corpus" / "decode")
     ap.add_argument("--versions", nargs="+", default=list(MASTERS), choices=list(MASTERS))
     ap.add_argument("--time-limit", type=int, default=300,
                     help="abort the whole run after this many seconds (default 300)")

@@ -1,10 +1,12 @@
 """Fixtures for the integration tests: a real nginx target, real stock Locust
 masters (PyPI's pinned version and Debian's 2.12.1) and the worker under test.
 
-Everything listens on 127.0.0.1 only. Every process runs in its own process
-group and is killed at teardown, pass or fail. Numbers are read only from the
-master's own outputs (its --csv files, its web API, its log) and from the
-target's own access log.
+Everything listens on 127.0.0.1 only, except in the multi-host tests, where
+each process runs in a network namespace the test creates (netns=) and
+listens on that namespace's own address (address=). Every process runs in its
+own process group and is killed at teardown, pass or fail. Numbers are read
+only from the master's own outputs (its --csv files, its web API, its log) and
+from the target's own access log.
 
 Run:
   make integration                  builds the workers and the venv, runs all
@@ -83,6 +85,12 @@ T = TypeVar("T")
 
 # --------------------------------------------------------------------------
 # small helpers
+
+
+def netns_prefix(netns: str | None) -> list[str]:
+    """The command that runs a program inside a network namespace (it execs
+    the program: same pid, so signals reach it), or nothing."""
+    return ["ip", "netns", "exec", netns] if netns else []
 
 
 def free_port() -> int:
@@ -285,8 +293,10 @@ events {{
 }}
 
 http {{
-    log_format counted '$msec $connection $request_method $request_uri $status';
+    log_format counted '$msec $connection $request_method $request_uri $status $remote_addr';
     access_log {dir}/access.log counted;
+    log_format agents '$connection $http_user_agent';
+    access_log {dir}/agents.log agents;
 
     client_body_temp_path {dir}/client_body;
     proxy_temp_path {dir}/proxy;
@@ -299,7 +309,7 @@ http {{
     default_type text/plain;
 
     server {{
-        listen 127.0.0.1:{port}{ssl};
+        listen {address}:{port}{ssl};
 {tls}
         location = / {{
             {root}
@@ -354,6 +364,7 @@ class Served:
     status: int
     time: float  # epoch seconds when nginx finished the request
     connection: int  # nginx's connection serial number
+    client: str  # the client's address
 
 
 # The Ops-Core routes with the statuses examples/opscore expects, for a
@@ -375,24 +386,27 @@ OPSCORE_LOCATIONS = """\
 
 class Target:
     """nginx with its own config in a temporary directory. Its access log has
-    one line per request served, "EPOCH CONNECTION METHOD URI STATUS": the
+    one line per request served, "EPOCH CONNECTION METHOD URI STATUS CLIENT": the
     target's own count. The readiness probes are left out of every count."""
 
     READY_PATH = "/__ready"
     ROOT_DEFAULT = 'return 200 "hello";'
 
     def __init__(self, procs: Procs, workdir: Path, *, keepalive_timeout: str = "75s", tls: bool = False,
-                 root: str = ROOT_DEFAULT, locations: str = "", connections: int = 4096):
+                 root: str = ROOT_DEFAULT, locations: str = "", connections: int = 4096,
+                 address: str = "127.0.0.1", netns: str | None = None):
         """keepalive_timeout: nginx's, for idle keep-alive connections.
         tls: serve HTTPS with a fresh self-signed certificate for 127.0.0.1
         (self.cert), so a client that verifies certificates refuses it.
         root: the nginx directives of "location = /".
         locations: more location blocks (e.g. the soak's Ops-Core routes).
-        connections: nginx's worker_connections (open files: twice that)."""
+        connections: nginx's worker_connections (open files: twice that).
+        address, netns: listen on this address, inside this network namespace
+        (`ip netns exec`); the test process must be able to reach it."""
         self.dir = workdir
         self.dir.mkdir()
         self.port = free_port()
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://{address}:{self.port}"
         self.access_log = self.dir / "access.log"
         self.cert = self.dir / "cert.pem" if tls else None
         tls_conf = ""
@@ -404,12 +418,13 @@ class Target:
                            check=True, capture_output=True, timeout=30)
             tls_conf = f"        ssl_certificate {self.cert};\n        ssl_certificate_key {key};\n"
         conf = self.dir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=self.dir, port=self.port, keepalive_timeout=keepalive_timeout,
+        conf.write_text(NGINX_CONF.format(dir=self.dir, address=address, port=self.port,
+                                          keepalive_timeout=keepalive_timeout,
                                           ssl=" ssl" if tls else "", tls=tls_conf, root=root,
                                           locations=locations, connections=connections,
                                           nofile=2 * connections))
         self.proc = procs.start(
-            "nginx", "target", [NGINX, "-p", self.dir, "-c", conf, "-e", self.dir / "error.log"]
+            "nginx", "target", netns_prefix(netns) + [NGINX, "-p", self.dir, "-c", conf, "-e", self.dir / "error.log"]
         )
         self._wait_ready()
 
@@ -443,9 +458,9 @@ class Target:
         lines = data.split("\n")[:-1]
         out = []
         for line in lines:
-            msec, connection, method, path, status = line.split(" ")
+            msec, connection, method, path, status, client = line.split(" ")
             if path != self.READY_PATH:
-                out.append(Served(method, path, int(status), float(msec), int(connection)))
+                out.append(Served(method, path, int(status), float(msec), int(connection), client))
         return out
 
     def counts_by_request(self, since: int = 0) -> dict[tuple[str, str], int]:
@@ -456,6 +471,13 @@ class Target:
         counts = dict(Counter((s.method, s.path) for s in served))
         counts[AGGREGATED] = len(served)
         return counts
+
+    def agents(self) -> dict[int, str]:
+        """{connection: the User-Agent its requests carried ("-": none)},
+        from a second access log: which client a connection came from."""
+        with open(self.dir / "agents.log", "rb") as f:
+            lines = f.read().decode().split("\n")[:-1]
+        return {int(c): agent for c, _, agent in (line.partition(" ") for line in lines)}
 
     def connections(self, since: int = 0) -> set[int]:
         """The client connections that requests came on."""
@@ -508,21 +530,26 @@ class Master:
     def __init__(self, procs: Procs, flavor: str, workdir: Path, locustfile: Path, classes: list[str],
                  host: str | None, headless: bool, users: int | None, rate: float | None,
                  run_time: str | None, expect_workers: int | None, stop_timeout: int | None,
-                 port: int | None, extra_args: list[str]):
+                 port: int | None, extra_args: list[str], address: str = "127.0.0.1",
+                 netns: str | None = None):
+        """address, netns: bind the ZeroMQ port and the web UI to this address,
+        inside this network namespace (`ip netns exec`); workers connect to
+        self.address."""
         self.flavor = flavor
+        self.address = address
         self.port = port or free_port()
         self.web_port = None if headless else free_port()
         workdir.mkdir(exist_ok=True)
         self.csv_prefix = workdir / "stats"
         argv = [MASTER_EXECUTABLES[flavor], "-f", locustfile, "--master",
-                "--master-bind-host", "127.0.0.1", "--master-bind-port", self.port,
+                "--master-bind-host", address, "--master-bind-port", self.port,
                 "--csv", self.csv_prefix, "--loglevel", "INFO"]
         if host:
             argv += ["--host", host]
         if headless:
             argv += ["--headless"]
         else:
-            argv += ["--web-host", "127.0.0.1", "--web-port", self.web_port]
+            argv += ["--web-host", address, "--web-port", self.web_port]
         if users is not None:
             argv += ["-u", users]
         if rate is not None:
@@ -534,7 +561,7 @@ class Master:
         if stop_timeout is not None:
             argv += ["--stop-timeout", stop_timeout]
         argv += extra_args + classes
-        self.proc = procs.start(f"master-{flavor}", "master", argv)
+        self.proc = procs.start(f"master-{flavor}", "master", netns_prefix(netns) + argv)
         if not headless:
             self._wait_web_ready()
 
@@ -556,7 +583,7 @@ class Master:
     @property
     def web_url(self) -> str:
         assert self.web_port, "this master runs headless"
-        return f"http://127.0.0.1:{self.web_port}"
+        return f"http://{self.address}:{self.web_port}"
 
     def _wait_web_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -630,8 +657,9 @@ class Master:
         return {name: round(entry["ratio"] * total) for name, entry in per_class.items()}
 
     def worker_reports(self) -> list[tuple[str, dict]]:
-        """(worker id, {"user_count", "user_classes_count"}) for each stats
-        report the master received, from the lines locustfile.py logs."""
+        """(worker id, {"user_count", "user_classes_count", "num_requests"})
+        for each stats report the master received, from the lines
+        locustfile.py logs."""
         pattern = re.compile(r"worker report: (\S+) (\{.*\})\s*$")
         return [(m.group(1), json.loads(m.group(2)))
                 for m in (pattern.search(line) for line in self.log().splitlines()) if m]
@@ -646,16 +674,19 @@ class Worker:
     LW_WORKER_CMD=python mode."""
 
     def __init__(self, procs: Procs, master: Master, impl: str, binary: str | Path, locustfile: Path,
-                 args: list[str], env: dict | None, via_env: bool, wrapper: list[str] | None = None):
+                 args: list[str], env: dict | None, via_env: bool, wrapper: list[str] | None = None,
+                 netns: str | None = None):
         """master: anything with .port and .flavor (a Master, a FakeMaster).
         binary: a name in WORKER_DIR, or an absolute path.
-        wrapper: a command that prefixes the C worker's (default: LW_WORKER_WRAPPER)."""
+        wrapper: a command that prefixes the C worker's (default: LW_WORKER_WRAPPER).
+        netns: run inside this network namespace (`ip netns exec`)."""
         self.impl = impl
         self.master = master
-        connect = ["--master-host", "127.0.0.1", "--master-port", str(master.port)]
+        master_host = getattr(master, "address", "127.0.0.1")
+        connect = ["--master-host", master_host, "--master-port", str(master.port)]
         env = dict(env or {})
         if via_env:
-            env.update({"LOCUST_MASTER_NODE_HOST": "127.0.0.1", "LOCUST_MASTER_NODE_PORT": str(master.port)})
+            env.update({"LOCUST_MASTER_NODE_HOST": master_host, "LOCUST_MASTER_NODE_PORT": str(master.port)})
             connect = []
         if impl == "c":
             exe = WORKER_DIR / binary  # an absolute binary stays as it is
@@ -672,7 +703,7 @@ class Worker:
         else:
             argv = ["/usr/bin/python3", "-c", DEBIAN_WORKER_WRAPPER, "-f", locustfile, "--worker"] + connect + args
             kind = "python-worker"
-        self.proc = procs.start(f"worker-{impl}", kind, argv, env)
+        self.proc = procs.start(f"worker-{impl}", kind, netns_prefix(netns) + argv, env)
 
     def stderr(self) -> str:
         return self.proc.stderr()
@@ -697,7 +728,8 @@ class Cluster:
                rate: float | None = None, run_time: str | None = None, expect_workers: int | None = None,
                stop_timeout: int | None = None, port: int | None = None, flavor: str | None = None,
                locustfile: Path = LOCUSTFILE, host: str | None = "target",
-               extra_args: list[str] | None = None) -> Master:
+               extra_args: list[str] | None = None, address: str = "127.0.0.1",
+               netns: str | None = None) -> Master:
         """host: "target" means the nginx fixture's URL; None means no --host.
 
         stop_timeout: Locust's --stop-timeout. A test that compares the
@@ -708,16 +740,16 @@ class Cluster:
         return Master(
             self.procs, flavor or self.flavor, self.tmp_path / f"master{next(self._master_seq)}",
             locustfile, classes, self.target.url if host == "target" else host, headless, users, rate,
-            run_time, expect_workers, stop_timeout, port, extra_args or [],
+            run_time, expect_workers, stop_timeout, port, extra_args or [], address, netns,
         )
 
     def worker(self, master: Master, *, impl: str | None = None, binary: str | Path = "test-worker",
                locustfile: Path = LOCUSTFILE, args: list[str] | None = None, env: dict | None = None,
-               via_env: bool = False, wrapper: list[str] | None = None) -> Worker:
+               via_env: bool = False, wrapper: list[str] | None = None, netns: str | None = None) -> Worker:
         impl = impl or WORKER_IMPL
         if impl == "c" and self.http_client:
             args = ["--http-client", self.http_client] + list(args or [])
-        return Worker(self.procs, master, impl, binary, locustfile, args or [], env, via_env, wrapper)
+        return Worker(self.procs, master, impl, binary, locustfile, args or [], env, via_env, wrapper, netns)
 
     def wait_registered(self, master: Master, count: int = 1, timeout: float = 15) -> list[dict]:
         """Wait until the master lists `count` workers, all ready; returns the list."""
@@ -761,6 +793,16 @@ def time_limit():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
+
+def need_tool(present: bool, what: str) -> None:
+    """A test's tool is missing: skip it on a developer's machine, fail it
+    in CI (CI=true), where `make deps` must have installed it."""
+    if present:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is missing: CI must install it (make deps)", pytrace=False)
+    pytest.skip(f"{what} is missing (make deps installs it)")
 
 
 def c_worker_only(reason: str):

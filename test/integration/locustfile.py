@@ -24,6 +24,9 @@ classes in C, task for task:
              (401 without the cookie), GET /public and GET /admin/leak on the
              other host name $LW_TEST_OTHER_HOST (both 500 if the cookie
              comes along)
+  SlowDnsUser  GET $LW_TEST_SLOW_HOST/?via=slow (a host name a test's own
+             DNS server answers slowly; the C worker is pointed at it with
+             LW_DNS_SERVERS), named "/?via=slow"
   HugeBodyUser  GET /huge: a body longer than the C worker keeps for a
              callback (LW_RESPONSE_BODY_MAX); here the whole body is checked
              (Python keeps it all), in C its first LW_RESPONSE_BODY_MAX bytes
@@ -33,20 +36,36 @@ classes in C, task for task:
   BurstUser  4 GET / at once in each task: 4 connections per user
   TinyTimeoutUser  GET /tiny with a timeout of 0.4 ms
   BadTimeoutUser  GET /neg with a timeout of -1 s (requests: ValueError)
+  DelayUser  GET /delay, constant(0.1) (a target that answers after a delay)
+  WeightUser GET /w/80, /w/15, /w/5 with task weights 80, 15, 5, no wait
+  EqualUser  GET /e/1, /e/2, /e/3 with equal task weights, no wait
+  RedirectUser  session header "Authorization: Bearer r3dir-key"; POSTs
+             "p303", "p307", "p308" to /r303, /r307, /r308, GET /cross with
+             "Cookie: c=r3dir-cookie" (302 to another server)
+  LoopUser   GET /loop/0 (a redirect loop)
+  ExceptionUser  GET /, then an exception "ExceptionUser boom"
+  ByeUser    on_start GET /hi, task GET /, on_stop GET /bye
+  PacingUser GET /delay, constant_pacing(1)
+  ThroughputUser  GET /delay, constant_throughput(4)
+  HeavyUser, LightUser  (weights 3 and 1) on_start GET /hi/heavy or
+             /hi/light, then GET /
+  RecordUser records "CUSTOM worker-<index>" (5 ms), then 50 ms later a
+             failed "CUSTOM timed" (50 ms): lw_record, a hold and a timer in C
+  NullNameUser  lw_record with a NULL name in C: an exception
 
 On the master only, every stats report a worker sends is logged as one line,
-"worker report: <worker id> <json>", so a test can read from the master's log
-how many users each worker says it runs.
+"worker report: <worker id> <json>" (its user counts, and the requests the
+report adds to the master's table), so a test can read from the master's log
+which worker's requests the master counted.
 """
 
 import json
 import logging
 import os
 import random
-
 import time
 
-from locust import HttpUser, between, constant, events, task
+from locust import HttpUser, between, constant, constant_pacing, constant_throughput, events, task
 from gevent.pool import Group
 from locust.runners import MasterRunner
 
@@ -134,6 +153,7 @@ def log_worker_reports(environment, **_kwargs):
         report = {
             "user_count": data.get("user_count"),
             "user_classes_count": data.get("user_classes_count"),
+            "num_requests": (data.get("stats_total") or {}).get("num_requests", 0),
         }
         logging.getLogger("worker_reports").info("worker report: %s %s", client_id, json.dumps(report))
 
@@ -243,6 +263,158 @@ class BadTimeoutUser(HttpUser):
     @task
     def negative(self):
         self.client.get("/neg", timeout=-1)
+
+
+class SlowDnsUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def slow(self):
+        self.client.get(os.environ.get("LW_TEST_SLOW_HOST", "") + "/?via=slow", name="/?via=slow")
+
+
+class DelayUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.1)
+
+    @task
+    def delay(self):
+        self.client.get("/delay")
+
+
+class WeightUser(HttpUser):
+    weight = 1
+    wait_time = constant(0)
+
+    @task(80)
+    def w80(self):
+        self.client.get("/w/80")
+
+    @task(15)
+    def w15(self):
+        self.client.get("/w/15")
+
+    @task(5)
+    def w5(self):
+        self.client.get("/w/5")
+
+
+class EqualUser(HttpUser):
+    weight = 1
+    wait_time = constant(0)
+
+    @task
+    def e1(self):
+        self.client.get("/e/1")
+
+    @task
+    def e2(self):
+        self.client.get("/e/2")
+
+    @task
+    def e3(self):
+        self.client.get("/e/3")
+
+
+class RedirectUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.1)
+
+    def on_start(self):
+        self.client.headers["Authorization"] = "Bearer r3dir-key"
+
+    @task
+    def r303(self):
+        self.client.post("/r303", data="p303")
+
+    @task
+    def r307(self):
+        self.client.post("/r307", data="p307")
+
+    @task
+    def r308(self):
+        self.client.post("/r308", data="p308")
+
+    @task
+    def cross(self):
+        self.client.get("/cross", headers={"Cookie": "c=r3dir-cookie"})
+
+
+class LoopUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def loop(self):
+        self.client.get("/loop/0")
+
+
+class ExceptionUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.5)
+
+    @task
+    def boom(self):
+        self.client.get("/", name="/")
+        raise RuntimeError("ExceptionUser boom")
+
+
+class ByeUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.get("/hi")
+
+    @task
+    def get_root(self):
+        self.client.get("/", name="/")
+
+    def on_stop(self):
+        self.client.get("/bye")
+
+
+class PacingUser(HttpUser):
+    weight = 1
+    wait_time = constant_pacing(1)
+
+    @task
+    def delay(self):
+        self.client.get("/delay")
+
+
+class ThroughputUser(HttpUser):
+    weight = 1
+    wait_time = constant_throughput(4)
+
+    @task
+    def delay(self):
+        self.client.get("/delay")
+
+
+class HeavyUser(HttpUser):
+    weight = 3
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.get("/hi/heavy")
+
+    @task
+    def get_root(self):
+        self.client.get("/", name="/")
+
+
+class LightUser(HttpUser):
+    weight = 1
+    wait_time = constant(0.2)
+
+    def on_start(self):
+        self.client.get("/hi/light")
+
+    @task
+    def get_root(self):
+        self.client.get("/", name="/")
 
 
 class RecordUser(HttpUser):

@@ -215,3 +215,55 @@ def test_unknown_classes_reported_once_per_test_and_bounded(cluster, fake_master
     assert len(fake_master.messages("exception", since=since)) == 17
     assert len(unknown_lines()) == 34
     assert worker.proc.alive()
+
+
+def rss_kb(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+MAX_FRAME = 2 << 20  # the worker's bound (ZLINK_MAX_FRAME, ZMQ_MAXMSGSIZE)
+DROPPED = "most likely a frame over the 2 MB limit (ZMQ_MAXMSGSIZE)"
+
+
+def test_oversized_frame_is_refused_and_worker_registers_again(cluster, fake_master, target):
+    """A frame just under the 2 MB bound is read (one WARNING, an unknown
+    type); a 4 MB `["stop", [0] * 4M, id]` is refused by ZeroMQ before it is
+    read (it used to be decoded: RSS from 5 to 99 MB, and obeyed). libzmq
+    drops the connection for good then; the worker says so in one WARNING
+    line, opens a new one and registers again within 10 s; its RSS grows by
+    less than 10 MB; heartbeats go on; a valid spawn is obeyed afterwards."""
+    worker = cluster.worker(fake_master)
+    ready = registered(fake_master, worker)
+    fake_master.pump(1.2)
+    before = rss_kb(worker.proc.pid)
+
+    under = pack(["bulk", b"x" * (MAX_FRAME - 100), ready.node_id])
+    assert len(under) < MAX_FRAME
+    fake_master.send(ready.identity, under)
+    assert fake_master.wait_for(lambda: "Unknown message type received from the master: bulk"
+                                in worker.stderr(), 5), worker.stderr()
+
+    since = time.monotonic()
+    fake_master.send(ready.identity, pack(["stop", [0] * (4 << 20), ready.node_id]))
+    assert fake_master.wait_for(lambda: fake_master.messages("client_ready", since=since), 10), \
+        f"the worker did not register again:\n{worker.stderr()}"
+    fake_master.pump(2.0)
+    grown = rss_kb(worker.proc.pid) - before
+    assert grown < 10_000, f"RSS grew by {grown} kB"
+    dropped = [line for line in log_lines(worker.stderr(), "WARNING") if DROPPED in line]
+    assert len(dropped) == 1, worker.stderr()
+    assert "Stop requested by the master" not in worker.stderr(), "the oversized frame was read"
+    assert len(fake_master.messages("client_ready", since=since)) == 1
+    assert len(fake_master.messages("heartbeat", since=since)) >= 2
+
+    again = fake_master.messages("client_ready", since=since)[0]
+    since = time.monotonic()
+    fake_master.send_msg(again.identity, "spawn", fake_master.spawn_msg({"HelloUser": 2}, target.url),
+                         again.node_id)
+    assert fake_master.wait_for(lambda: fake_master.messages("spawning_complete", since=since), 10)
+    assert fake_master.messages("spawning_complete", since=since)[0].data["user_count"] == 2
+    assert fake_master.wait_for(lambda: target.count() >= 5, 10), "no requests after registering again"
+    assert worker.proc.alive()

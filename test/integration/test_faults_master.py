@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import AGGREGATED, c_worker_only, free_port, log_lines, poll
+from conftest import AGGREGATED, c_worker_only, free_port, poll
 
 pytestmark = c_worker_only("a stock Python worker does not register again by itself")
 
@@ -28,12 +28,6 @@ FREEZE_S = 10
 
 def running_users(master, users, timeout=10):
     return poll(master.stats, lambda s: s["user_count"] == users and s["state"] == "running", timeout)
-
-
-def rejoined(worker, before: int) -> int:
-    """INFO lines "Registered with the master" (the worker logs its first
-    registration at DEBUG, a registration after a lost link at INFO)."""
-    return sum("Registered with the master" in line for line in log_lines(worker.stderr(), "INFO")) - before
 
 
 def new_run_counts_right(cluster, master, target, users=2, exact=True):

@@ -270,3 +270,30 @@ def test_cookies_scoped_by_host_path_and_secure(procs, tmp_path, flavor, http_cl
         served = target.count(path=path)
         assert served > 0 and target.count(path=path, status=200) == served, path
         assert int(stats_row(stats, "GET", path)["Request Count"]) == served, path
+
+
+@pytest.mark.parametrize("http_client", ["curl", "fast"])
+def test_redirect_loop_ends_after_30(procs, tmp_path, flavor, http_client):
+    """nginx redirects / to itself: each request follows 30 redirects (31
+    requests at nginx), then fails as curl says, in one failure row, the
+    same through both clients; nothing leaks (the fast client keeps a
+    reference on the host it leaves while following a redirect)."""
+    from conftest import Cluster, Target
+
+    target = Target(procs, tmp_path / "loop", root="return 302 /;")
+    cluster = Cluster(procs, target, tmp_path, flavor, http_client)
+    master, _ = run_headless(cluster, ["HelloUser"], 2, 3)
+
+    failures = master.csv_file("failures")
+    assert [(f["Method"], f["Name"], f["Error"]) for f in failures] == \
+        [("GET", "/", "ConnectionError('Maximum (30) redirects followed')")]
+    total = stats_row(master.csv_file("stats"), *AGGREGATED)
+    assert int(failures[0]["Occurrences"]) == int(total["Request Count"]) > 0
+    assert target.count(status=302) == 31 * int(total["Request Count"])
+    # both clients' failures are in that row: the master counted requests
+    # from each of the two workers
+    counted = {}
+    for worker_id, report in master.worker_reports():
+        counted[worker_id] = counted.get(worker_id, 0) + report["num_requests"]
+    assert len(counted) == 2 and all(n > 0 for n in counted.values()), counted
+    assert sum(counted.values()) == int(total["Request Count"]), counted

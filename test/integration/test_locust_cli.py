@@ -42,7 +42,7 @@ print(json.dumps(out))
 
 # Options whose value must make sense to the worker, or that end the process.
 HONOURED = {"--host", "--master-host", "--master-port", "--processes", "--loglevel", "--logfile",
-            "--worker", "--help", "--version", "--list"}
+            "--worker", "--help", "--version", "--list", "--show-task-ratio-json"}
 
 
 def locust_options(flavor: str) -> list[dict]:
@@ -88,7 +88,7 @@ def test_every_locust_option_is_accepted(cluster, target, tmp_path, flavor):
     argv, expected = [], []
     for opt in locust_options(flavor):
         name = opt["name"]
-        if name in ("--help", "--version", "--list"):
+        if name in ("--help", "--version", "--list", "--show-task-ratio-json"):   # print and exit
             continue
         argv.append(name)
         if name in values:

@@ -7,6 +7,7 @@ stand-in's own access log.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import sys
@@ -44,10 +45,12 @@ def opscore(tmp_path):
 
 def run_scenario(master: str, tmp_path: Path, url: str, scenario: int, scale: float,
                  worker_env: dict | None = None, timeout: float = 90,
-                 python_worker: bool = False, worker_args: list | None = None) -> dict:
+                 python_worker: bool = False, worker_args: list | None = None,
+                 master_exit: tuple = (0, 1)) -> dict:
     """Run one headless scenario with one C worker (and, if asked, one stock
     Python worker beside it); return the stats CSV rows keyed by
-    (method, name), plus the failures rows."""
+    (method, name), plus the failures rows. master_exit: the master's exit
+    codes allowed (Locust exits 1 when any request failed)."""
     port = free_port()
     prefix = tmp_path / f"s{scenario}"
     workers = 2 if python_worker else 1
@@ -72,7 +75,7 @@ def run_scenario(master: str, tmp_path: Path, url: str, scenario: int, scale: fl
         worker.stop()
         if py_worker:
             py_worker.stop()
-    assert master_proc.popen.returncode in (0, 1), master_proc.log()[-3000:]
+    assert master_proc.popen.returncode in master_exit, master_proc.log()[-3000:]
     assert worker.popen.returncode == 0, worker.log()[-3000:]
     assert "Sanitizer" not in worker.log(), worker.log()
     with open(f"{prefix}_stats.csv", newline="") as f:
@@ -80,6 +83,14 @@ def run_scenario(master: str, tmp_path: Path, url: str, scenario: int, scale: fl
     with open(f"{prefix}_failures.csv", newline="") as f:
         failures = list(csv.DictReader(f))
     return {"stats": stats, "failures": failures}
+
+
+def wilson(k: int, n: int, z: float = 3.89) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion k/n (z 3.89: 99.99 %)."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
 
 
 def served(standin: StandIn) -> int:
@@ -92,16 +103,20 @@ def served(standin: StandIn) -> int:
 def test_scenario3_mix_and_counts(master, client, tmp_path, opscore):
     # Scenario 3 at 1/100 of its length: 20 -> 300 users in 3 s, 18 s at peak;
     # its JSON bodies, headers and response checks through either HTTP client
-    result = run_scenario(master, tmp_path, opscore.url, 3, 0.01, worker_args=["--http-client", client])
+    # (no failures allowed, so the master exits 0)
+    result = run_scenario(master, tmp_path, opscore.url, 3, 0.01, worker_args=["--http-client", client],
+                          master_exit=(0,))
     stats = result["stats"]
     posts = int(stats[("POST", STATE)]["Request Count"])
     gets = int(stats[("GET", STATE)]["Request Count"])
     flows = int(stats[("POST", WORKFLOW)]["Request Count"])
     tasks = posts + gets + flows
     assert tasks > 500, stats
-    assert abs(posts / tasks - 0.80) < 0.04, (posts, gets, flows)
-    assert abs(gets / tasks - 0.15) < 0.04, (posts, gets, flows)
-    assert abs(flows / tasks - 0.05) < 0.03, (posts, gets, flows)
+    # each share inside the 99.99 % Wilson interval of its count (three
+    # shares: 99.97 % for the family), not a fixed slack
+    for count, share in ((posts, 0.80), (gets, 0.15), (flows, 0.05)):
+        lo, hi = wilson(count, tasks)
+        assert lo <= share <= hi, f"{count} of {tasks}: [{lo:.4f}, {hi:.4f}] misses {share} ({posts, gets, flows})"
     assert int(stats[("POST", NOTIFY)]["Request Count"]) >= 300   # one per user
     total = stats[("", "Aggregated")]
     assert int(total["Failure Count"]) == 0, result["failures"]

@@ -62,6 +62,8 @@ finally:
 from locust.env import Environment  # noqa: E402
 from locust.util.load_locustfile import is_shape_class, is_user_class  # noqa: E402
 
+from conftest import need_tool  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "examples" / "opscore" / "locustfile.py"
 SAMPLE_WORKFLOW = ROOT / "examples" / "opscore" / "sample_workflow.json"
@@ -473,8 +475,8 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.skipif(not DEBIAN_PYTHON.exists() or not DEBIAN_LOCUST.exists(), reason="no Debian Locust")
 def test_dispatcher_names_every_class_on_debian_2_12_1():
+    need_tool(DEBIAN_PYTHON.exists() and DEBIAN_LOCUST.exists(), "Debian's Locust (/usr/bin/locust)")
     out = subprocess.run(
         [str(DEBIAN_PYTHON), "-c", DISPATCH_CHECK, str(LOCUSTFILE)],
         cwd=ROOT,
@@ -716,8 +718,7 @@ def master_and_worker_argv(kind: str):
     if kind == "pypi":
         locust_cmd = [sys.executable, "-m", "locust"]
         return locust_cmd, locust_cmd
-    if not (DEBIAN_LOCUST.exists() and DEBIAN_PYTHON.exists()):
-        pytest.skip("no Debian Locust at /usr/bin/locust")
+    need_tool(DEBIAN_LOCUST.exists() and DEBIAN_PYTHON.exists(), "Debian's Locust (/usr/bin/locust)")
     return [DEBIAN_LOCUST], [DEBIAN_PYTHON, "-c", DEBIAN_WORKER_WRAPPER]
 
 

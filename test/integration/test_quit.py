@@ -8,13 +8,20 @@ import pytest
 from conftest import WORKER_IMPL, aggregated_count, poll
 
 
-def test_worker_exits_0_when_headless_run_ends(cluster):
+def test_worker_exits_0_when_headless_run_ends(cluster, target):
+    """The master's quit at the end of a headless run: the worker exits 0,
+    and its final stats report made the master's CSV (its count equals
+    nginx's) - with a C worker, which counts the requests in flight."""
     master = cluster.master(["HelloUser"], headless=True, users=2, rate=2, run_time="3s", expect_workers=1)
     worker = cluster.worker(master)
 
     assert master.wait_exit(timeout=45) is not None, "the headless master did not finish"
 
     assert worker.proc.wait(timeout=5) == 0
+    if WORKER_IMPL == "c":
+        total = aggregated_count(master.csv_file("stats"))
+        assert total > 0
+        assert total == target.count()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])

@@ -19,6 +19,14 @@ def wait_users(master, users, timeout=10):
     return poll(master.stats, lambda s: s["user_count"] == users and s["state"] == "running", timeout)
 
 
+def users_seen(target, seconds=1.0):
+    """Users running now, as nginx sees them: each user has its own
+    keep-alive connection, and a HelloUser or ChainUser (constant(0.2))
+    sends on it several times a second."""
+    now = time.time()
+    return {s.connection for s in target.served() if s.time >= now - seconds}
+
+
 def test_users_per_class_and_chained_request(cluster, target):
     master = start(cluster, ["HelloUser", "ChainUser"], stop_timeout=2)
 
@@ -32,6 +40,9 @@ def test_users_per_class_and_chained_request(cluster, target):
 
     echoed = poll(lambda: target.count(method="POST", path="/echo"), lambda n: n >= 20, timeout=10)
     assert echoed >= 20, "ChainUser's chained POST /echo did not reach the target"
+    # the same split as nginx saw it: a ChainUser's connection carries POSTs
+    chain = {s.connection for s in target.served() if s.method == "POST"}
+    assert len(chain) == 3 and len(target.connections()) == 6, (chain, target.connections())
     master.stop()
 
     counts, served = master.settled_counts(target)
@@ -49,9 +60,13 @@ def test_ramp_up_and_down(cluster, target):
         stats = wait_users(master, users, timeout=6)  # /stats/requests lags up to 2 s
         assert stats["user_count"] == users
         assert [w["user_count"] for w in stats["workers"]] == [users]
+        # and as the target sees it: that many connections sending now
+        time.sleep(1.5)
+        assert len(users_seen(target)) == users, f"nginx sees {len(users_seen(target))} users, want {users}"
 
     master.stop()
-    assert target.count() > 0
+    time.sleep(1.5)
+    assert users_seen(target) == set(), "requests after the stop"
 
 
 def test_stop_then_start_again(cluster, target):

@@ -30,6 +30,8 @@
  *              /admin/need (401 without the cookie), GET /public and GET
  *              /admin/leak on the other host name $LW_TEST_OTHER_HOST
  *              (both 500 if the cookie comes along)
+ *   SlowDnsUser  GET $LW_TEST_SLOW_HOST/?via=slow (a host name a test's
+ *              own DNS server answers slowly), named "/?via=slow"
  *   HugeBodyUser  GET /huge: a body longer than LW_RESPONSE_BODY_MAX, failed
  *              by a response check unless exactly its first
  *              LW_RESPONSE_BODY_MAX bytes are kept and lw_response_body_cut
@@ -42,6 +44,23 @@
  *   TinyTimeoutUser  GET /tiny with a timeout of 0.4 ms (counts as 1 ms)
  *   BadTimeoutUser  GET /neg with a timeout of -1 s, GET /inf with one of
  *              infinity: refused with a ValueError, never sent
+ *   DelayUser  GET /delay, waiting constant(0.1): against a target that
+ *              answers after a known delay (response times, drain at stop)
+ *   WeightUser GET /w/80, /w/15, /w/5 with task weights 80, 15, 5, no wait
+ *   EqualUser  GET /e/1, /e/2, /e/3 with equal task weights, no wait
+ *   RedirectUser  session header "Authorization: Bearer r3dir-key"; POSTs
+ *              "p303", "p307", "p308" to /r303, /r307, /r308 (each redirected
+ *              to /sink with that status), and GET /cross with a
+ *              "Cookie: c=r3dir-cookie" header (302 to another server)
+ *   LoopUser   GET /loop/0: a redirect loop (each /loop/n to /loop/n+1)
+ *   ExceptionUser  GET /, then lw_user_exception "ExceptionUser boom"
+ *   ByeUser    on_start GET /hi, task GET /, on_stop GET /bye
+ *   PacingUser GET /delay, constant_pacing(1)
+ *   ThroughputUser  GET /delay, constant_throughput(4)
+ *   HeavyUser, LightUser  (class weights 3 and 1) on_start GET /hi/heavy or
+ *              /hi/light, then GET /
+ *   RecordUser lw_record "CUSTOM worker-<index>", then after a 50 ms timer
+ *              a failed "CUSTOM timed"; NullNameUser lw_record(NULL name)
  */
 #include <math.h>
 #include <stdio.h>
@@ -260,6 +279,20 @@ static const lw_task cookie_tasks[] = {
     {"scoped", 1, cookie_requests, NULL},
 };
 
+/* SlowDnsUser */
+
+static void slow_dns_get(lw_user *u)
+{
+    static char url[512];
+    const char *host = getenv("LW_TEST_SLOW_HOST");
+    snprintf(url, sizeof url, "%s/?via=slow", host ? host : "");
+    lw_request_send(u, &(lw_request){.method = "GET", .path = url, .name = "/?via=slow"});
+}
+
+static const lw_task slow_dns_tasks[] = {
+    {"slow", 1, slow_dns_get, NULL},
+};
+
 /* HugeBodyUser */
 
 static void huge_check(lw_user *u, lw_response *r, void *arg)
@@ -352,6 +385,95 @@ static const lw_task bad_timeout_tasks[] = {
     {"infinite", 1, infinite_timeout, NULL},
 };
 
+/* DelayUser, PacingUser, ThroughputUser */
+
+static void delay_get(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = "/delay"});
+}
+
+static const lw_task delay_tasks[] = {
+    {"delay", 1, delay_get, NULL},
+};
+
+/* WeightUser and EqualUser: one path per task, so the target counts picks */
+
+static void get_path(lw_user *u, const char *path)
+{
+    lw_request_send(u, &(lw_request){.method = "GET", .path = path});
+}
+
+static void w80(lw_user *u) { get_path(u, "/w/80"); }
+static void w15(lw_user *u) { get_path(u, "/w/15"); }
+static void w5(lw_user *u) { get_path(u, "/w/5"); }
+static void e1(lw_user *u) { get_path(u, "/e/1"); }
+static void e2(lw_user *u) { get_path(u, "/e/2"); }
+static void e3(lw_user *u) { get_path(u, "/e/3"); }
+
+static const lw_task weight_tasks[] = {
+    {"w80", 80, w80, NULL}, {"w15", 15, w15, NULL}, {"w5", 5, w5, NULL},
+};
+
+static const lw_task equal_tasks[] = {
+    {"e1", 1, e1, NULL}, {"e2", 1, e2, NULL}, {"e3", 1, e3, NULL},
+};
+
+/* RedirectUser and LoopUser */
+
+static void redirect_on_start(lw_user *u)
+{
+    lw_user_add_header(u, "Authorization: Bearer r3dir-key");
+}
+
+static void post_to(lw_user *u, const char *path, const char *body)
+{
+    lw_request_send(u, &(lw_request){.method = "POST", .path = path, .body = body});
+}
+
+static void r303(lw_user *u) { post_to(u, "/r303", "p303"); }
+static void r307(lw_user *u) { post_to(u, "/r307", "p307"); }
+static void r308(lw_user *u) { post_to(u, "/r308", "p308"); }
+
+static void cross(lw_user *u)
+{
+    lw_request_send(u, &(lw_request){
+        .method = "GET", .path = "/cross",
+        .headers = (const char *const[]){"Cookie: c=r3dir-cookie", NULL},
+    });
+}
+
+static const lw_task redirect_tasks[] = {
+    {"r303", 1, r303, NULL}, {"r307", 1, r307, NULL}, {"r308", 1, r308, NULL}, {"cross", 1, cross, NULL},
+};
+
+static void loop_get(lw_user *u) { get_path(u, "/loop/0"); }
+
+static const lw_task loop_tasks[] = {
+    {"loop", 1, loop_get, NULL},
+};
+
+/* ExceptionUser */
+
+static void exception_task(lw_user *u)
+{
+    hello_get_root(u);
+    lw_user_exception(u, "ExceptionUser boom");
+}
+
+static const lw_task exception_tasks[] = {
+    {"boom", 1, exception_task, NULL},
+};
+
+/* ByeUser */
+
+static void bye_on_start(lw_user *u) { get_path(u, "/hi"); }
+static void bye_on_stop(lw_user *u) { get_path(u, "/bye"); }
+
+/* HeavyUser and LightUser */
+
+static void heavy_on_start(lw_user *u) { get_path(u, "/hi/heavy"); }
+static void light_on_start(lw_user *u) { get_path(u, "/hi/light"); }
+
 /* RecordUser (lw_record, a hold released by a timer, lw_worker_index),
  * NullNameUser (lw_record with a NULL name: an exception, no crash) */
 
@@ -403,6 +525,8 @@ static const lw_user_class classes[] = {
      .tasks = body_tasks, .ntasks = COUNT(body_tasks)},
     {.name = "CookieScopeUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = cookie_tasks, .ntasks = COUNT(cookie_tasks), .on_start = cookie_on_start},
+    {.name = "SlowDnsUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = slow_dns_tasks, .ntasks = COUNT(slow_dns_tasks)},
     {.name = "HugeBodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = huge_tasks, .ntasks = COUNT(huge_tasks)},
     {.name = "LongNameUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
@@ -413,6 +537,29 @@ static const lw_user_class classes[] = {
      .tasks = tiny_timeout_tasks, .ntasks = COUNT(tiny_timeout_tasks)},
     {.name = "BadTimeoutUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = bad_timeout_tasks, .ntasks = COUNT(bad_timeout_tasks)},
+    {.name = "DelayUser", .weight = 1, .wait_time = LW_CONSTANT(0.1),
+     .tasks = delay_tasks, .ntasks = COUNT(delay_tasks)},
+    {.name = "WeightUser", .weight = 1, .wait_time = LW_CONSTANT(0),
+     .tasks = weight_tasks, .ntasks = COUNT(weight_tasks)},
+    {.name = "EqualUser", .weight = 1, .wait_time = LW_CONSTANT(0),
+     .tasks = equal_tasks, .ntasks = COUNT(equal_tasks)},
+    {.name = "RedirectUser", .weight = 1, .wait_time = LW_CONSTANT(0.1),
+     .tasks = redirect_tasks, .ntasks = COUNT(redirect_tasks), .on_start = redirect_on_start},
+    {.name = "LoopUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = loop_tasks, .ntasks = COUNT(loop_tasks)},
+    {.name = "ExceptionUser", .weight = 1, .wait_time = LW_CONSTANT(0.5),
+     .tasks = exception_tasks, .ntasks = COUNT(exception_tasks)},
+    {.name = "ByeUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = hello_tasks, .ntasks = COUNT(hello_tasks),
+     .on_start = bye_on_start, .on_stop = bye_on_stop},
+    {.name = "PacingUser", .weight = 1, .wait_time = LW_CONSTANT_PACING(1),
+     .tasks = delay_tasks, .ntasks = COUNT(delay_tasks)},
+    {.name = "ThroughputUser", .weight = 1, .wait_time = LW_CONSTANT_THROUGHPUT(4),
+     .tasks = delay_tasks, .ntasks = COUNT(delay_tasks)},
+    {.name = "HeavyUser", .weight = 3, .wait_time = LW_CONSTANT(0.2),
+     .tasks = hello_tasks, .ntasks = COUNT(hello_tasks), .on_start = heavy_on_start},
+    {.name = "LightUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = hello_tasks, .ntasks = COUNT(hello_tasks), .on_start = light_on_start},
     {.name = "RecordUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = record_tasks, .ntasks = COUNT(record_tasks)},
     {.name = "NullNameUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),

@@ -9,8 +9,8 @@
  * the strings and counts decode hands out go through encode too, and the
  * encoded spawning_complete must decode again.
  *
- * Not part of the library (the Makefile leaves proto/fuzz_*.c out of it).
- * Seeds: test/fuzz/corpus, real frames of stock Locust masters 2.47.0 and
+ * Not part of the library: every target lives in test/fuzz/.
+ * Seeds: test/fuzz/corpus/decode, real frames of stock Locust masters 2.47.0 and
  * 2.12.1 plus malformed ones. Build and run: make fuzz [FUZZ_SECONDS=60].
  */
 #include <stddef.h>
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "../../proto/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

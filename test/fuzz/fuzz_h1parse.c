@@ -1,5 +1,5 @@
 /*
- * h1parse_fuzz.c - libFuzzer target for the HTTP/1.1 response parser
+ * fuzz_h1parse.c - libFuzzer target for the HTTP/1.1 response parser
  * (worker/h1parse.c).
  *
  * The first input byte picks a split position, the rest is what a server
@@ -16,7 +16,7 @@
  *     CR, LF or NUL; the reason is NUL-terminated;
  *   - the line buffer is gone once the response is done or has failed.
  *
- * Not part of the library (the Makefile leaves every *_fuzz.c out of it).
+ * Seeds: test/fuzz/corpus/h1parse.
  * Build and run: make fuzz [FUZZ_SECONDS=60].
  */
 #include <stddef.h>
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h1parse.h"
+#include "../../worker/h1parse.h"
 
 #define BYTEWISE_MAX 4096
 
