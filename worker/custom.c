@@ -63,6 +63,10 @@ int lw_record(lw_user *u, const char *type, const char *name,
               double response_time_ms, int64_t response_length,
               const char *error)
 {
+    if (!u) {
+        log_msg(LOG_ERROR, LOG_USER, "lw_record: the user is NULL; the operation is not recorded");
+        return -1;
+    }
     if (!name) {
         lw_user_exception(u, "lw_record: the name is NULL; the operation is not recorded");
         return -1;

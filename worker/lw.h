@@ -185,7 +185,7 @@ struct ev_loop;
  * response_time_ms < 0 or NaN: no response time (Locust's None).
  * error NULL: a success; else a failure with this text (the Failures tab).
  * Returns 0; or -1, with an exception reported and logged, when name is
- * NULL. */
+ * NULL (u NULL: only logged). */
 int lw_record(lw_user *u, const char *type, const char *name,
               double response_time_ms, int64_t response_length,
               const char *error);

@@ -123,20 +123,22 @@ def test_failures_exit_code(procs, target, tmp_path, extra, code):
     assert "Error report" in c.stderr()
 
 
-def test_sigterm_prints_summary_and_writes_csv(procs, target, tmp_path):
-    """SIGTERM in the middle of a run without a run time: the users stop,
-    the summary is printed, the CSV files hold every request the target
-    served."""
-    c = run_c(procs, "hello-worker", ["--headless", "-u", 3, "-r", 3, "-H", target.url,
-                                      "--csv", tmp_path / "s"])
+@pytest.mark.parametrize("sig, said", [(signal.SIGTERM, "Got SIGTERM signal"),
+                                       (signal.SIGINT, "Got SIGINT signal, shutting down")])
+def test_signal_prints_summary_and_writes_csv(procs, target, tmp_path, sig, said):
+    """SIGTERM or SIGINT (Ctrl-C) in the middle of a run without a run time:
+    the users stop (-s: they finish their task), the summary is printed, the
+    CSV files hold every request the target served, exit code 0."""
+    c = run_c(procs, "test-worker", ["--headless", "-u", 3, "-r", 3, "-s", 5, "-H", target.url,
+                                     "--csv", tmp_path / "s", "HelloUser"])
     time.sleep(3)
-    c.send_signal(signal.SIGTERM)
+    c.send_signal(sig)
     assert c.wait(20) == 0, c.output_tail()
     rows = parse_csv(read(tmp_path / "s", "stats"))
     total = int(next(r for r in rows if r["Name"] == "Aggregated")["Request Count"])
     assert total == target.count() > 0
     err = c.stderr()
-    assert "Got SIGTERM signal" in err and "Response time percentiles" in err
+    assert said in err and "Response time percentiles" in err
 
 
 @pytest.mark.parametrize("args, words", [
