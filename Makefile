@@ -1,7 +1,8 @@
 # Makefile - build, test, install and run the Locust worker in C.
 #
 #   make deps     install the build and test dependencies (Debian/Ubuntu, root)
-#   make          build/hello-worker (and the test worker)
+#   make          build/hello-worker (and the test worker), build/lua-worker
+#                 (user classes in Lua: libluajit-5.1-dev, lua-cjson-dev)
 #   make check    unit tests (ASan/UBSan) + integration tests against real
 #                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
 #   make unit     unit tests only
@@ -10,6 +11,8 @@
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
 #   make image    the container image (Dockerfile), built without a registry
 #   make mutants  the mutation check (test/mutants): every mutant must be killed
+#   make plan     the Ops-Core load-testing plan: scenarios, monitoring,
+#                 analysis, findings report (PLAN_ARGS="--scenarios 0,3 --time-scale 0.05")
 #   make install  install liblw.a, lw.h and lw.pc (pkg-config) under PREFIX
 
 CC      ?= gcc
@@ -42,8 +45,8 @@ PYTEST_ARGS ?=
 # targets and timeouts far more than they compute. PYTEST_JOBS=0: in turn.
 PYTEST_JOBS ?= 3
 
-.PHONY: all deps check unit integration clean install venv demo need-deps image
-all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker
+.PHONY: all deps check unit integration clean install venv demo plan need-deps image
+all: build/liblw.a $(EXAMPLES:%=build/%-worker) build/test-worker build/lua-worker
 
 build/obj/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -85,11 +88,28 @@ build/asan/redis-worker: examples/redis/*.c build/asan/liblw.a
 	$(NEED_HIREDIS)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $(filter %.c,$^) build/asan/liblw.a $(HIREDIS_LIBS) $(LDLIBS) -o $@
 
+# build/lua-worker: user classes in Lua (worker/lua/), run by LuaJIT, with
+# lua-cjson for JSON (Debian: libluajit-5.1-dev lua-cjson-dev).
+LUA_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
+LUA_LIBS   := -llua5.1-cjson $(shell pkg-config --libs luajit 2>/dev/null || echo -lluajit-5.1)
+LUA_SRC    := $(wildcard worker/lua/*.c)
+
+build/lua-worker: $(LUA_SRC) worker/lua/lwlua.h build/liblw.a
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(LUA_SRC) build/liblw.a $(LUA_LIBS) $(LDLIBS) -o $@
+
+build/asan/lua-worker: $(LUA_SRC) worker/lua/lwlua.h build/asan/liblw.a
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(SAN) -O1 $(LUA_SRC) build/asan/liblw.a $(LUA_LIBS) $(LDLIBS) -o $@
+
 build/test-worker: test/integration/test_worker.c build/liblw.a
 	$(CC) $(ALL_CFLAGS) $< build/liblw.a $(LDLIBS) -o $@
 
 build/asan/test-worker: test/integration/test_worker.c build/asan/liblw.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $< build/asan/liblw.a $(LDLIBS) -o $@
+
+# the Lua binding's unit tests link the binding itself (all but its main)
+LUA_LIB_SRC := $(filter-out worker/lua/main.c,$(LUA_SRC))
+build/asan/test_lua: test/unit/test_lua.c $(LUA_LIB_SRC) worker/lua/lwlua.h build/asan/liblw.a
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(SAN) -O1 $< $(LUA_LIB_SRC) build/asan/liblw.a $(LUA_LIBS) $(LDLIBS) -lcmocka -o $@
 
 build/asan/test_%: test/unit/test_%.c build/asan/liblw.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $< build/asan/liblw.a $(LDLIBS) -lcmocka -o $@
@@ -136,7 +156,7 @@ $(VENV)/.installed: test/requirements.txt
 
 venv: $(VENV)/.installed
 
-integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker venv
+integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker build/asan/lua-worker venv
 	$(VENV)/bin/python -m pytest -v -n $(PYTEST_JOBS) test/integration $(PYTEST_ARGS)
 
 # integration last: pytest's summary is the closing line of the run
@@ -150,6 +170,16 @@ demo: need-deps
 	$(MAKE) build/opscore-worker venv
 	examples/opscore/demo.sh
 
+# make plan: the Ops-Core load-testing plan end to end (examples/opscore/
+# run_plan.py): the chosen scenarios against the stand-in (or OPSCORE_URL)
+# with a headless master and C workers, Ops-Core, Redis, the log and the load
+# generators monitored, then findings.md and findings.html in the run folder
+# the last line names. PLAN_ARGS="--help" lists the options.
+PLAN_ARGS ?=
+plan: need-deps
+	$(MAKE) build/opscore-worker venv
+	$(VENV)/bin/python examples/opscore/run_plan.py $(PLAN_ARGS)
+
 # make bench: throughput per core, users per process, timing fidelity and the
 # cost of reporting, against wrk and Locust's Python worker, on loopback (nginx
 # on CPU 0, the load generator on CPU 1); about 7 minutes. Prints a markdown
@@ -161,11 +191,12 @@ bench: all venv
 # make soak: 2,000 users of Ops-Core Scenario 3 pacing (build/opscore-worker,
 # MixedUser) against nginx for SOAK_SECONDS (default 600), the worker's RSS
 # sampled every 10 s; fails if it grows more than 5 % after the warm-up.
-# SOAK_HTTP_CLIENT=fast runs it on the fast client. Not part of make check.
+# SOAK_HTTP_CLIENT=fast runs it on the fast client; SOAK_WORKER=lua runs
+# examples/opscore/opscore.lua in build/lua-worker. Not part of make check.
 # See test/soak/soak.py.
 SOAK_SECONDS ?= 600
 .PHONY: soak
-soak: build/opscore-worker venv
+soak: build/opscore-worker build/lua-worker venv
 	SOAK_SECONDS=$(SOAK_SECONDS) $(VENV)/bin/python test/soak/soak.py
 
 # make image: the Dockerfile's image, tagged $(IMAGE). No registry is needed:

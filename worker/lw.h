@@ -83,6 +83,9 @@ typedef struct {
     size_t user_data_size;       /* zeroed bytes per user: lw_user_data() */
     lw_client client;            /* default LW_CLIENT_CURL; --http-client
                                     overrides it for every class */
+    /* Appended fields: initialize by name (.arg = ...). */
+    void *arg;                   /* optional, for the class's functions:
+                                    lw_user_class_of(u)->arg */
 } lw_user_class;
 
 /* The longest request timeout: a day, as --request-timeout allows. */
@@ -135,6 +138,11 @@ void lw_response_failure(lw_response *r, const char *fmt, ...)
 /* Per-user state and session. */
 void *lw_user_data(lw_user *u);
 const lw_user_class *lw_user_class_of(const lw_user *u);
+/* The task the user runs now (inside its function and its requests'
+ * callbacks): a pointer into its class's tasks array, or NULL in on_start
+ * and on_stop. With it and lw_user_class.arg one function can serve many
+ * tasks and classes (the Lua binding's do). */
+const lw_task *lw_current_task(const lw_user *u);
 /* Add a default header sent with every request of this user's session,
  * like self.client.headers. Returns 0 or -1. */
 int lw_user_add_header(lw_user *u, const char *header);

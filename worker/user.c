@@ -136,6 +136,7 @@ static void begin_stop(lw_user *u)
 {
     ev_timer_stop(u->env->loop, &u->timer);
     u->draining = 0;   /* on_stop may send its own requests */
+    u->task = NULL;
     run_phase(u, PHASE_ON_STOP, u->cls->on_stop);
 }
 
@@ -158,6 +159,7 @@ static void run_next_task(lw_user *u)
         arm(u, NO_TASK_RETRY_S);
         return;
     }
+    u->task = t;
     run_phase(u, PHASE_TASK, t->fn);
 }
 
@@ -274,6 +276,11 @@ void *lw_user_data(lw_user *u)
 const lw_user_class *lw_user_class_of(const lw_user *u)
 {
     return u->cls;
+}
+
+const lw_task *lw_current_task(const lw_user *u)
+{
+    return u->phase == PHASE_TASK ? u->task : NULL;
 }
 
 int lw_user_add_header(lw_user *u, const char *header)

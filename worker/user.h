@@ -55,6 +55,7 @@ typedef struct lw_response req_slot;  /* a request and its response */
 struct lw_user {
     user_env *env;
     const lw_user_class *cls;
+    const lw_task *task;   /* the task running now; NULL outside tasks */
     int class_index;
     user_phase phase;
     int stopping;          /* stop asked: on_stop after the current phase */

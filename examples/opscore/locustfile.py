@@ -66,8 +66,11 @@ At the step boundary the finished step is judged over its whole length before
 the next step begins. When the rule trips, one line is logged with the load
 level (the step's users and the users actually running), the RPS over the
 window and the reason, and tick() returns None. Each completed step also logs
-a one-line summary. The stress test has no other end: stop it by hand if the
-service never degrades.
+a one-line summary. The stress test has no other end unless
+--stress-max-users N (env OPSCORE_STRESS_MAX_USERS, default 0: no cap) is
+given: then it ends after the step at N users (or the last step below N)
+completes without the rule tripping, and logs that the cap was reached.
+Otherwise stop it by hand if the service never degrades.
 """
 
 import argparse
@@ -487,6 +490,22 @@ def add_options(parser, **_kwargs):
         help="start every agent id of this run with this text (at most 64 characters), so that a run's "
         "agents can be told apart in Ops-Core; C workers read it too (env OPSCORE_AGENT_PREFIX)",
     )
+    parser.add_argument(
+        "--stress-max-users",
+        type=int,
+        default=0,
+        env_var="OPSCORE_STRESS_MAX_USERS",
+        help="scenario 4 ends after its step at this many users if the stop rule has not tripped "
+        "(default 0: no cap; env OPSCORE_STRESS_MAX_USERS)",
+    )
+
+
+def stress_max_users(parsed_options) -> int:
+    """Scenario 4's user cap (0: none), from the options or the environment."""
+    value = getattr(parsed_options, "stress_max_users", None)
+    if value is None:
+        value = int(os.environ.get("OPSCORE_STRESS_MAX_USERS") or 0)
+    return max(0, int(value))
 
 
 def scenario_options(parsed_options) -> tuple[int, float]:
@@ -545,12 +564,14 @@ class OpsCoreShape(LoadTestShape):
         self.step_users = 0
         self.step_started = 0.0
         self.baseline: dict = {}
+        self.max_users = 0
 
     def _configure(self):
         environment = getattr(self.runner, "environment", None)
         parsed = getattr(environment, "parsed_options", None)
         self.scenario, self.time_scale = scenario_options(parsed)
         self.step_users = SCENARIOS[self.scenario].start_users
+        self.max_users = stress_max_users(parsed)
 
     def tick(self):
         if self.finished:
@@ -593,8 +614,14 @@ class OpsCoreShape(LoadTestShape):
                 self.step_users,
                 window_summary(win, seconds),
             )
+            next_users = users_at(4, t, self.time_scale)
+            if self.max_users and next_users > self.max_users:
+                logger.info("Ops-Core scenario 4: user cap %d reached without the stop rule tripping",
+                            self.max_users)
+                self.finished = True
+                return None
             self.step = step
-            self.step_users = users_at(4, t, self.time_scale)
+            self.step_users = next_users
             self.step_started = t
             self.baseline = current
         return self.step_users, spawn_rate(4, self.time_scale), [MixedUser]

@@ -31,15 +31,22 @@ FastPacedUser, FastTimedUser).
   4. Reporting cost: at 15,000 users, the share of the worker's CPU spent on
      stats and on the master link (perf samples with call stacks, each
      charged to the nearest caller in our code, plus ZeroMQ's own threads).
+  6. User classes in Lua (build/lua-worker, examples/bench/bench.lua, the
+     same classes): throughput per core (50 users, constant(0), GET /)
+     against the C worker with the same client and wrk in the same
+     interleaved runs, also with the instruction limit off (the JIT on);
+     memory per user and spawn time at the largest size (FastPacedUser,
+     and PacedUser), Lua against C. Section "lua".
   5. Where the costs are, measured: the worker's top symbols at full
      throughput (perf), its heap per user by allocation path (valgrind
      massif, 1,000 users) and what runs while 15,000 users spawn and connect
      (perf with call stacks, syscall tracepoints), i.e. what delays the
      heartbeat timer.
-  6. Request-rate cap: build/bench-worker standalone (no master), 50
+  7. Request-rate cap: build/bench-worker standalone (no master), 50
      FastBenchUsers of constant(0), --max-rps 1,000 and 50,000: the rate
      nginx served over the window against the cap, and the worker's CPU,
      next to the same users uncapped (the cost of the cap per request).
+     Section "ratecap".
 
 Layout: nginx (Debian's package, one worker process, configuration generated
 in a temporary directory) is pinned to CPU 0 with taskset, and so is the
@@ -54,7 +61,7 @@ per process at the largest size, default 2; 1 at the others), --duration S
 window, default 6), --light S (fidelity run, default 4), --profile-window S
 (perf and massif windows, default 4), --clients curl,fast, --only
 SECTION,... (throughput, profile, users, memory, spawn, reporting,
-fidelity, ratecap), --quick (1 rep, short windows: a smoke test), --keep (keep the
+fidelity, lua, ratecap), --quick (1 rep, short windows: a smoke test), --keep (keep the
 temp dir with every log), --out FILE (default test/bench/results.md). perf
 and valgrind are optional: without them the profiles are left out.
 """
@@ -84,6 +91,8 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_BIN = ROOT / "build" / "bench-worker"
+LUA_BIN = ROOT / "build" / "lua-worker"
+BENCH_LUA = ROOT / "examples" / "bench" / "bench.lua"
 LOCUSTFILE = ROOT / "examples" / "bench" / "locustfile.py"
 LOCUST = ROOT / ".venv" / "bin" / "locust"
 NGINX = Path("/usr/sbin/nginx")
@@ -372,6 +381,8 @@ def heartbeat_times(path: Path) -> list[float]:
 def worker_argv(kind: str, master_port: int) -> list:
     if kind == "c":
         return [WORKER_BIN, "--master-host", "127.0.0.1", "--master-port", master_port]
+    if kind == "lua":
+        return [LUA_BIN, BENCH_LUA, "--master-host", "127.0.0.1", "--master-port", master_port]
     return [LOCUST, "-f", LOCUSTFILE, "--worker", "--master-host", "127.0.0.1",
             "--master-port", master_port]
 
@@ -481,7 +492,7 @@ class Bench:
     def locust(self, kind: str, user_class: str, users: int, warmup: float, window: float,
                timed: bool = False, probe: Callable | None = None,
                before_master: Callable[[int], None] | None = None,
-               wrap: list | None = None) -> LocustRun:
+               wrap: list | None = None, env: dict | None = None) -> LocustRun:
         """A headless master (CPU 0) and one worker (CPU 1) running `users`
         users of user_class; measures over `window` seconds after spawning
         is complete and `warmup` more seconds have passed. probe(pid, s)
@@ -495,11 +506,12 @@ class Bench:
         host = self.nginx.timed_url if timed else self.nginx.url
         spawn_limit = 120 if kind == "py" else 60
         since = self.nginx.timed_log_size()
+        worker_env = dict(env or {}, **({"LW_BENCH_TIMES": str(times_path)} if timed else {}))
         worker = Proc(f"{tag}-worker", (wrap or []) + worker_argv(kind, master_port), LOAD_CPU, self.tmp,
-                      env={"LW_BENCH_TIMES": str(times_path)} if timed else None)
+                      env=worker_env or None)
         master = None
         try:
-            if kind == "c":
+            if kind in ("c", "lua"):
                 wait_until(lambda: "Starting Locust worker" in worker.text() or not worker.alive(),
                            30, "the worker to start")
                 time.sleep(0.3)
@@ -735,6 +747,98 @@ def scale(b: Bench, reps: int, sizes: list[int], py_users: int, warmup: float, w
             log(f"  RSS {r.rss_kb / 1024:.1f} MB, spawn {r.spawn_s} s, CPU {r.cpu_pct:.1f}%")
             rows.append((py_label(None, kind), "py", py_users, [r]))
     return rows
+
+
+NO_LIMIT = {"LW_LUA_INSTRUCTION_LIMIT": "0"}   # no instruction hook: the JIT compiler on
+
+
+def lua_section(b: Bench, reps: int, conns: int, warmup: float, window: float, users: int,
+                user_reps: int, clients: tuple[str, ...]) -> dict:
+    """Throughput of the Lua worker against the C worker (same client) and
+    wrk, interleaved; then memory and spawn time at `users` users, Lua and C."""
+    labels = {"wrk": f"wrk -t1 -c{conns}"}
+    contenders = {"wrk": lambda: b.wrk(conns, warmup, window)}
+    for c in clients:
+        cls = c_class(c, "BenchUser")
+        labels[f"c-{c}"] = c_label(c, "BenchUser", conns)
+        labels[f"lua-{c}"] = f"lua-worker ({c} client), {conns} {cls}"
+        contenders[f"c-{c}"] = functools.partial(lambda k: vars(b.locust("c", k, conns, warmup, window)), cls)
+        contenders[f"lua-{c}"] = functools.partial(
+            lambda k: vars(b.locust("lua", k, conns, warmup, window)), cls)
+        if c == "fast":
+            labels["lua-fast-jit"] = f"lua-worker (fast client, no instruction limit: JIT on), {conns} {cls}"
+            contenders["lua-fast-jit"] = functools.partial(
+                lambda k: vars(b.locust("lua", k, conns, warmup, window, env=NO_LIMIT)), cls)
+    runs: dict[str, list] = {role: [] for role in labels}
+    for rep in range(reps):
+        for role, name in labels.items():
+            log(f"lua throughput {rep + 1}/{reps}: {name}")
+            r = contenders[role]()
+            log(f"  {r['rps']:.0f} req/s, generator CPU {r['cpu_pct']:.0f}%")
+            runs[role].append(r)
+    rows = []
+    for c in sorted(clients, key=lambda x: x != "fast"):
+        cls = c_class(c, "PacedUser")
+        for kind in ("lua", "c"):
+            per = []
+            for rep in range(user_reps):
+                log(f"lua users {rep + 1}/{user_reps}: {users} {cls} ({kind}, {c} client)")
+                r = b.locust(kind, cls, users, 1.0, window)
+                log(f"  RSS {r.rss_kb / 1024:.1f} MB, idle {r.idle_rss_kb / 1024:.1f} MB, spawn {r.spawn_s} s")
+                per.append(r)
+            label = (f"lua-worker ({c} client), {cls}" if kind == "lua" else c_label(c, "PacedUser"))
+            rows.append((label, c, users, per))
+    return {"labels": labels, "runs": runs, "users": rows}
+
+
+def lua_report(res: dict, args: argparse.Namespace) -> list[str]:
+    lua = res.get("lua")
+    if not lua:
+        return []
+    labels, runs = lua["labels"], lua["runs"]
+    med = {role: median([r["rps"] for r in runs[role]]) for role in labels}
+    lines = ["## User classes in Lua (build/lua-worker)", "",
+             f"Throughput per core: {args.conns} users of examples/bench/bench.lua's classes (constant(0), "
+             f"GET /), one process on the load CPU, {args.duration:.0f} s windows after a 2 s warm-up, "
+             f"{n_runs(args.reps)} per contender interleaved with the C worker and wrk (medians). By "
+             "default a task runs under an instruction-count hook (the endless-loop guard), which "
+             "LuaJIT only calls from its interpreter, so the JIT compiler is off; the \"JIT on\" row "
+             "runs with LW_LUA_INSTRUCTION_LIMIT=0 (no guard). When the generator's CPU is below 100 %, "
+             "nginx (or the rest of the machine) limits req/s, not the generator: then the per-core "
+             "ratio (CPU µs per request) is the one that tells the generators apart.", "",
+             "| Generator (one core) | req/s (median) | runs | generator CPU % | CPU µs per request "
+             "| vs C worker, same client: req/s | per core (C's CPU µs per request / this one's) | vs wrk |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for role, name in labels.items():
+        same = {"lua-fast": "c-fast", "lua-fast-jit": "c-fast", "lua-curl": "c-curl"}.get(role)
+        ratio = f"{med[role] / med[same]:.2f}x" if same in med and med[same] else "-"
+        per_core = (f"{cpu_us_per_request(runs[same]) / cpu_us_per_request(runs[role]):.2f}x"
+                    if same in med else "-")
+        each = ", ".join(f"{r['rps']:,.0f}" for r in runs[role])
+        lines.append(f"| {name} | {med[role]:,.0f} | {each} "
+                     f"| {median([r['cpu_pct'] for r in runs[role]]):.0f} | {cpu_us_per_request(runs[role]):.1f} "
+                     f"| {ratio} | {per_core} | {med[role] / med['wrk']:.2f}x |")
+    users = lua["users"][0][2] if lua["users"] else 0
+    lines += ["", f"Memory and spawn time at {users:,} users (between(5, 10), GET /, -r {users:,}; "
+              f"{args.hold:.0f} s window), Lua against C with the same client; columns as in "
+              "\"Users per process\".", "", *scale_table(lua["users"]), ""]
+    goals = []
+    if "lua-fast" in med and med.get("c-fast"):
+        ratio = med["lua-fast"] / med["c-fast"]
+        per_core = cpu_us_per_request(runs["c-fast"]) / cpu_us_per_request(runs["lua-fast"])
+        busy = median([r["cpu_pct"] for r in runs["c-fast"] + runs["lua-fast"]]) < 90
+        goals.append(f"| Lua throughput per core >= 0.7x the C fast client (requests per CPU-second of the "
+                     f"generator) | {per_core:.2f}x: {status(per_core >= 0.7)}; req/s {ratio:.2f}x"
+                     + (" (the generators were not CPU-bound: req/s measured nginx and the machine's other "
+                        "load, not them)" if busy else "") + " |")
+    for label, c, n, per in lua["users"]:
+        if label.startswith("lua-worker") and c == "fast":
+            kb = median([r.rss_kb for r in per]) / n
+            goals.append(f"| <= 8 KB per Lua user on the fast client at {n:,} users (RSS / users) "
+                         f"| {kb:.1f} KB: {status(kb <= 8)} |")
+    if goals:
+        lines += ["| Lua goal | result |", "|---|---|", *goals, ""]
+    return lines
 
 
 def fidelity(b: Bench, reps: int, window: float, clients: tuple[str, ...]) -> dict:
@@ -1206,7 +1310,7 @@ def goals_table(res: dict, tp_med: dict | None, fid: dict | None, max_users: int
 
 
 def check_tools() -> None:
-    missing = [str(p) for p in (WORKER_BIN, LOCUST, NGINX) if not Path(p).exists()]
+    missing = [str(p) for p in (WORKER_BIN, LUA_BIN, LOCUST, NGINX) if not Path(p).exists()]
     missing += [t for t in ("wrk", "taskset") if not shutil.which(t)]
     if missing:
         sys.exit(f"bench: missing {', '.join(missing)}: run `make deps` (root), then `make bench`")
@@ -1239,7 +1343,7 @@ def parse_args() -> argparse.Namespace:
     return a
 
 
-SECTIONS = ("throughput", "profile", "users", "memory", "spawn", "reporting", "fidelity", "ratecap")
+SECTIONS = ("throughput", "profile", "users", "memory", "spawn", "reporting", "fidelity", "lua", "ratecap")
 RATE_CAPS = (1000, 50000)  # --max-rps of the ratecap section
 
 
@@ -1267,6 +1371,9 @@ def run_sections(bench: Bench, args: argparse.Namespace, sizes: list[int], use_p
                                         args.hold, stacks=True) for c in clients}
     if "fidelity" in only:
         res["fidelity"] = fidelity(bench, args.reps, args.light, clients)
+    if "lua" in only:
+        res["lua"] = lua_section(bench, args.reps, args.conns, 2.0, args.duration, max(sizes),
+                                 args.user_reps, clients)
     if "ratecap" in only:
         res["ratecap"] = ratecap(bench, args.conns, 2.0, args.duration)
     res["other_loads"] = bench.other_loads
@@ -1357,6 +1464,7 @@ def report(res: dict, args: argparse.Namespace, sizes: list[int]) -> str:
                 "kept at full resolution (TimedUser: curl client; FastTimedUser: fast client).",
                 "", *fid_lines, ""]
     out += report_profiles(res, args, sizes)
+    out += lua_report(res, args)
     if "ratecap" in res:
         out += ["## Request-rate cap (--max-rps)", "",
                 f"build/bench-worker standalone (--headless, no master), {args.conns} FastBenchUsers of "

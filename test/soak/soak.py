@@ -19,6 +19,9 @@ spawned, no request failed, and the master's request count equals what the
 target served (nginx only). Exit code 0 when all hold, 1 otherwise; the
 samples are printed as a table.
 
+SOAK_WORKER=lua runs the same classes in Lua instead: build/lua-worker
+with examples/opscore/opscore.lua.
+
 Environment: SOAK_SECONDS (default 600), SOAK_USERS (default 2000),
 SOAK_TARGET (nginx or standin), SOAK_HTTP_CLIENT (curl or fast: the worker's
 --http-client; default the classes' own, libcurl), SOAK_KEEP=1 keeps the
@@ -52,7 +55,9 @@ SAMPLE_S = 10
 WARMUP_S = min(120, SECONDS // 3)
 MAX_GROWTH = 0.05
 SPAWN_RATE = 200
-WORKER = ROOT / "build" / "opscore-worker"
+LUA = os.environ.get("SOAK_WORKER", "c") == "lua"
+WORKER = ROOT / "build" / ("lua-worker" if LUA else "opscore-worker")
+WORKER_ARGS = [ROOT / "examples" / "opscore" / "opscore.lua"] if LUA else []
 
 
 
@@ -73,7 +78,7 @@ def main() -> int:
         print(f"soak: the open-file limit ({want}) is too low for {USERS} users", file=sys.stderr)
         return 1
     if not WORKER.exists():
-        print(f"soak: {WORKER} is missing: make build/opscore-worker", file=sys.stderr)
+        print(f"soak: {WORKER} is missing: make {WORKER.relative_to(ROOT)}", file=sys.stderr)
         return 1
 
     tmp = Path(tempfile.mkdtemp(prefix="lw-soak-"))
@@ -92,15 +97,15 @@ def main() -> int:
             target = Target(procs, tmp / "nginx", locations=OPSCORE_LOCATIONS, connections=max(4096, 2 * USERS))
             url = target.url
 
-        print(f"soak: {USERS} MixedUser users for {SECONDS} s against {TARGET} ({url}), "
+        print(f"soak: {USERS} MixedUser users ({WORKER.name}) for {SECONDS} s against {TARGET} ({url}), "
               f"HTTP client: {HTTP_CLIENT or 'curl (default)'}; "
               f"RSS every {SAMPLE_S} s, warm-up {WARMUP_S} s, at most {MAX_GROWTH:.0%} growth after it")
         master = Master(procs, "pypi", tmp / "master", HERE / "locustfile.py", ["MixedUser"], url, headless=True,
                         users=USERS, rate=SPAWN_RATE, run_time=f"{SECONDS}s", expect_workers=1, stop_timeout=5,
                         port=None, extra_args=["--only-summary"])
         client = ["--http-client", HTTP_CLIENT] if HTTP_CLIENT else []
-        worker = procs.start("opscore-worker", "c-worker", [WORKER, "--master-host", "127.0.0.1",
-                                                            "--master-port", master.port] + client)
+        worker = procs.start(WORKER.name, "c-worker", [WORKER] + WORKER_ARGS + [
+            "--master-host", "127.0.0.1", "--master-port", master.port] + client)
         start = time.monotonic()
         samples: list[tuple[float, int]] = []
         print(f"{'t (s)':>7} {'RSS (MiB)':>10}")

@@ -33,6 +33,12 @@ Environment:
                                     per-request lines)
     OPSCORE_UPSTREAM_WORKFLOW_BUG   1: POST /workflow answers like upstream,
                                     500 {"detail":"Internal Server Error"}
+    OPSCORE_CPU_WORK_MS             CPU-bound mode: ms of CPU per agent request
+    OPSCORE_SLOW_REDIS_MS,          slow-Redis mode: ms of Redis time on a
+    OPSCORE_SLOW_REDIS_SHARE        share (0-1, default 1) of the agent
+                                    requests' Redis calls
+    OPSCORE_DEGRADE_ABOVE_AGENTS    both only once more agents than this have
+                                    registered (default 0; see degrade.py)
 
 Run from the repository root:
     python -m uvicorn examples.opscore.standin.opscore_standin:app --port 8000
@@ -59,6 +65,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, HttpUrl, ValidationError, model_validator
 from redis.exceptions import RedisError
 
+try:  # run as a package (uvicorn examples.opscore.standin.opscore_standin:app)
+    from .degrade import Degradation, slow_get, slow_set
+except ImportError:  # run from its own folder
+    from degrade import Degradation, slow_get, slow_set
+
 SAMPLE_WORKFLOW_FILE = Path(__file__).resolve().parent.parent / "sample_workflow.json"
 TASK_QUEUE_LIMIT = 10_000  # upstream's queue is unbounded and never drained
 
@@ -77,6 +88,7 @@ class Settings:
     log_level: str
     log_level_explicit: bool
     upstream_workflow_bug: bool
+    degradation: Degradation
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -88,6 +100,7 @@ class Settings:
             log_level=(level or "INFO").upper(),
             log_level_explicit=bool(level),
             upstream_workflow_bug=os.getenv("OPSCORE_UPSTREAM_WORKFLOW_BUG", "0") not in ("", "0"),
+            degradation=Degradation.from_env(os.environ),
         )
 
 
@@ -104,6 +117,8 @@ def configure_logging(settings: Settings) -> None:
 
 
 configure_logging(SETTINGS)
+if SETTINGS.degradation.describe():
+    log.warning("degraded on purpose: %s", SETTINGS.degradation.describe())
 
 
 # --------------------------------------------------------------------------
@@ -255,12 +270,16 @@ class Store:
 
     async def _get(self, key: str, error: str) -> Optional[str]:
         try:
+            if SETTINGS.degradation.slow_call():
+                return await slow_get(self.redis, SETTINGS.degradation, key)
             return await self.redis.get(key)
         except RedisError as exc:
             raise StorageError(error) from exc
 
     async def _set(self, key: str, value: str, error: str, nx: bool = False) -> bool:
         try:
+            if SETTINGS.degradation.slow_call():
+                return bool(await slow_set(self.redis, SETTINGS.degradation, key, value, nx))
             return bool(await self.redis.set(key, value, nx=nx))
         except RedisError as exc:
             raise StorageError(error) from exc
@@ -353,6 +372,7 @@ async def register_agent(store: Store, details: AgentRegistrationDetails) -> Non
         await store.save_registration(info)
     except StorageError as exc:
         raise HTTPException(400, f"Registration error: Failed to save registration for agent {agent_id}") from exc
+    SETTINGS.degradation.registered()
     try:
         await set_state(store, agent_id, "UNKNOWN", {"reason": "Initial registration"})
     except (StorageError, HTTPException) as exc:  # upstream logs this and still succeeds
@@ -451,6 +471,7 @@ class ProcessTimeMiddleware:
             return
         start = time.perf_counter()
         started = False
+        SETTINGS.degradation.start_request(scope["path"])
 
         async def timed_send(message):
             nonlocal started
@@ -487,7 +508,9 @@ async def storage_error_handler(_request: Request, exc: StorageError) -> Respons
 
 
 @app.exception_handler(InternalServerError)
-async def internal_error_handler(_request: Request, _exc: InternalServerError) -> Response:
+async def internal_error_handler(request: Request, _exc: InternalServerError) -> Response:
+    # upstream's workflow handler dies on the storage module's removed dicts
+    log.error("%s %s: NameError: name '_workflow_definitions' is not defined", request.method, request.url.path)
     return Response(INTERNAL_ERROR_BODY, status_code=500, media_type="application/json")
 
 
