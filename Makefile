@@ -31,7 +31,7 @@ LDLIBS  := $(PKG_LIBS) $(EV_LIBS) -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(wildcard proto/*.c) $(wildcard worker/*.c)
-EXAMPLES := hello bench opscore
+EXAMPLES := hello bench opscore redis
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 
 OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
@@ -76,6 +76,17 @@ build/gen/sample_workflow.h: examples/opscore/sample_workflow.json
 	  printf ';\n'; } > $@
 
 build/opscore-worker build/asan/opscore-worker: build/gen/sample_workflow.h
+
+# examples/redis: hiredis and its libev adapter (Debian's libhiredis-dev).
+HIREDIS_LIBS = $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
+NEED_HIREDIS = @pkg-config --exists hiredis || { echo "examples/redis needs libhiredis-dev: run 'make deps' as root first" >&2; exit 1; }
+build/redis-worker: examples/redis/*.c build/liblw.a
+	$(NEED_HIREDIS)
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) build/liblw.a $(HIREDIS_LIBS) $(LDLIBS) -o $@
+
+build/asan/redis-worker: examples/redis/*.c build/asan/liblw.a
+	$(NEED_HIREDIS)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 $(filter %.c,$^) build/asan/liblw.a $(HIREDIS_LIBS) $(LDLIBS) -o $@
 
 # build/lua-worker: user classes in Lua (worker/lua/), run by LuaJIT, with
 # lua-cjson for JSON (Debian: libluajit-5.1-dev lua-cjson-dev).

@@ -49,10 +49,31 @@ static const char usage[] =
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show the version and exit\n"
     "\n"
+    "  --max-rps N            cap this process at N requests per second\n"
+    "                         (--processes K: N/K each)\n"
+    "  --request-increase-rate R[/INTERVAL]\n"
+    "                         ramp the cap up by R every INTERVAL (default 1s)\n"
+    "\n"
+    "Standalone (--headless without --worker): run the classes here, no master.\n"
+    "  USERCLASS ...          the classes to run (default: all, weighted)\n"
+    "  --headless             run standalone (env LOCUST_HEADLESS)\n"
+    "  -u, --users N          peak number of users (default 1)\n"
+    "  -r, --spawn-rate R     users started per second (default 1)\n"
+    "  -t, --run-time T       stop after T (20, 20s, 3m, 1h30m; default: never)\n"
+    "  -s, --stop-timeout T   time users get to finish their task at the end\n"
+    "  --csv PREFIX           write PREFIX_stats.csv, _stats_history.csv,\n"
+    "                         _failures.csv and _exceptions.csv\n"
+    "  --csv-full-history     every entry in _stats_history.csv, not only the total\n"
+    "  --only-summary         print only the final summary, not a table every 2 s\n"
+    "  --reset-stats          reset the stats once all users are spawned\n"
+    "  --exit-code-on-error N exit code when a request failed (default 1)\n"
+    "  --run-tasks C.t[,...]  run each named task once, print each response, exit\n"
+    "\n"
     "Every other option of `locust` (and its LOCUST_* variable) is accepted,\n"
     "so that the command line of a `locust --worker` works unchanged; those\n"
-    "that only concern a master, its web UI or its reports (-f, --headless,\n"
-    "--users, --csv, ...) are ignored, and one INFO line names them.\n";
+    "that only concern a master, its web UI or its reports (-f, --html, ...)\n"
+    "are ignored, and one INFO line names them. A worker ignores the\n"
+    "standalone options too.\n";
 
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -119,21 +140,161 @@ static int set_timeout(lw_config *cfg, const char *s)
     return 0;
 }
 
-/* Adds one name to the list of ignored options, once. */
-static void note_ignored(lw_config *cfg, const char *name)
+/* Locust's timespan: 20, 20s, 3m, 2h, 1h20m, 3h30m10s (whole seconds;
+ * at most 10 years). */
+static int parse_timespan(const char *s, double *out)
 {
-    size_t used = strlen(cfg->ignored);
+    static const char units[] = "hms";
+    static const double secs[] = {3600, 60, 1};
+    long v;
+    double total = 0;
+    size_t next = 0;
+    if (parse_long(s, 0, 315360000L, &v) == 0) {
+        *out = (double)v;
+        return 0;
+    }
+    if (!*s) {
+        return -1;
+    }
+    while (*s) {
+        char *end;
+        if (*s < '0' || *s > '9') {
+            return -1;
+        }
+        errno = 0;
+        long n = strtol(s, &end, 10);
+        const char *u = *end ? strchr(units + next, *end) : NULL;
+        if (errno || n > 315360000L || !u) {
+            return -1;
+        }
+        total += (double)n * secs[u - units];
+        next = (size_t)(u - units) + 1;
+        s = end + 1;
+    }
+    if (total > 315360000.0) {
+        return -1;
+    }
+    *out = total;
+    return 0;
+}
+
+/* A number in (lo, hi]. */
+static int parse_positive(const char *s, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0 && v <= hi)) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* boomer's --request-increase-rate: R or R/interval, the interval a
+ * number of ms, s, m or h (plain: seconds), as 100/1s or 10/500ms. */
+static int set_increase_rate(lw_config *cfg, const char *s)
+{
+    char num[64];
+    const char *slash = strchr(s, '/');
+    size_t len = slash ? (size_t)(slash - s) : strlen(s);
+    double r, iv = 1.0;
+    if (len == 0 || len >= sizeof num) {
+        return -1;
+    }
+    memcpy(num, s, len);
+    num[len] = '\0';
+    if (parse_positive(num, 1e9, &r)) {
+        return -1;
+    }
+    if (slash) {
+        char *end;
+        errno = 0;
+        iv = strtod(slash + 1, &end);
+        if (errno || end == slash + 1) {
+            return -1;
+        }
+        if (strcmp(end, "ms") == 0) {
+            iv /= 1000.0;
+        } else if (strcmp(end, "m") == 0) {
+            iv *= 60.0;
+        } else if (strcmp(end, "h") == 0) {
+            iv *= 3600.0;
+        } else if (*end && strcmp(end, "s") != 0) {
+            return -1;
+        }
+        if (!(iv >= 0.001 && iv <= 86400)) {
+            return -1;
+        }
+    }
+    cfg->rps_increase = r;
+    cfg->rps_interval = iv;
+    return 0;
+}
+
+/* The options of a standalone run: honoured there, ignored by a worker. */
+static const char *apply_standalone(const locust_opt *o, const char *arg, lw_config *cfg)
+{
+    long v;
+    switch (o->id) {
+    case OPT_HEADLESS: cfg->headless = 1; return NULL;
+    case OPT_CSV_FULL_HISTORY: cfg->csv_full_history = 1; return NULL;
+    case OPT_ONLY_SUMMARY: cfg->only_summary = 1; return NULL;
+    case OPT_PRINT_STATS: cfg->print_stats = 1; return NULL;
+    case OPT_RESET_STATS: cfg->reset_stats = 1; return NULL;
+    case OPT_USERS:
+        if (parse_long(arg, 0, 100000000L, &v)) {
+            return "invalid count (want 0-100000000)";
+        }
+        cfg->users = v;
+        return NULL;
+    case OPT_SPAWN_RATE:
+        return parse_positive(arg, 1e9, &cfg->spawn_rate) ? "invalid rate (want a number more than 0)" : NULL;
+    case OPT_RUN_TIME:
+        return parse_timespan(arg, &cfg->run_time) ? "invalid time span (want 20, 20s, 3m, 2h, 1h20m, ...)" : NULL;
+    case OPT_STOP_TIMEOUT:
+        return parse_timespan(arg, &cfg->stop_timeout) ? "invalid time span (want 20, 20s, 3m, 2h, 1h20m, ...)" : NULL;
+    case OPT_EXIT_CODE_ON_ERROR:
+        if (parse_long(arg, 0, 255, &v)) {
+            return "invalid exit code (want 0-255)";
+        }
+        cfg->exit_code_on_error = (int)v;
+        return NULL;
+    case OPT_CSV:
+        return (!*arg || set_text(cfg->csv_prefix, sizeof cfg->csv_prefix, arg)) ? "invalid file prefix" : NULL;
+    default:
+        return NULL;
+    }
+}
+
+static int is_standalone_opt(opt_id id)
+{
+    return id >= OPT_HEADLESS && id <= OPT_RESET_STATS;
+}
+
+/* Adds one name to a list of ignored options (size IGNORED_LEN), once. */
+#define IGNORED_LEN sizeof(((lw_config *)0)->ignored)
+static void note_in(char *list, const char *name)
+{
+    size_t used = strlen(list);
     size_t need = strlen(name) + (used ? 2 : 0);
-    if (strstr(cfg->ignored, name) || used + need + 4 >= sizeof cfg->ignored) {
-        if (used && !strstr(cfg->ignored, name) && !strstr(cfg->ignored, "...")) {
-            strcat(cfg->ignored, ", ...");
+    if (strstr(list, name) || used + need + 4 >= IGNORED_LEN) {
+        if (used && !strstr(list, name) && !strstr(list, "...")) {
+            strcat(list, ", ...");
         }
         return;
     }
     if (used) {
-        strcat(cfg->ignored, ", ");
+        strcat(list, ", ");
     }
-    strcat(cfg->ignored, name);
+    strcat(list, name);
+}
+
+/* An option a worker ignores and a standalone run ignores too. */
+static void note_ignored(lw_config *cfg, const char *name)
+{
+    note_in(cfg->ignored, name);
+    note_in(cfg->ignored_standalone, name);
 }
 
 static int parse_bool(const char *s, int *out)
@@ -193,7 +354,25 @@ static int apply(const locust_opt *o, const char *name, const char *arg,
     case OPT_WORKER: cfg->worker_mode = 1; break;
     case OPT_LIST: cfg->list_classes = 1; break;
     case OPT_TASK_RATIO_JSON: cfg->task_ratio_json = 1; break;
-    default: note_ignored(cfg, name); break;
+    case OPT_RUN_TASKS:
+        if (!*arg || set_text(cfg->run_tasks, sizeof cfg->run_tasks, arg)) {
+            why = "invalid task list (want Class.task[,Class.task...])";
+        }
+        break;
+    case OPT_MAX_RPS:
+        why = parse_positive(arg, 1e9, &cfg->max_rps) ? "invalid rate (want requests per second, more than 0)" : NULL;
+        break;
+    case OPT_REQUEST_INCREASE_RATE:
+        why = set_increase_rate(cfg, arg) ? "invalid rate (want R or R/interval, e.g. 100/1s)" : NULL;
+        break;
+    default:
+        if (is_standalone_opt(o->id)) {
+            note_in(cfg->ignored, name);
+            why = apply_standalone(o, arg, cfg);
+        } else {
+            note_ignored(cfg, name);
+        }
+        break;
     }
     if (why) {
         snprintf(err, errlen, "%s: %s '%.200s'", name, why, arg);
@@ -238,6 +417,9 @@ static void defaults(lw_config *cfg)
     cfg->loglevel = LOG_INFO;
     cfg->request_timeout = 60.0;
     cfg->http_client = -1;
+    cfg->users = -1;
+    cfg->exit_code_on_error = 1;
+    cfg->rps_interval = 1.0;
 }
 
 /* The state of one walk over argv. */
@@ -273,6 +455,9 @@ static void take_list(walk *w, const locust_opt *o, const char *name)
 /* Applies option `o`, whose value, if attached (--opt=v, -ov), is `inline_v`. */
 static cli_result take(walk *w, const locust_opt *o, const char *name, const char *inline_v)
 {
+    if (o->id == OPT_USERS) {
+        w->cfg->users_on_argv = 1;
+    }
     if (o->id == OPT_HELP || o->id == OPT_VERSION) {
         return print_and_exit(o, w->argv[0]);
     }
@@ -344,6 +529,29 @@ static cli_result take_positional(walk *w, const char *arg)
     return CLI_RUN;
 }
 
+int cli_standalone(const lw_config *cfg)
+{
+    return !cfg->worker_mode && (cfg->headless || cfg->run_tasks[0]);
+}
+
+/* The mode: a worker (--worker, or neither --worker nor --headless) or a
+ * standalone run. A worker is not told -u on its command line unless it is
+ * one for sure (--worker): -u without --headless is a mistake. */
+static cli_result check_mode(lw_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->users_on_argv && !cfg->worker_mode && !cfg->headless) {
+        snprintf(err, errlen, "-u/--users needs --headless (a standalone run) or --worker "
+                 "(a worker, where the master sets the users)");
+        return CLI_ERROR;
+    }
+    if (cli_standalone(cfg)) {
+        memcpy(cfg->ignored, cfg->ignored_standalone, sizeof cfg->ignored);
+    } else if (cfg->run_tasks[0]) {
+        note_in(cfg->ignored, "--run-tasks");   /* a worker runs what the master says */
+    }
+    return CLI_RUN;
+}
+
 cli_result cli_parse(int argc, char **argv, lw_config *cfg, char *err,
                      size_t errlen)
 {
@@ -370,5 +578,5 @@ cli_result cli_parse(int argc, char **argv, lw_config *cfg, char *err,
             return r;
         }
     }
-    return CLI_RUN;
+    return check_mode(cfg, err, errlen);
 }

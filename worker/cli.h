@@ -28,7 +28,29 @@ typedef struct {
     char ignored[2048];      /* master-only options given, for one INFO line */
     const char *user_classes[CLI_MAX_CLASSES];  /* positional class names */
     int nuser_classes;
+    /* standalone mode: --headless without --worker (see cli_standalone) */
+    int headless;            /* --headless, LOCUST_HEADLESS */
+    long users;              /* -u/--users; -1 unset (Locust's default 1) */
+    int users_on_argv;       /* -u was given on the command line */
+    double spawn_rate;       /* -r/--spawn-rate; 0 unset (default 1) */
+    double run_time;         /* -t/--run-time seconds; 0: run until a signal */
+    char csv_prefix[1024];   /* --csv PREFIX; "" none */
+    int csv_full_history;    /* --csv-full-history */
+    int only_summary;        /* --only-summary */
+    int print_stats;         /* --print-stats */
+    int reset_stats;         /* --reset-stats */
+    int exit_code_on_error;  /* --exit-code-on-error, default 1 */
+    double stop_timeout;     /* -s/--stop-timeout seconds, default 0 */
+    char run_tasks[1024];    /* --run-tasks Class.task[,...]; "" none */
+    /* the request-rate cap (both modes) */
+    double max_rps;          /* --max-rps; 0: no cap */
+    double rps_increase;     /* --request-increase-rate R[/interval]: R */
+    double rps_interval;     /* ... interval in seconds (default 1) */
+    char ignored_standalone[2048];  /* `ignored` as a standalone run has it */
 } lw_config;
+
+/* The run is standalone: --headless (or --run-tasks) without --worker. */
+int cli_standalone(const lw_config *cfg);
 
 typedef enum {
     CLI_RUN = 0,     /* go on and run */

@@ -163,6 +163,67 @@ const char *lw_option(const lw_user *u, const char *name);
 double lw_option_number(const lw_user *u, const char *name, double dflt);
 int lw_option_bool(const lw_user *u, const char *name, int dflt);
 
+/* ---- Any protocol --------------------------------------------------
+ *
+ * A task may load-test anything that runs on the user's libev loop (Redis,
+ * gRPC, raw TCP, a message queue), not only HTTP:
+ *
+ *   - lw_record() puts one operation into the stats, exactly as a request
+ *     (Locust's events.request.fire): its row is (type, name), its time is
+ *     bucketed like an HTTP response time, an error counts a failure.
+ *   - lw_task_hold() keeps the current phase (on_start, a task, on_stop)
+ *     open while the task's own I/O runs; lw_task_release() ends one hold.
+ *     The user waits its wait_time and picks its next task only when every
+ *     hold is released and no HTTP request is in flight.
+ *   - lw_user_loop() is the loop to attach the I/O to; lw_timer_after()
+ *     runs a function later on it, holding the task until then.
+ *   - lw_user_set_cleanup() registers what closes the user's own I/O: it
+ *     runs once when the user is freed (after its on_stop, or without one
+ *     when the user is cut off at the end of a stop's grace time). While
+ *     it runs, lw_record() and lw_task_release() of the cut-off I/O do
+ *     nothing: such operations are not counted, as an HTTP request cut
+ *     off at the end of a stop is not.
+ *
+ * Everything runs on the user's loop thread; none of it is thread-safe.
+ */
+struct ev_loop;
+
+/* Record one operation. type: the stats row's Type column, as
+ * request_type of events.request ("GET", "REDIS", "grpc", ...; NULL: "").
+ * response_time_ms < 0 or NaN: no response time (Locust's None).
+ * error NULL: a success; else a failure with this text (the Failures tab).
+ * Returns 0; or -1, with an exception reported and logged, when name is
+ * NULL (u NULL: only logged). */
+int lw_record(lw_user *u, const char *type, const char *name,
+              double response_time_ms, int64_t response_length,
+              const char *error);
+
+/* Keep the current task open until the matching lw_task_release(). Holds
+ * nest. Releasing more than was held is reported as an exception and
+ * ignored. */
+void lw_task_hold(lw_user *u);
+void lw_task_release(lw_user *u);
+
+/* The libev loop this user runs on (one per worker process). */
+struct ev_loop *lw_user_loop(lw_user *u);
+
+/* Run fn(u, arg) once, `seconds` from now (0: on the next loop
+ * iteration), holding the task until it has run. Returns 0, or -1 when
+ * out of memory (nothing is held then). A timer still pending when the
+ * user is freed is dropped without running. */
+typedef void (*lw_timer_fn)(lw_user *u, void *arg);
+int lw_timer_after(lw_user *u, double seconds, lw_timer_fn fn, void *arg);
+
+/* fn(u, arg) runs once when the user is freed (see above); a later call
+ * replaces an earlier one. */
+void lw_user_set_cleanup(lw_user *u, lw_timer_fn fn, void *arg);
+
+/* This worker's index from the master's ack (Locust's
+ * runner.worker_index): 0, 1, ... in the order workers registered; -1
+ * before the first ack; 0 in a standalone run. With --processes each
+ * process has its own. Use it to split test data between workers. */
+long lw_worker_index(void);
+
 /* Run the worker: parses argv like `locust --worker` and serves the master.
  * Returns the process exit code. */
 int lw_main(int argc, char **argv, const lw_user_class *classes,

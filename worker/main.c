@@ -16,6 +16,9 @@
 #include "lw.h"
 #include "master.h"
 #include "processes.h"
+#include "ratelimit.h"
+#include "runtasks.h"
+#include "standalone.h"
 #include "task_ratio.h"
 #include "user.h"
 #include "wait_time.h"
@@ -44,6 +47,7 @@ static int run_worker(void *arg)
         curl_global_cleanup();
         return 1;
     }
+    ratelimit_init(loop, w->cfg->max_rps, w->cfg->rps_increase, w->cfg->rps_interval);
     if (master_start(m) == 0) {
         ev_run(loop, 0);
         code = master_exit_code(m);
@@ -51,7 +55,23 @@ static int run_worker(void *arg)
         code = 1;
     }
     master_free(m);
+    ratelimit_free();
     ev_loop_destroy(loop);
+    curl_global_cleanup();
+    return code;
+}
+
+/* A run without a master (--headless without --worker). */
+static int run_standalone(const lw_config *cfg, const lw_user_class *classes, size_t nclasses)
+{
+    signal(SIGPIPE, SIG_IGN);
+    user_seed_random();
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_msg(LOG_ERROR, LOG_MAIN, "curl_global_init failed");
+        return 1;
+    }
+    int code = cfg->run_tasks[0] ? runtasks_run(cfg, classes, nclasses)
+                                 : standalone_run(cfg, classes, nclasses);
     curl_global_cleanup();
     return code;
 }
@@ -111,6 +131,15 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;
     }
+    if (cfg.run_tasks[0] && runtasks_check(cfg.run_tasks, classes, nclasses, err, sizeof err)) {
+        fprintf(stderr, "%s: error: %s\n", prog, err);
+        return 2;
+    }
+    if (cli_standalone(&cfg) && cfg.processes != 1) {
+        fprintf(stderr, "%s: error: --processes: a standalone run (--headless without --worker) "
+                "runs in one process\n", prog);
+        return 2;
+    }
     if (cfg.list_classes) {
         list_classes(classes, nclasses);
         return 0;
@@ -133,6 +162,9 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         log_msg(LOG_INFO, LOG_MAIN, "Ignoring options that only concern a master, its web UI or its reports: %s",
                 cfg.ignored);
     }
+    if (cli_standalone(&cfg)) {
+        return run_standalone(&cfg, classes, nclasses);
+    }
     if (cfg.nuser_classes > 0) {
         log_msg(LOG_INFO, LOG_MAIN, "User class names on the command line are ignored: "
                 "the master picks the classes");
@@ -146,6 +178,10 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
     if (n < 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)cores : 1;
+    }
+    if (n > 1) {   /* --max-rps and its ramp are per machine: N/K each */
+        cfg.max_rps /= n;
+        cfg.rps_increase /= n;
     }
     return n == 1 ? run_worker(&w) : processes_run(n, run_worker, &w);
 }

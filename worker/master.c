@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "../proto/proto.h"
+#include "custom.h"
 #include "log.h"
 #include "logship.h"
 #include "procinfo.h"
@@ -255,6 +256,7 @@ static void on_ack(master *m, const proto_msg *msg)
     m->master_beat_at = now_mono();
     ev_timer_stop(m->loop, &m->ready_retry);
     ev_timer_stop(m->loop, &m->orphan);
+    custom_set_worker_index((long)msg->ack_index);
     log_msg(was_lost ? LOG_INFO : LOG_DEBUG, LOG_RUNNER,
             "Registered with the master as %s (index %lld)", m->node_id,
             (long long)msg->ack_index);

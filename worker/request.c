@@ -27,6 +27,8 @@
 #include "error_key.h"
 #include "h1url.h"
 #include "log.h"
+#include "ratelimit.h"
+#include "runtasks.h"
 #include "procinfo.h"
 
 #define SPARE_BUF_MAX 65536   /* bytes a spare slot may keep allocated */
@@ -531,6 +533,11 @@ int lw_request_send(lw_user *u, const lw_request *req)
         u->phase == PHASE_DONE || u->cancelled) {
         return -1;
     }
+    if (ratelimit_defer(u, req)) {
+        return 0;   /* waits for a token of --max-rps (ratelimit.c) */
+    }
+    lw_request printed;
+    req = runtasks_wrap(u, req, &printed);   /* --run-tasks prints it */
     req_slot *s = u->spare;
     if (s) {
         list_remove(&u->spare, s);

@@ -859,3 +859,113 @@ int64_t stats_pending(const lw_stats *s)
 {
     return s ? s->total.num_requests : 0;
 }
+
+/* ---- reader API (standalone runs) -------------------------------------- */
+
+static const entry *entry_at(const lw_stats *s, size_t i)
+{
+    if (s == NULL)
+        return NULL;
+    if (i == STATS_TOTAL)
+        return &s->total;
+    return i < s->nentries ? s->entries[i] : NULL;
+}
+
+size_t stats_entry_count(const lw_stats *s)
+{
+    return s ? s->nentries : 0;
+}
+
+int stats_entry_view(const lw_stats *s, size_t i, stats_view *out)
+{
+    const entry *e = entry_at(s, i);
+
+    if (e == NULL)
+        return -1;
+    out->name = e->name;
+    out->method = e->method;
+    out->start_time = e->start_time;
+    out->has_last = e->has_last;
+    out->last_request_timestamp = e->last_request_timestamp;
+    out->num_requests = e->num_requests;
+    out->num_none_requests = e->num_none_requests;
+    out->num_failures = e->num_failures;
+    out->total_response_time = e->total_response_time;
+    out->max_response_time = e->max_response_time;
+    out->min_response_time = e->min_response_time;
+    out->has_min = e->has_min;
+    out->total_content_length = e->total_content_length;
+    return 0;
+}
+
+static int bucket_cmp(const void *a, const void *b)
+{
+    const stats_bucket_count *x = a, *y = b;
+
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out,
+                        size_t cap)
+{
+    const entry *e = entry_at(s, i);
+    size_t n = 0, big_start;
+
+    if (e == NULL)
+        return 0;
+    for (int k = 0; k < HIST_SMALL; k++) {
+        if (e->hist[k] == 0)
+            continue;
+        if (n < cap)
+            out[n] = (stats_bucket_count){hist_slot_key(k), e->hist[k]};
+        n++;
+    }
+    big_start = n;
+    for (size_t k = 0; k < e->hist_big.n; k++) {
+        if (n < cap)
+            out[n] = (stats_bucket_count){e->hist_big.v[k].key,
+                                          e->hist_big.v[k].count};
+        n++;
+    }
+    /* negative keys (big array) sort before the small ones */
+    if (n <= cap && n > big_start)
+        qsort(out, n, sizeof *out, bucket_cmp);
+    return n;
+}
+
+int64_t stats_entry_per_sec(const lw_stats *s, size_t i, int64_t sec,
+                            int fails)
+{
+    const entry *e = entry_at(s, i);
+    const kv_map *m;
+
+    if (e == NULL)
+        return 0;
+    m = fails ? &e->fail_per_sec : &e->reqs_per_sec;
+    for (size_t k = m->n; k-- > 0;)
+        if (m->v[k].key == sec)
+            return m->v[k].count;
+    return 0;
+}
+
+size_t stats_error_count(const lw_stats *s)
+{
+    return s ? s->nerrs : 0;
+}
+
+int stats_error_view_at(const lw_stats *s, size_t i, stats_error_view *out)
+{
+    const err_rec *r;
+
+    if (s == NULL || i >= s->nerrs)
+        return -1;
+    r = &s->errs[i];
+    out->method = r->method;
+    out->name = r->name;
+    out->error = r->error;
+    out->key = r->key;
+    out->occurrences = r->occurrences;
+    out->first_seen = r->first_seen;
+    out->last_seen = r->last_seen;
+    return 0;
+}

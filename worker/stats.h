@@ -65,4 +65,50 @@ int64_t stats_pending(const lw_stats *s);
 /* Locust's bucket key for a response time in ms (round half to even). */
 int64_t stats_bucket(double ms);
 
+/*
+ * Reading the numbers (a standalone run keeps them whole, as a master does:
+ * it never calls stats_report_sent). Entry i in [0, stats_entry_count) in
+ * insertion order; STATS_TOTAL is the "Aggregated" total.
+ */
+#define STATS_TOTAL ((size_t)-1)
+
+typedef struct {
+    const char *name, *method;   /* valid until the next stats_log/clear */
+    double start_time;
+    int has_last;
+    double last_request_timestamp;
+    int64_t num_requests, num_none_requests, num_failures;
+    double total_response_time, max_response_time, min_response_time;
+    int has_min;
+    int64_t total_content_length;
+} stats_view;
+
+typedef struct {
+    int64_t key;     /* bucket key (ms) */
+    int64_t count;
+} stats_bucket_count;
+
+size_t stats_entry_count(const lw_stats *s);
+/* 0, or -1 when i is out of range. */
+int stats_entry_view(const lw_stats *s, size_t i, stats_view *out);
+/* The histogram of entry i, keys ascending, into out[cap]. Returns the
+ * number of distinct keys (more than cap: only cap were written). */
+size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out,
+                        size_t cap);
+/* Requests (fails = 0) or failures (fails = 1) of entry i logged in the
+ * epoch second sec. */
+int64_t stats_entry_per_sec(const lw_stats *s, size_t i, int64_t sec,
+                            int fails);
+
+typedef struct {
+    const char *method, *name, *error;
+    const char *key;             /* Locust's error key (sha256 hex) */
+    int64_t occurrences;
+    double first_seen, last_seen;
+} stats_error_view;
+
+/* Distinct (method, name, error) records, in order of first occurrence. */
+size_t stats_error_count(const lw_stats *s);
+int stats_error_view_at(const lw_stats *s, size_t i, stats_error_view *out);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "custom.h"
 #include "log.h"
 #include "procinfo.h"
 #include "request.h"
@@ -256,6 +257,7 @@ void user_free(lw_user *u)
         return;
     }
     ev_timer_stop(u->env->loop, &u->timer);
+    custom_user_free(u);   /* before anything it may still use */
     request_cancel_all(u);
     request_free_spares(u);
     curl_slist_free_all(u->headers);

@@ -74,6 +74,7 @@ struct lw_user {
     req_slot *busy;        /* requests in flight */
     req_slot *spare;       /* finished slots kept for reuse */
     void *data;
+    struct user_ext *ext;  /* custom.c: timers and the cleanup hook, or NULL */
     lw_user *prev, *next;  /* runner's list */
 };
 

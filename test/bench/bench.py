@@ -42,6 +42,11 @@ FastPacedUser, FastTimedUser).
      massif, 1,000 users) and what runs while 15,000 users spawn and connect
      (perf with call stacks, syscall tracepoints), i.e. what delays the
      heartbeat timer.
+  7. Request-rate cap: build/bench-worker standalone (no master), 50
+     FastBenchUsers of constant(0), --max-rps 1,000 and 50,000: the rate
+     nginx served over the window against the cap, and the worker's CPU,
+     next to the same users uncapped (the cost of the cap per request).
+     Section "ratecap".
 
 Layout: nginx (Debian's package, one worker process, configuration generated
 in a temporary directory) is pinned to CPU 0 with taskset, and so is the
@@ -56,7 +61,7 @@ per process at the largest size, default 2; 1 at the others), --duration S
 window, default 6), --light S (fidelity run, default 4), --profile-window S
 (perf and massif windows, default 4), --clients curl,fast, --only
 SECTION,... (throughput, profile, users, memory, spawn, reporting,
-fidelity, lua), --quick (1 rep, short windows: a smoke test), --keep (keep the
+fidelity, lua, ratecap), --quick (1 rep, short windows: a smoke test), --keep (keep the
 temp dir with every log), --out FILE (default test/bench/results.md). perf
 and valgrind are optional: without them the profiles are left out.
 """
@@ -850,6 +855,40 @@ def fidelity(b: Bench, reps: int, window: float, clients: tuple[str, ...]) -> di
     return out
 
 
+def ratecap(b: Bench, users: int, warmup: float, window: float) -> list[dict]:
+    """bench-worker standalone (--headless, no master), `users`
+    FastBenchUsers of constant(0), with each --max-rps of RATE_CAPS and
+    without one: [{"cap": N or None, "rps", "cpu_pct", ...}]."""
+    rows = []
+    for cap in (*RATE_CAPS, None):
+        label = f"--max-rps {cap}" if cap else "no cap"
+        log(f"rate cap: {users} FastBenchUser, {label}")
+        argv = [WORKER_BIN, "--headless", "-u", users, "-r", users, "-t", f"{int(warmup + window + 10)}s",
+                "-H", b.nginx.url, "--only-summary", "FastBenchUser"] + (["--max-rps", cap] if cap else [])
+        proc = Proc(b.name(f"ratecap-{cap or 'off'}"), argv, LOAD_CPU, b.tmp)
+        try:
+            wait_until(lambda: "All users spawned" in proc.text() or not proc.alive(), 30, "the users to spawn")
+            time.sleep(warmup)
+            rows.append({"cap": cap, **b.window([proc.pid], window)})
+        finally:
+            proc.stop(signal.SIGINT)
+    return rows
+
+
+def ratecap_table(rows: list[dict], window: float) -> list[str]:
+    off = next((r for r in rows if r["cap"] is None), None)
+    base_us = cpu_us_per_request([off]) if off and off["rps"] > 0 else None
+    lines = ["| --max-rps | req/s served (nginx) | vs cap | worker CPU % | CPU µs per request "
+             "| cost of the cap per request |", "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        us = cpu_us_per_request([r]) if r["rps"] > 0 else None
+        dev = f"{100 * (r['rps'] / r['cap'] - 1):+.2f}%" if r["cap"] else "-"
+        cost = f"{us - base_us:+.1f} µs" if r["cap"] and us is not None and base_us is not None else "-"
+        lines.append(f"| {r['cap'] or 'none'} | {r['rps']:,.0f} | {dev} | {r['cpu_pct']:.0f} | "
+                     f"{fmt(us, '.1f')} | {cost} |")
+    return lines
+
+
 STALL_FRAMES = {
     "curl": (("curl_multi_socket_action", "inside libcurl (curl_multi_socket_action)"),),
     "fast": (("h1_start", "starting requests in the fast client (h1_start, connects included)"),
@@ -1304,7 +1343,8 @@ def parse_args() -> argparse.Namespace:
     return a
 
 
-SECTIONS = ("throughput", "profile", "users", "memory", "spawn", "reporting", "fidelity", "lua")
+SECTIONS = ("throughput", "profile", "users", "memory", "spawn", "reporting", "fidelity", "lua", "ratecap")
+RATE_CAPS = (1000, 50000)  # --max-rps of the ratecap section
 
 
 def run_sections(bench: Bench, args: argparse.Namespace, sizes: list[int], use_perf: bool) -> dict:
@@ -1334,6 +1374,8 @@ def run_sections(bench: Bench, args: argparse.Namespace, sizes: list[int], use_p
     if "lua" in only:
         res["lua"] = lua_section(bench, args.reps, args.conns, 2.0, args.duration, max(sizes),
                                  args.user_reps, clients)
+    if "ratecap" in only:
+        res["ratecap"] = ratecap(bench, args.conns, 2.0, args.duration)
     res["other_loads"] = bench.other_loads
     return res
 
@@ -1423,6 +1465,13 @@ def report(res: dict, args: argparse.Namespace, sizes: list[int]) -> str:
                 "", *fid_lines, ""]
     out += report_profiles(res, args, sizes)
     out += lua_report(res, args)
+    if "ratecap" in res:
+        out += ["## Request-rate cap (--max-rps)", "",
+                f"build/bench-worker standalone (--headless, no master), {args.conns} FastBenchUsers of "
+                f"constant(0), one process on CPU 1; req/s = what nginx served during a {args.duration:.0f} s "
+                "window after a 2 s warm-up; the goal is within 2 % of the cap. Cost of the cap = CPU µs "
+                "per request capped minus uncapped (fewer requests per loop iteration at a low rate "
+                "count in it too).", "", *ratecap_table(res["ratecap"], args.duration), ""]
     if tp_med or fid_sum or "users" in res or "reporting" in res:
         out += ["## Goals", "", *goals_table(res, tp_med, fid_sum, max(sizes), args.clients), ""]
     return "\n".join(out)

@@ -49,6 +49,9 @@ classes in C, task for task:
   ThroughputUser  GET /delay, constant_throughput(4)
   HeavyUser, LightUser  (weights 3 and 1) on_start GET /hi/heavy or
              /hi/light, then GET /
+  RecordUser records "CUSTOM worker-<index>" (5 ms), then 50 ms later a
+             failed "CUSTOM timed" (50 ms): lw_record, a hold and a timer in C
+  NullNameUser  lw_record with a NULL name in C: an exception
 
 On the master only, every stats report a worker sends is logged as one line,
 "worker report: <worker id> <json>" (its user counts, and the requests the
@@ -60,6 +63,7 @@ import json
 import logging
 import os
 import random
+import time
 
 from locust import HttpUser, between, constant, constant_pacing, constant_throughput, events, task
 from gevent.pool import Group
@@ -411,3 +415,29 @@ class LightUser(HttpUser):
     @task
     def get_root(self):
         self.client.get("/", name="/")
+
+
+class RecordUser(HttpUser):
+    """A custom protocol's records (lw_record in C): one success named after
+    the worker's index, then, 50 ms later, one failure."""
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def record_ops(self):
+        fire = self.environment.events.request.fire
+        fire(request_type="CUSTOM", name=f"worker-{self.environment.runner.worker_index}", response_time=5.0,
+             response_length=10, exception=None, context={})
+        time.sleep(0.05)
+        fire(request_type="CUSTOM", name="timed", response_time=50.0, response_length=0,
+             exception=Exception("Boom('late')"), context={})
+
+
+class NullNameUser(HttpUser):
+    """lw_record with a NULL name: an exception in the C worker."""
+    weight = 1
+    wait_time = constant(0.2)
+
+    @task
+    def record_null_name(self):
+        raise ValueError("lw_record: the name is NULL; the operation is not recorded")

@@ -65,7 +65,7 @@ def running(master, users: int) -> dict:
 
 
 @pytest.mark.parametrize("flavor", ["pypi"])
-@pytest.mark.parametrize("example", ["hello", "opscore"])
+@pytest.mark.parametrize("example", ["hello", "opscore", "redis"])
 def test_task_names_match_the_locustfile(example, flavor):
     """The rule of the examples: the same classes, task names, tags' tasks
     and weights as their locustfile (the class picker speaks in task names).

@@ -59,6 +59,8 @@
  *   ThroughputUser  GET /delay, constant_throughput(4)
  *   HeavyUser, LightUser  (class weights 3 and 1) on_start GET /hi/heavy or
  *              /hi/light, then GET /
+ *   RecordUser lw_record "CUSTOM worker-<index>", then after a 50 ms timer
+ *              a failed "CUSTOM timed"; NullNameUser lw_record(NULL name)
  */
 #include <math.h>
 #include <stdio.h>
@@ -472,6 +474,35 @@ static void bye_on_stop(lw_user *u) { get_path(u, "/bye"); }
 static void heavy_on_start(lw_user *u) { get_path(u, "/hi/heavy"); }
 static void light_on_start(lw_user *u) { get_path(u, "/hi/light"); }
 
+/* RecordUser (lw_record, a hold released by a timer, lw_worker_index),
+ * NullNameUser (lw_record with a NULL name: an exception, no crash) */
+
+static void record_timed_done(lw_user *u, void *arg)
+{
+    (void)arg;
+    lw_record(u, "CUSTOM", "timed", 50.0, 0, "Boom('late')");
+    lw_task_release(u);
+}
+
+static void record_ops(lw_user *u)
+{
+    char name[32];
+    snprintf(name, sizeof name, "worker-%ld", lw_worker_index());
+    lw_record(u, "CUSTOM", name, 5.0, 10, NULL);
+    lw_task_hold(u);
+    if (lw_timer_after(u, 0.05, record_timed_done, NULL) != 0) {
+        lw_task_release(u);
+    }
+}
+
+static void record_null_name(lw_user *u)
+{
+    lw_record(u, "CUSTOM", NULL, 1.0, 0, NULL);
+}
+
+static const lw_task record_tasks[] = {{"record_ops", 1, record_ops, NULL}};
+static const lw_task null_name_tasks[] = {{"record_null_name", 1, record_null_name, NULL}};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const lw_user_class classes[] = {
@@ -529,6 +560,10 @@ static const lw_user_class classes[] = {
      .tasks = hello_tasks, .ntasks = COUNT(hello_tasks), .on_start = heavy_on_start},
     {.name = "LightUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
      .tasks = hello_tasks, .ntasks = COUNT(hello_tasks), .on_start = light_on_start},
+    {.name = "RecordUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = record_tasks, .ntasks = COUNT(record_tasks)},
+    {.name = "NullNameUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
+     .tasks = null_name_tasks, .ntasks = COUNT(null_name_tasks)},
 };
 
 static const size_t nclasses = COUNT(classes);

@@ -524,7 +524,7 @@ static void test_locust_command_lines(void **state)
     assert_int_equal(PARSE("--tags=a", "Cls"), CLI_RUN);
     assert_int_equal(cfg.nuser_classes, 1);
     /* short options with attached values, and prefixes of long names */
-    assert_int_equal(PARSE("-u10", "-r2", "-t1m", "--master-h", "m1", "--logf", "/tmp/x.log"), CLI_RUN);
+    assert_int_equal(PARSE("--worker", "-u10", "-r2", "-t1m", "--master-h", "m1", "--logf", "/tmp/x.log"), CLI_RUN);
     assert_string_equal(cfg.master_host, "m1");
     assert_string_equal(cfg.logfile, "/tmp/x.log");
     assert_int_equal(PARSE("-l"), CLI_RUN);

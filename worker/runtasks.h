@@ -1,0 +1,31 @@
+/*
+ * runtasks.h - --run-tasks Class.task[,...]: run each named task once, in
+ * one user of its class (on_start, the task, on_stop), no master, and
+ * print every response (status, time, size, first bytes, verdict) and
+ * every lw_record, for debugging a task. Exit code 1 when one failed.
+ */
+#ifndef LW_RUNTASKS_H
+#define LW_RUNTASKS_H
+
+#include <stddef.h>
+
+#include "cli.h"
+#include "lw.h"
+
+/* Every Class.task names a class of this binary and one of its tasks.
+ * 0, or -1 with err filled (one line). */
+int runtasks_check(const char *list, const lw_user_class *classes, size_t n,
+                   char *err, size_t errlen);
+
+/* Runs them in turn; returns the exit code. */
+int runtasks_run(const lw_config *cfg, const lw_user_class *classes, size_t n);
+
+/* Hooks while --run-tasks runs (no-ops otherwise): lw_request_send passes
+ * each request through runtasks_wrap (which may return tmp, the request
+ * with a printing on_response around the task's own); lw_record calls
+ * runtasks_record. */
+const lw_request *runtasks_wrap(lw_user *u, const lw_request *req, lw_request *tmp);
+void runtasks_record(const char *type, const char *name, double ms, int64_t len,
+                     const char *error);
+
+#endif
