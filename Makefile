@@ -160,7 +160,8 @@ integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker build/
 	$(VENV)/bin/python -m pytest -v -n $(PYTEST_JOBS) test/integration $(PYTEST_ARGS)
 
 # integration last: pytest's summary is the closing line of the run
-check: unit
+check: need-deps
+	$(MAKE) unit
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) integration
 
@@ -253,8 +254,10 @@ mutants: venv
 
 # Install the system packages when they are missing (needs root).
 need-deps:
-	@command -v redis-server >/dev/null && pkg-config --exists libzmq libcurl msgpack && \
-	  pkg-config --exists libcares && [ -f /usr/include/ev.h ] || { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
+	@command -v redis-server >/dev/null && command -v nginx >/dev/null && command -v clang >/dev/null && \
+	  pkg-config --exists libzmq libcurl msgpack libcares cmocka && [ -f /usr/include/ev.h ] && \
+	  [ -f /usr/include/hiredis/hiredis.h ] && [ -f /usr/include/luajit-2.1/lua.h ] || \
+	  { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
 	  { echo "missing system packages: run 'make deps' as root first" >&2; exit 1; }
 
 deps:
