@@ -537,11 +537,43 @@ class Master:
         self.address."""
         self.flavor = flavor
         self.address = address
-        self.port = port or free_port()
-        self.web_port = None if headless else free_port()
         workdir.mkdir(exist_ok=True)
         self.csv_prefix = workdir / "stats"
-        argv = [MASTER_EXECUTABLES[flavor], "-f", locustfile, "--master",
+        # free_port() only finds a port that was free a moment ago: another
+        # test may take it first. Then the master fails to bind, and it is
+        # started again on other ports (unless the test chose the port).
+        for attempt in range(3):
+            self.port = port or free_port()
+            self.web_port = None if headless else free_port()
+            self._start(procs, locustfile, classes, host, headless, users, rate, run_time, expect_workers,
+                        stop_timeout, extra_args, netns)
+            if self._wait_bound() or port or attempt == 2:
+                break
+        if not headless:
+            self._wait_web_ready()
+
+    def _wait_bound(self, timeout: float = 30) -> bool:
+        """Wait until the master listens on its ZeroMQ port. False: it
+        exited because the port was taken."""
+        want = f":{self.port:04X} "
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.proc.alive():
+                return "Address already in use" not in self.proc.stderr()
+            for table in ("tcp", "tcp6"):
+                try:
+                    lines = Path(f"/proc/{self.proc.pid}/net/{table}").read_text().splitlines()[1:]
+                except OSError:
+                    continue
+                if any(want in line and line.split()[3] == "0A" for line in lines):
+                    return True
+            time.sleep(0.05)
+        return True
+
+    def _start(self, procs, locustfile, classes, host, headless, users, rate, run_time, expect_workers,
+               stop_timeout, extra_args, netns) -> None:
+        address = self.address
+        argv = [MASTER_EXECUTABLES[self.flavor], "-f", locustfile, "--master",
                 "--master-bind-host", address, "--master-bind-port", self.port,
                 "--csv", self.csv_prefix, "--loglevel", "INFO"]
         if host:
@@ -561,9 +593,7 @@ class Master:
         if stop_timeout is not None:
             argv += ["--stop-timeout", stop_timeout]
         argv += extra_args + classes
-        self.proc = procs.start(f"master-{flavor}", "master", netns_prefix(netns) + argv)
-        if not headless:
-            self._wait_web_ready()
+        self.proc = procs.start(f"master-{self.flavor}", "master", netns_prefix(netns) + argv)
 
     # -- process
 
