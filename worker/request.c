@@ -3,8 +3,8 @@
  *
  * Each request takes a slot from the user's spares, or makes one; it goes
  * through the fast client (an h1 transfer on the user's h1 session) when the
- * user's class or --http-client asks for it and the URL is plain http://,
- * else through libcurl (an easy handle bound to the user's curl session;
+ * user's class or --http-client asks for it and the URL is http:// or
+ * https://, else through libcurl (an easy handle bound to the user's curl session;
  * both are made on first use). When the request finishes, the default
  * verdict is set (a transport error or a status >= 400 is a failure, with
  * error texts shaped like Python requests' exceptions), the task's callback
@@ -115,6 +115,21 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
     return fd;
 }
 
+/* libcurl reads its own built-in CA bundle path, not OpenSSL's
+ * $SSL_CERT_FILE and $SSL_CERT_DIR: set so, they apply to both clients. */
+static int set_ca_env(CURL *e)
+{
+    const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+    int bad = 0;
+    if (file && *file) {
+        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, file) != CURLE_OK;
+    }
+    if (dir && *dir) {
+        bad |= curl_easy_setopt(e, CURLOPT_CAPATH, dir) != CURLE_OK;
+    }
+    return bad;
+}
+
 /* A configured easy handle for the slot, bound to its user's session. */
 static CURL *easy_new(req_slot *s)
 {
@@ -146,6 +161,7 @@ static CURL *easy_new(req_slot *s)
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
     }
+    bad |= set_ca_env(e);
     if (bad) {
         curl_easy_cleanup(e);
         return NULL;
@@ -378,7 +394,8 @@ static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, dou
     return 0;
 }
 
-/* The fast client takes plain http:// requests of the classes that use it. */
+/* The fast client takes the http:// and https:// requests of the classes
+ * that use it. */
 static int use_fast(const req_slot *s)
 {
     int client = s->u->env->client >= 0 ? s->u->env->client : (int)s->u->cls->client;
@@ -611,7 +628,10 @@ static void stable_text(const char *in, char *out, size_t len)
     out[n] = '\0';
 }
 
-static void set_transport_error(req_slot *s, int timeout, const char *raw)
+/* kind(text): Timeout, SSLError or ConnectionError, with the transport's
+ * text made stable (no counts, no trailing space) so that one fault is one
+ * failure row. */
+static void set_transport_error(req_slot *s, const char *kind, const char *raw)
 {
     char plain[CURL_ERROR_SIZE];
     const char *text = fd_exhausted(s);
@@ -623,8 +643,36 @@ static void set_transport_error(req_slot *s, int timeout, const char *raw)
         if (strncmp(plain, big, sizeof big - 1) == 0) {
             plain[sizeof big - 1] = '\0';
         }
+        size_t n = strlen(plain);
+        while (n > 0 && plain[n - 1] == ' ') {
+            plain[--n] = '\0';
+        }
+        /* libcurl says either, by where its clock ran out in a handshake */
+        if (strcmp(plain, "SSL connection timeout") == 0) {
+            snprintf(plain, sizeof plain, "Connection timed out");
+        }
     }
-    set_error(s, timeout ? "Timeout" : "ConnectionError", text);
+    set_error(s, kind, text);
+}
+
+/* libcurl's codes for a failed TLS handshake or a refused certificate:
+ * requests raises SSLError for these. */
+static int is_tls_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* like Locust: with name= the error names the name, so all the URLs
@@ -666,7 +714,8 @@ static void default_verdict(req_slot *s, CURLcode rc)
         return;
     }
     if (rc != CURLE_OK) {
-        set_transport_error(s, rc == CURLE_OPERATION_TIMEDOUT,
+        set_transport_error(s, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout"
+                               : is_tls_error(rc) ? "SSLError" : "ConnectionError",
                             s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
     } else if (s->status >= 400) {
         char *url = NULL;
@@ -729,7 +778,9 @@ void user_h1_done(h1_xfer *x, void *ctx)
     } else if (x->result != H1_OK) {
         s->status = 0;
         s->content_length = 0;
-        set_transport_error(s, x->result == H1_ERR_TIMEOUT, x->errtext);
+        set_transport_error(s, x->result == H1_ERR_TIMEOUT ? "Timeout"
+                               : x->result == H1_ERR_TLS ? "SSLError" : "ConnectionError",
+                            x->errtext);
     } else {
         s->status = x->p.status;
         s->content_length = x->p.body_bytes;
