@@ -130,38 +130,55 @@ static int set_ca_env(CURL *e)
     return bad;
 }
 
-/* A configured easy handle for the slot, bound to its user's session. */
-static CURL *easy_new(req_slot *s)
+/* A new easy handle with the options every request of the process shares. */
+static CURL *easy_new(const user_env *env)
 {
-    if (!s->u->session && !(s->u->session = http_session_new())) {
-        return NULL;
-    }
     CURL *e = curl_easy_init();
     if (!e) {
         return NULL;
     }
     int bad = 0;
-    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_SHARE, s->u->session) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L) != CURLE_OK;
     /* http and https only, redirects included (no file://, gopher://...) */
     bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    if (s->u->env->insecure) {
+    if (env->insecure) {
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
     }
     bad |= set_ca_env(e);
+    if (bad) {
+        curl_easy_cleanup(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* An easy handle for the slot's request: from the engine's pool or new,
+ * bound to the slot and to its user's session (connections and cookies). */
+static CURL *easy_bind(req_slot *s)
+{
+    lw_user *u = s->u;
+    if (!u->session && !(u->session = http_session_new())) {
+        return NULL;
+    }
+    CURL *e = http_easy_take(u->env->http);
+    if (!e && !(e = easy_new(u->env))) {
+        return NULL;
+    }
+    int bad = 0;
+    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SHARE, u->session) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s) != CURLE_OK;
     if (bad) {
         curl_easy_cleanup(e);
         return NULL;
@@ -180,25 +197,27 @@ static req_slot *slot_new(lw_user *u)
 }
 
 /*
- * libcurl 7.88 (Debian 12) counts its "connection died, retry on a fresh
- * connection" attempts per easy handle and never resets the count between
- * transfers, so a long-lived handle eventually reports "tried 5 times"
- * for a request it never retried. A retry always opens a connection: after
- * a transfer that opened one, the slot takes a fresh handle. The user's
+ * The slot's easy handle goes back to the engine's pool. libcurl 7.88
+ * (Debian 12) counts its "connection died, retry on a fresh connection"
+ * attempts per easy handle and never resets the count between transfers,
+ * so a long-lived handle eventually reports "tried 5 times" for a request
+ * it never retried. A retry always opens a connection: a handle whose
+ * transfer opened one, or was cancelled, is freed instead. The user's
  * connections and cookies live in its share, not in the handle.
  */
-static void renew_after_connect(req_slot *s)
+static void easy_release(req_slot *s, int cancelled)
 {
     long connects = 0;
-    if (s->fast || curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
-        connects <= 0) {
+    if (!s->easy) {
         return;
     }
-    CURL *e = easy_new(s);
-    if (e) {
+    if (cancelled || curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
+        connects > 0) {
         curl_easy_cleanup(s->easy);
-        s->easy = e;
+    } else {
+        http_easy_give(s->u->env->http, s->easy);
     }
+    s->easy = NULL;
 }
 
 static void slot_destroy(req_slot *s)
@@ -252,6 +271,7 @@ static void shrink(h1_buf *b)
 static void slot_release(req_slot *s)
 {
     lw_user *u = s->u;
+    easy_release(s, 0);
     curl_slist_free_all(s->req_headers);
     s->req_headers = NULL;
     free(s->error);
@@ -383,7 +403,7 @@ static long timeout_ms(double seconds)
 
 static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, double timeout)
 {
-    if (!s->easy && !(s->easy = easy_new(s))) {
+    if (!s->easy && !(s->easy = easy_bind(s))) {
         return -1;
     }
     if (curl_easy_setopt(s->easy, CURLOPT_URL, s->url.data) != CURLE_OK ||
@@ -748,7 +768,6 @@ static void finish_request(req_slot *s)
     }
     stats_log(u->env->stats, s->method, s->name.data, s->rt_ms, s->content_length,
               s->error, now_epoch());
-    renew_after_connect(s);
     slot_release(s);
     user_settle(u);
 }
@@ -800,6 +819,7 @@ void request_cancel_all(lw_user *u)
             h1_cancel(&s->x);
         } else {
             http_cancel(u->env->http, s->easy);
+            easy_release(s, 1);
         }
         slot_release(s);
     }

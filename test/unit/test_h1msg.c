@@ -282,6 +282,13 @@ static void test_cookie_scope(void **state)
                         "Cookie: session=SECRET; dflt=1; root=1");
     assert_string_equal(cookies_for(s, "127.0.0.1", "/administrator"), "Cookie: root=1");
     assert_string_equal(cookies_for(s, "127.0.0.1", "/"), "Cookie: root=1");
+    {   /* over https, the Secure cookie goes too */
+        h1_buf b = {0};
+        assert_int_equal(h1_cookies_put(&b, s, "127.0.0.1", "/", 1), 0);
+        assert_non_null(b.data);
+        assert_memory_equal(b.data, "Cookie: sec=1; root=1\r\n", 23);
+        free(b.data);
+    }
     assert_string_equal(cookies_for(s, "127.0.0.2", "/admin"), "");
     /* Domain: sent to that domain and its subdomains; a foreign one refused */
     v = "d=1; Domain=.example.test; Path=/";
