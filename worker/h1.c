@@ -88,6 +88,7 @@ void h1_session_free(h1_session *s)
         s->idle = c->next;
         conn_close(c);
     }
+    h1_tls_forget(s);
     h1_cookies_free(s);
     free(s);
 }

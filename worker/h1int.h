@@ -60,6 +60,9 @@ struct h1_session {
     h1_conn *idle;            /* keep-alive connections, newest first */
     h1_cookie *cookies;       /* oldest first */
     size_t ncookies;
+    struct ssl_session_st *tls_resume;  /* the TLS session of its last closed
+                                           https connection, to resume */
+    h1_origin *tls_origin;    /* that connection's origin (a reference) */
 };
 
 struct h1_conn {
@@ -131,8 +134,12 @@ ssize_t h1_conn_send(h1_conn *c, const char *buf, size_t len);
 /* Whether the connection's TLS holds bytes read from the socket but not
  * returned yet (the socket's readiness does not show them). */
 int h1_conn_pending(const h1_conn *c);
-/* Frees the connection's TLS (the socket stays open). */
+/* Frees the connection's TLS (the socket stays open); a resumable TLS
+ * session is kept in the connection's h1 session, so that its next
+ * connection to the same origin resumes it (an abbreviated handshake). */
 void h1_tls_close(h1_conn *c);
+/* Frees the TLS session a session kept. */
+void h1_tls_forget(h1_session *s);
 /* Frees the engine's TLS context. */
 void h1_tls_free(h1_engine *h);
 

@@ -9,7 +9,9 @@
  * name or IP address checked. Each connection has its own SSL, driven
  * without blocking from the engine's libev loop; its buffers are given back
  * while it is idle (SSL_MODE_RELEASE_BUFFERS), so an idle keep-alive
- * connection stays small. A failed handshake is described with libcurl's
+ * connection stays small. When a connection closes, its TLS session (if
+ * resumable) stays with the user's session, and the user's next
+ * connection to that origin resumes it. A failed handshake is described with libcurl's
  * text for the same fault, so both clients give the same failure row.
  */
 #include "h1int.h"
@@ -94,13 +96,40 @@ int h1_tls_open(h1_conn *c, char *err, size_t errlen)
         return -1;
     }
     SSL_set_connect_state(ssl);
+    h1_session *s = c->s;
+    if (s->tls_resume && s->tls_origin == c->origin) {
+        (void)SSL_set_session(ssl, s->tls_resume);   /* a full handshake if refused */
+    }
+    h1_tls_forget(s);           /* the SSL holds it now: one copy at most */
     c->tls = ssl;
     c->handshaking = 1;
     return 0;
 }
 
+void h1_tls_forget(h1_session *s)
+{
+    SSL_SESSION_free(s->tls_resume);
+    s->tls_resume = NULL;
+    h1_origin_unref(s->tls_origin);
+    s->tls_origin = NULL;
+}
+
 void h1_tls_close(h1_conn *c)
 {
+    if (!c->tls) {
+        return;
+    }
+    SSL_SESSION *ss = c->handshaking ? NULL : SSL_get1_session(c->tls);
+    if (ss && SSL_SESSION_is_resumable(ss)) {
+        /* as if shut down: SSL_free would make the session unresumable */
+        SSL_set_shutdown(c->tls, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        h1_tls_forget(c->s);
+        c->s->tls_resume = ss;
+        c->s->tls_origin = c->origin;
+        c->origin->refs++;
+    } else {
+        SSL_SESSION_free(ss);
+    }
     SSL_free(c->tls);   /* no close_notify: the socket closes next */
     c->tls = NULL;
 }
