@@ -293,7 +293,7 @@ events {{
 }}
 
 http {{
-    log_format counted '$msec $connection $request_method $request_uri $status $remote_addr';
+    log_format counted '$msec $connection $request_method $request_uri $status $remote_addr $ssl_session_reused';
     access_log {dir}/access.log counted;
 
     client_body_temp_path {dir}/client_body;
@@ -363,6 +363,7 @@ class Served:
     time: float  # epoch seconds when nginx finished the request
     connection: int  # nginx's connection serial number
     client: str  # the client's address
+    resumed: bool = False  # on a TLS connection that resumed a session
 
 
 # The Ops-Core routes with the statuses examples/opscore expects, for a
@@ -384,7 +385,8 @@ OPSCORE_LOCATIONS = """\
 
 class Target:
     """nginx with its own config in a temporary directory. Its access log has
-    one line per request served, "EPOCH CONNECTION METHOD URI STATUS CLIENT": the
+    one line per request served, "EPOCH CONNECTION METHOD URI STATUS CLIENT
+    REUSED" (REUSED: "r" on a TLS connection that resumed a session): the
     target's own count. The readiness probes are left out of every count."""
 
     READY_PATH = "/__ready"
@@ -467,9 +469,10 @@ class Target:
         lines = data.split("\n")[:-1]
         out = []
         for line in lines:
-            msec, connection, method, path, status, client = line.split(" ")
+            msec, connection, method, path, status, client, reused = line.split(" ")
             if path != self.READY_PATH:
-                out.append(Served(method, path, int(status), float(msec), int(connection), client))
+                out.append(Served(method, path, int(status), float(msec), int(connection), client,
+                                  reused == "r"))
         return out
 
     def counts_by_request(self, since: int = 0) -> dict[tuple[str, str], int]:

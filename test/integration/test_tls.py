@@ -147,3 +147,26 @@ def test_redirect_from_http_to_https(cluster, procs, tmp_path):
     assert count > users
     assert count == plain.count(path="/", status=302) == tls.count(path="/", status=200)
     assert len(tls.connections()) == users, "one TLS connection per user"
+
+
+def test_reconnect_resumes_the_tls_session(cluster, procs, tmp_path, http_client):
+    """nginx closes idle keep-alive connections after 1 s and IdleUser waits
+    5.5-6 s, so each of a user's requests after its first comes on a new TLS
+    connection. Nothing fails and counts equal nginx's; with the fast
+    client, each of those reconnects resumes the user's TLS session
+    (nginx's $ssl_session_reused): one full handshake per user."""
+    ca = CertAuthority(tmp_path / "ca")
+    target = Target(procs, tmp_path / "nginx-tls", cert=ca.issue("good"), keepalive_timeout="1s")
+    cluster.target = target
+    users = 3
+    master, _ = run_headless(cluster, ["IdleUser"], users, 13, worker_env={"SSL_CERT_FILE": str(ca.cert)})
+
+    stats = master.csv_file("stats")
+    assert master.csv_file("failures") == []
+    served = target.served()
+    assert aggregated_count(stats) == len(served)
+    connections = target.connections()
+    assert len(connections) == len(served) > users, "one connection per request: the reconnects"
+    if http_client == "fast":
+        resumed = {s.connection for s in served if s.resumed}
+        assert len(resumed) == len(connections) - users, f"{len(resumed)} of {len(connections)} resumed"
