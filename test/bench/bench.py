@@ -824,6 +824,8 @@ def https_table(res: dict, conns: int) -> tuple[list[str], list[str]]:
               f"{fmt(st, ',.0f')} handshakes/s."]
     return lines, goals
 
+
+def fidelity(b: Bench, reps: int, window: float, clients: tuple[str, ...]) -> dict:
     """One connection, one request at a time: wrk vs TimedUser (curl client)
     and FastTimedUser (fast client); {"wrk": [...], client: [LocustRun]}."""
     out: dict[str, list] = {"wrk": [], **{c: [] for c in clients}}
