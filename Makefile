@@ -17,7 +17,7 @@
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
-PKGS    := libzmq libcurl msgpack libcrypto libcares
+PKGS    := libzmq libcurl msgpack libssl libcrypto libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # libev ships no .pc file on Debian: fall back to plain -lev.

@@ -8,8 +8,10 @@
  *
  * Each connection keeps EV_READ on while it lives, so an idle keep-alive
  * connection the server closes is noticed and dropped at once, and a
- * request costs one send() and (for a small response) one recv(). Messages
- * (URLs, cookies, request bytes) are built in h1msg.c.
+ * request costs one send() and (for a small response) one recv(). An
+ * https:// connection shakes hands once, after its TCP connect, and then
+ * reads and writes through its TLS (h1tls.c). Messages (URLs, cookies,
+ * request bytes) are built in h1msg.c.
  */
 #include "h1int.h"
 
@@ -51,6 +53,7 @@ void h1_free(h1_engine *h)
         return;
     }
     h1_dns_free(h);
+    h1_tls_free(h);
     free(h->wbuf.data);
     free(h);
 }
@@ -67,6 +70,7 @@ h1_session *h1_session_new(void)
 
 static void conn_close(h1_conn *c)
 {
+    h1_tls_close(c);
     ev_io_stop(c->h->loop, &c->io);
     close(c->io.fd);
     h1_origin_unref(c->origin);
@@ -84,6 +88,7 @@ void h1_session_free(h1_session *s)
         s->idle = c->next;
         conn_close(c);
     }
+    h1_tls_forget(s);
     h1_cookies_free(s);
     free(s);
 }
@@ -309,7 +314,7 @@ static int send_now(h1_conn *c, int soon)
 {
     const char *data = c->out ? c->out + c->out_off : c->h->wbuf.data;
     size_t len = c->out ? c->out_len - c->out_off : c->h->wbuf.len;
-    ssize_t n = send(c->io.fd, data, len, MSG_NOSIGNAL);
+    ssize_t n = h1_conn_send(c, data, len);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         send_failed(c, errno, soon);
         return -1;
@@ -338,6 +343,25 @@ static int send_now(h1_conn *c, int soon)
 
 static int conn_dial(h1_conn *c, h1_xfer *x);
 
+/* A step of c's TLS handshake; when it is done, the request waiting in
+ * c->out goes. Returns -1 when the transfer failed (c is gone). */
+static int tls_step(h1_conn *c)
+{
+    char text[256];
+    int events = 0;
+    int rc = h1_tls_handshake(c, &events, text, sizeof text);
+    if (rc < 0) {
+        fail(c->x, H1_ERR_TLS, text);
+        return -1;
+    }
+    if (rc == 0) {
+        set_events(c, events);
+        return 0;
+    }
+    set_events(c, EV_READ);
+    return c->out ? send_now(c, 0) : 0;
+}
+
 static int finish_connect(h1_conn *c)
 {
     int err = 0;
@@ -362,24 +386,37 @@ static int finish_connect(h1_conn *c)
     }
     c->origin->preferred = c->addr;
     c->connecting = 0;
+    if (c->origin->tls) {
+        char text[200];
+        if (h1_tls_open(c, text, sizeof text) != 0) {
+            fail(x, H1_ERR_CONNECTION, text);
+            return -1;
+        }
+        return tls_step(c);
+    }
     return send_now(c, 0);
 }
 
-static void conn_read(h1_conn *c)
+/* Read what the socket (and the connection's TLS) holds. Returns 1 when
+ * more is buffered in the TLS, else 0. */
+static int conn_read_once(h1_conn *c)
 {
     h1_engine *h = c->h;
-    ssize_t n = recv(c->io.fd, h->rbuf, sizeof h->rbuf, 0);
+    ssize_t n = h1_conn_recv(c, h->rbuf, sizeof h->rbuf);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        return;
+        if (c->tls_read_wants_write) {
+            set_events(c, EV_READ | EV_WRITE);
+        }
+        return 0;
     }
     if (!c->x) {                /* idle: the server closed it or talks out of turn */
         idle_remove(c);
         conn_close(c);
-        return;
+        return 0;
     }
     if (n <= 0) {
         conn_lost(c, n < 0 ? errno : 0);
-        return;
+        return 0;
     }
     h1_xfer *x = c->x;
     ssize_t used = h1_feed(&x->p, h->rbuf, (size_t)n, &parse_cbs, x);
@@ -387,6 +424,15 @@ static void conn_read(h1_conn *c)
         fail(x, H1_ERR_CONNECTION, "Weird server reply");
     } else if (x->p.done) {
         complete(x, used < n);
+    } else {
+        return h1_conn_pending(c);
+    }
+    return 0;
+}
+
+static void conn_read(h1_conn *c)
+{
+    while (conn_read_once(c)) {
     }
 }
 
@@ -394,14 +440,21 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     h1_conn *c = (h1_conn *)w;
-    if (revents & EV_WRITE) {
+    if (c->handshaking) {
+        (void)tls_step(c);
+        return;
+    }
+    if ((revents & EV_WRITE) && c->tls_read_wants_write && !c->out) {
+        set_events(c, EV_READ);
+        revents |= EV_READ;     /* the TLS read goes on now */
+    } else if (revents & EV_WRITE) {
         if (!c->x) {
             set_events(c, EV_READ);
         } else if ((c->connecting ? finish_connect(c) : send_now(c, 0)) != 0) {
             return;
         }
     }
-    if ((revents & EV_READ) && !c->connecting) {
+    if ((revents & EV_READ) && !c->connecting && !c->handshaking) {
         conn_read(c);
     }
 }
@@ -412,7 +465,8 @@ static h1_conn *take_idle(h1_session *s, const h1_origin *origin)
 {
     for (h1_conn **pp = &s->idle; *pp; pp = &(*pp)->next) {
         h1_conn *c = *pp;
-        if (c->origin == origin || strcmp(c->origin->authority, origin->authority) == 0) {
+        if (c->origin == origin || (c->origin->tls == origin->tls &&
+                                    strcmp(c->origin->authority, origin->authority) == 0)) {
             *pp = c->next;
             c->next = NULL;
             return c;
@@ -455,6 +509,13 @@ static int conn_dial(h1_conn *c, h1_xfer *x)
         if (fd >= 0) {
             c->connecting = connecting;
             ev_io_init(&c->io, on_io, fd, EV_READ | (connecting ? EV_WRITE : 0));
+            if (!connecting && o->tls && h1_tls_open(c, x->errtext, sizeof x->errtext) != 0) {
+                close(fd);
+                return -1;
+            }
+            if (c->handshaking) {
+                ev_io_set(&c->io, fd, EV_WRITE);   /* the ClientHello goes from the loop */
+            }
             ev_io_start(c->h->loop, &c->io);
             return 0;
         }
@@ -517,7 +578,7 @@ static void begin(h1_xfer *x, int fresh)
         fail_soon(x);
         return;
     }
-    if (!c->connecting) {
+    if (!c->connecting && !c->handshaking) {
         (void)send_now(c, 1);   /* a failure ends the transfer from the loop */
         return;
     }
@@ -544,8 +605,8 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
         h1_dns_unwait(x);
         fail(x, H1_ERR_TIMEOUT, "Resolving timed out");
     } else {
-        fail(x, H1_ERR_TIMEOUT, x->c && x->c->connecting ? "Connection timed out"
-                                                          : "Operation timed out");
+        fail(x, H1_ERR_TIMEOUT, x->c && (x->c->connecting || x->c->handshaking)
+                                    ? "Connection timed out" : "Operation timed out");
     }
 }
 

@@ -1,7 +1,9 @@
 /*
- * h1.h - the fast HTTP/1.1 client: plain http:// requests on non-blocking
- * sockets driven by libev, for user classes that ask for it (like Locust's
- * FastHttpUser) or for every class with --http-client fast.
+ * h1.h - the fast HTTP/1.1 client: http:// and https:// requests on
+ * non-blocking sockets driven by libev, for user classes that ask for it
+ * (like Locust's FastHttpUser) or for every class with --http-client fast.
+ * https:// uses OpenSSL with the peer's certificate and host name checked
+ * (unless insecure); a connection's handshake happens once, when it opens.
  *
  * A session (one per user) holds that user's keep-alive connections and
  * cookie jar (scoped like requests' jar and bounded: h1cookie.c), so each
@@ -32,6 +34,9 @@ typedef enum {
     H1_OK = 0,
     H1_ERR_CONNECTION,   /* refused, reset, closed, malformed, unresolved */
     H1_ERR_TIMEOUT,
+    H1_ERR_TLS,          /* the TLS handshake failed: a certificate the
+                            checks refuse, or a server that does not speak
+                            TLS */
     H1_ERR_URL           /* a redirect to a URL requests refuses: url_kind
                             and url_msg hold its exception (h1url.h) */
 } h1_result;
@@ -86,6 +91,9 @@ typedef void (*h1_done_fn)(h1_xfer *x, void *ctx);
 int h1_buf_put(h1_buf *b, const char *data, size_t len);
 
 h1_engine *h1_new(struct ev_loop *loop, h1_done_fn done, void *ctx);
+/* https:// without certificate or host name checks (--insecure); before
+ * the first https:// request. */
+void h1_set_insecure(h1_engine *h, int insecure);
 void h1_free(h1_engine *h);
 /* Transfers in flight. */
 int h1_running(const h1_engine *h);
@@ -94,8 +102,8 @@ h1_session *h1_session_new(void);
 /* Closes the session's idle connections; its transfers must be over. */
 void h1_session_free(h1_session *s);
 
-/* Whether the fast client can send to this URL or base host (http://,
- * no user info). */
+/* Whether the fast client can send to this URL or base host (http:// or
+ * https://, no user info). */
 int h1_supports(const char *url);
 
 /* The URL of a request: path itself when it is absolute (http:// or

@@ -296,10 +296,12 @@ void h1_cookies_free(h1_session *s)
     }
 }
 
-/* Whether c goes with a request to host and path (http, not https). */
-static int cookie_goes(const h1_cookie *c, const char *host, const char *path, size_t pl)
+/* Whether c goes with a request to host and path (a Secure cookie over
+ * https only). */
+static int cookie_goes(const h1_cookie *c, const char *host, const char *path, size_t pl,
+                       int https)
 {
-    if (c->secure) {
+    if (c->secure && !https) {
         return 0;
     }
     if (c->host_only ? strcasecmp(host, c->domain) != 0 : !domain_match(host, c->domain)) {
@@ -308,7 +310,7 @@ static int cookie_goes(const h1_cookie *c, const char *host, const char *path, s
     return path_match(path, pl, c->path);
 }
 
-int h1_cookies_put(h1_buf *b, h1_session *s, const char *host, const char *target)
+int h1_cookies_put(h1_buf *b, h1_session *s, const char *host, const char *target, int https)
 {
     const h1_cookie *pick[H1_COOKIES_PER_SESSION];
     size_t n = 0, pl = strcspn(target, "?#");
@@ -319,7 +321,7 @@ int h1_cookies_put(h1_buf *b, h1_session *s, const char *host, const char *targe
             unlink_free(s, pp);   /* its time is up */
             continue;
         }
-        if (n < H1_COOKIES_PER_SESSION && cookie_goes(c, host, target, pl)) {
+        if (n < H1_COOKIES_PER_SESSION && cookie_goes(c, host, target, pl, https)) {
             pick[n++] = c;
         }
         pp = &c->next;

@@ -160,8 +160,9 @@ void h1_origin_unref(h1_origin *o)
     }
 }
 
-/* A new origin for authority a (n bytes): "h", "h:8080", "[::1]:8080". */
-static h1_origin *origin_new(h1_engine *h, const char *a, size_t n)
+/* A new origin for authority a (n bytes): "h", "h:8080", "[::1]:8080";
+ * tls: https:// (port 443 unless written). */
+static h1_origin *origin_new(h1_engine *h, const char *a, size_t n, int tls)
 {
     const char *host = a, *colon;
     size_t hl;
@@ -177,7 +178,7 @@ static h1_origin *origin_new(h1_engine *h, const char *a, size_t n)
         colon = memchr(a, ':', n);
         hl = colon ? (size_t)(colon - a) : n;
     }
-    int port = 80;
+    int port = tls ? 443 : 80;
     if (colon && colon + 1 < a + n) {
         char digits[8] = {0};
         size_t dl = (size_t)(a + n - colon - 1);
@@ -205,15 +206,16 @@ static h1_origin *origin_new(h1_engine *h, const char *a, size_t n)
     o->authority = o->host + hl + 1;
     memcpy(o->authority, a, n);
     o->port = port;
+    o->tls = tls;
     return o;
 }
 
-/* The table's entry for authority a, or NULL. */
-static h1_origin *find(h1_engine *h, const char *a, size_t n)
+/* The table's entry for authority a over http or https, or NULL. */
+static h1_origin *find(h1_engine *h, const char *a, size_t n, int tls)
 {
     for (size_t i = 0; i < h->norigins; i++) {
         const char *oa = h->origins[i]->authority;
-        if (strncmp(oa, a, n) == 0 && oa[n] == '\0') {
+        if (h->origins[i]->tls == tls && strncmp(oa, a, n) == 0 && oa[n] == '\0') {
             return h->origins[i];
         }
     }
@@ -322,12 +324,13 @@ h1_origin *h1_origin_of(h1_engine *h, const char *url, const char **path,
         snprintf(errtext, errlen, "URL not supported by the fast HTTP client: %.180s", url);
         return NULL;
     }
-    const char *a = url + 7;
+    int tls = h1_scheme_len(url) == 8;
+    const char *a = url + h1_scheme_len(url);
     size_t n = strcspn(a, "/?#");
     *path = a + n;
-    h1_origin *o = find(h, a, n);
+    h1_origin *o = find(h, a, n, tls);
     if (!o) {
-        if (!(o = origin_new(h, a, n))) {
+        if (!(o = origin_new(h, a, n, tls))) {
             snprintf(errtext, errlen, "URL using bad/illegal format or missing URL");
             return NULL;
         }

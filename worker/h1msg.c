@@ -40,13 +40,19 @@ static int put_str(h1_buf *b, const char *s)
     return h1_buf_put(b, s, strlen(s));
 }
 
+size_t h1_scheme_len(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+}
+
 int h1_supports(const char *url)
 {
-    if (strncasecmp(url, "http://", 7) != 0) {
+    size_t skip = h1_scheme_len(url);
+    if (!skip) {
         return 0;
     }
-    size_t n = strcspn(url + 7, "/?#");
-    return n > 0 && !memchr(url + 7, '@', n);
+    size_t n = strcspn(url + skip, "/?#");
+    return n > 0 && !memchr(url + skip, '@', n);
 }
 
 /* x->target from the part of the URL after the authority. */
@@ -238,7 +244,7 @@ int h1_build(h1_engine *h, h1_xfer *x)
               (x->user_host ? 0 : put_str(b, "Host: ") | put_str(b, o->authority) |
                                   h1_buf_put(b, "\r\n", 2)) |
               h1_buf_put(b, x->hdrs.data, x->hdrs.len) |
-              h1_cookies_put(b, x->s, o->host, x->target.data);
+              h1_cookies_put(b, x->s, o->host, x->target.data, o->tls);
     if (x->has_body) {
         char cl[40];
         int n = snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", x->body_len);

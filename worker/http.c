@@ -11,9 +11,13 @@
 
 #include "log.h"
 
+#define HTTP_POOL_MAX 256   /* idle easy handles kept; then they are freed */
+
 struct http_engine {
     struct ev_loop *loop;
     CURLM *multi;
+    CURL *pool[HTTP_POOL_MAX];  /* idle easy handles */
+    int pooled;
     ev_timer timer;
     http_done_fn on_done;
     void *ctx;
@@ -146,6 +150,9 @@ void http_free(http_engine *h)
         return;
     }
     ev_timer_stop(h->loop, &h->timer);
+    while (h->pooled > 0) {
+        curl_easy_cleanup(h->pool[--h->pooled]);
+    }
     curl_multi_cleanup(h->multi);
     free(h);
 }
@@ -174,6 +181,22 @@ int http_running(const http_engine *h)
     return h->running;
 }
 
+CURL *http_easy_take(http_engine *h)
+{
+    return h->pooled > 0 ? h->pool[--h->pooled] : NULL;
+}
+
+void http_easy_give(http_engine *h, CURL *easy)
+{
+    if (curl_easy_setopt(easy, CURLOPT_SHARE, NULL) != CURLE_OK || h->pooled == HTTP_POOL_MAX) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    h->pool[h->pooled++] = easy;
+}
+
+/* DNS answers are not a user's: they stay in the multi handle's cache, for
+ * the whole process. */
 CURLSH *http_session_new(void)
 {
     CURLSH *sh = curl_share_init();
@@ -181,8 +204,7 @@ CURLSH *http_session_new(void)
         return NULL;
     }
     if (curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) ||
-        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) ||
-        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS)) {
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE)) {
         curl_share_cleanup(sh);
         return NULL;
     }

@@ -3,8 +3,8 @@
  *
  * Each request takes a slot from the user's spares, or makes one; it goes
  * through the fast client (an h1 transfer on the user's h1 session) when the
- * user's class or --http-client asks for it and the URL is plain http://,
- * else through libcurl (an easy handle bound to the user's curl session;
+ * user's class or --http-client asks for it and the URL is http:// or
+ * https://, else through libcurl (an easy handle bound to the user's curl session;
  * both are made on first use). When the request finishes, the default
  * verdict is set (a transport error or a status >= 400 is a failure, with
  * error texts shaped like Python requests' exceptions), the task's callback
@@ -117,37 +117,70 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
     return fd;
 }
 
-/* A configured easy handle for the slot, bound to its user's session. */
-static CURL *easy_new(req_slot *s)
+/* libcurl reads its own built-in CA bundle path, not OpenSSL's
+ * $SSL_CERT_FILE and $SSL_CERT_DIR: set so, they apply to both clients. */
+static int set_ca_env(CURL *e)
 {
-    if (!s->u->session && !(s->u->session = http_session_new())) {
-        return NULL;
+    const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+    int bad = 0;
+    if (file && *file) {
+        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, file) != CURLE_OK;
     }
+    if (dir && *dir) {
+        bad |= curl_easy_setopt(e, CURLOPT_CAPATH, dir) != CURLE_OK;
+    }
+    return bad;
+}
+
+/* A new easy handle with the options every request of the process shares. */
+static CURL *easy_new(const user_env *env)
+{
     CURL *e = curl_easy_init();
     if (!e) {
         return NULL;
     }
     int bad = 0;
-    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_SHARE, s->u->session) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L) != CURLE_OK;
     /* http and https only, redirects included (no file://, gopher://...) */
     bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    if (s->u->env->insecure) {
+    if (env->insecure) {
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
     }
+    bad |= set_ca_env(e);
+    if (bad) {
+        curl_easy_cleanup(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* An easy handle for the slot's request: from the engine's pool or new,
+ * bound to the slot and to its user's session (connections and cookies). */
+static CURL *easy_bind(req_slot *s)
+{
+    lw_user *u = s->u;
+    if (!u->session && !(u->session = http_session_new())) {
+        return NULL;
+    }
+    CURL *e = http_easy_take(u->env->http);
+    if (!e && !(e = easy_new(u->env))) {
+        return NULL;
+    }
+    int bad = 0;
+    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SHARE, u->session) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s) != CURLE_OK;
     if (bad) {
         curl_easy_cleanup(e);
         return NULL;
@@ -166,25 +199,27 @@ static req_slot *slot_new(lw_user *u)
 }
 
 /*
- * libcurl 7.88 (Debian 12) counts its "connection died, retry on a fresh
- * connection" attempts per easy handle and never resets the count between
- * transfers, so a long-lived handle eventually reports "tried 5 times"
- * for a request it never retried. A retry always opens a connection: after
- * a transfer that opened one, the slot takes a fresh handle. The user's
+ * The slot's easy handle goes back to the engine's pool. libcurl 7.88
+ * (Debian 12) counts its "connection died, retry on a fresh connection"
+ * attempts per easy handle and never resets the count between transfers,
+ * so a long-lived handle eventually reports "tried 5 times" for a request
+ * it never retried. A retry always opens a connection: a handle whose
+ * transfer opened one, or was cancelled, is freed instead. The user's
  * connections and cookies live in its share, not in the handle.
  */
-static void renew_after_connect(req_slot *s)
+static void easy_release(req_slot *s, int cancelled)
 {
     long connects = 0;
-    if (s->fast || curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
-        connects <= 0) {
+    if (!s->easy) {
         return;
     }
-    CURL *e = easy_new(s);
-    if (e) {
+    if (cancelled || curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
+        connects > 0) {
         curl_easy_cleanup(s->easy);
-        s->easy = e;
+    } else {
+        http_easy_give(s->u->env->http, s->easy);
     }
+    s->easy = NULL;
 }
 
 static void slot_destroy(req_slot *s)
@@ -238,6 +273,7 @@ static void shrink(h1_buf *b)
 static void slot_release(req_slot *s)
 {
     lw_user *u = s->u;
+    easy_release(s, 0);
     curl_slist_free_all(s->req_headers);
     s->req_headers = NULL;
     free(s->error);
@@ -369,7 +405,7 @@ static long timeout_ms(double seconds)
 
 static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, double timeout)
 {
-    if (!s->easy && !(s->easy = easy_new(s))) {
+    if (!s->easy && !(s->easy = easy_bind(s))) {
         return -1;
     }
     if (curl_easy_setopt(s->easy, CURLOPT_URL, s->url.data) != CURLE_OK ||
@@ -380,7 +416,8 @@ static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, dou
     return 0;
 }
 
-/* The fast client takes plain http:// requests of the classes that use it. */
+/* The fast client takes the http:// and https:// requests of the classes
+ * that use it. */
 static int use_fast(const req_slot *s)
 {
     int client = s->u->env->client >= 0 ? s->u->env->client : (int)s->u->cls->client;
@@ -618,7 +655,10 @@ static void stable_text(const char *in, char *out, size_t len)
     out[n] = '\0';
 }
 
-static void set_transport_error(req_slot *s, int timeout, const char *raw)
+/* kind(text): Timeout, SSLError or ConnectionError, with the transport's
+ * text made stable (no counts, no trailing space) so that one fault is one
+ * failure row. */
+static void set_transport_error(req_slot *s, const char *kind, const char *raw)
 {
     char plain[CURL_ERROR_SIZE];
     const char *text = fd_exhausted(s);
@@ -630,8 +670,36 @@ static void set_transport_error(req_slot *s, int timeout, const char *raw)
         if (strncmp(plain, big, sizeof big - 1) == 0) {
             plain[sizeof big - 1] = '\0';
         }
+        size_t n = strlen(plain);
+        while (n > 0 && plain[n - 1] == ' ') {
+            plain[--n] = '\0';
+        }
+        /* libcurl says either, by where its clock ran out in a handshake */
+        if (strcmp(plain, "SSL connection timeout") == 0) {
+            snprintf(plain, sizeof plain, "Connection timed out");
+        }
     }
-    set_error(s, timeout ? "Timeout" : "ConnectionError", text);
+    set_error(s, kind, text);
+}
+
+/* libcurl's codes for a failed TLS handshake or a refused certificate:
+ * requests raises SSLError for these. */
+static int is_tls_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* like Locust: with name= the error names the name, so all the URLs
@@ -673,7 +741,8 @@ static void default_verdict(req_slot *s, CURLcode rc)
         return;
     }
     if (rc != CURLE_OK) {
-        set_transport_error(s, rc == CURLE_OPERATION_TIMEDOUT,
+        set_transport_error(s, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout"
+                               : is_tls_error(rc) ? "SSLError" : "ConnectionError",
                             s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
     } else if (s->status >= 400) {
         char *url = NULL;
@@ -706,7 +775,6 @@ static void finish_request(req_slot *s)
     }
     stats_log(u->env->stats, s->method, s->name.data, s->rt_ms, s->content_length,
               s->error, now_epoch());
-    renew_after_connect(s);
     slot_release(s);
     user_settle(u);
 }
@@ -736,7 +804,9 @@ void user_h1_done(h1_xfer *x, void *ctx)
     } else if (x->result != H1_OK) {
         s->status = 0;
         s->content_length = 0;
-        set_transport_error(s, x->result == H1_ERR_TIMEOUT, x->errtext);
+        set_transport_error(s, x->result == H1_ERR_TIMEOUT ? "Timeout"
+                               : x->result == H1_ERR_TLS ? "SSLError" : "ConnectionError",
+                            x->errtext);
     } else {
         s->status = x->p.status;
         s->content_length = x->p.body_bytes;
@@ -756,6 +826,7 @@ void request_cancel_all(lw_user *u)
             h1_cancel(&s->x);
         } else {
             http_cancel(u->env->http, s->easy);
+            easy_release(s, 1);
         }
         slot_release(s);
     }

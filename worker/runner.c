@@ -258,6 +258,7 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->env.stats = stats;
     r->env.timeout = cfg->request_timeout;
     r->env.insecure = cfg->insecure;
+    h1_set_insecure(r->env.h1, cfg->insecure);
     r->env.client = cfg->http_client;
     r->env.finished = on_user_finished;
     r->env.exception = on_user_exception;

@@ -37,6 +37,14 @@ FastPacedUser, FastTimedUser).
      interleaved runs, also with the instruction limit off (the JIT on);
      memory per user and spawn time at the largest size (FastPacedUser,
      and PacedUser), Lua against C. Section "lua".
+  7. HTTPS (section "https"): nginx with a certificate made at bench time
+     (openssl req), which the worker trusts through SSL_CERT_FILE (so
+     certificates are verified, as by default). Throughput of BenchUser and
+     FastBenchUser against `wrk -t1 -c50` over https; the handshake rate
+     (users connecting over TLS per second: 15,000 PacedUsers or
+     FastPacedUsers spawned at once, users / seconds from spawn to that many
+     connections at nginx) against `openssl s_time -new` (one blocking
+     handshake after another); RSS per user at 15,000 HTTPS users.
   5. Where the costs are, measured: the worker's top symbols at full
      throughput (perf), its heap per user by allocation path (valgrind
      massif, 1,000 users) and what runs while 15,000 users spawn and connect
@@ -306,21 +314,35 @@ http {{
         access_log {tmp}/timed-access.log request_time;
         location = / {{ return 202 '{body}'; }}
     }}
+    server {{
+        listen 127.0.0.1:{tls_port} ssl backlog=65535;
+        ssl_certificate {tmp}/tls-cert.pem;
+        ssl_certificate_key {tmp}/tls-key.pem;
+        location = / {{ return 202 '{body}'; }}
+    }}
 }}
 """
 
 
 class Nginx:
-    """Debian's nginx on two loopback ports: `url` for load (no access log,
-    stub_status counts requests) and `timed_url` (logs $request_time)."""
+    """Debian's nginx on three loopback ports: `url` for load (no access log,
+    stub_status counts requests, those of every port), `timed_url` (logs
+    $request_time) and `tls_url` (HTTPS with a self-signed certificate for
+    127.0.0.1 made here: `tls_cert`)."""
 
     def __init__(self, tmp: Path):
-        self.port, self.timed_port = free_port(), free_port()
+        self.port, self.timed_port, self.tls_port = free_port(), free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.timed_url = f"http://127.0.0.1:{self.timed_port}"
+        self.tls_url = f"https://127.0.0.1:{self.tls_port}"
+        self.tls_cert = tmp / "tls-cert.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+                        "-keyout", tmp / "tls-key.pem", "-out", self.tls_cert],
+                       check=True, capture_output=True, timeout=30)
         self.timed_log = tmp / "timed-access.log"
         conf = tmp / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(nofile=NOFILE, tmp=tmp, port=self.port,
+        conf.write_text(NGINX_CONF.format(nofile=NOFILE, tmp=tmp, port=self.port, tls_port=self.tls_port,
                                           timed_port=self.timed_port, body=RESPONSE))
         self.proc = Proc("nginx", [NGINX, "-p", tmp, "-e", tmp / "nginx-error.log", "-c", conf],
                          TARGET_CPU, tmp)
@@ -430,9 +452,9 @@ class Bench:
 
     # -- wrk
 
-    def wrk(self, conns: int, warmup: float, window: float, timed: bool = False) -> dict:
+    def wrk(self, conns: int, warmup: float, window: float, timed: bool = False, tls: bool = False) -> dict:
         """wrk -t1 -cN on the load CPU; req/s from nginx over the window."""
-        url = self.nginx.timed_url if timed else self.nginx.url
+        url = self.nginx.timed_url if timed else self.nginx.tls_url if tls else self.nginx.url
         duration = int(warmup + window + 1)
         since = self.nginx.timed_log_size()
         proc = Proc(self.name(f"wrk-c{conns}"),
@@ -492,7 +514,7 @@ class Bench:
     def locust(self, kind: str, user_class: str, users: int, warmup: float, window: float,
                timed: bool = False, probe: Callable | None = None,
                before_master: Callable[[int], None] | None = None,
-               wrap: list | None = None, env: dict | None = None) -> LocustRun:
+               wrap: list | None = None, env: dict | None = None, tls: bool = False) -> LocustRun:
         """A headless master (CPU 0) and one worker (CPU 1) running `users`
         users of user_class; measures over `window` seconds after spawning
         is complete and `warmup` more seconds have passed. probe(pid, s)
@@ -503,10 +525,12 @@ class Bench:
         master_port = free_port()
         hb_path = self.tmp / f"{tag}-heartbeats.txt"
         times_path = self.tmp / f"{tag}-times.txt"
-        host = self.nginx.timed_url if timed else self.nginx.url
+        host = self.nginx.timed_url if timed else self.nginx.tls_url if tls else self.nginx.url
         spawn_limit = 120 if kind == "py" else 60
         since = self.nginx.timed_log_size()
         worker_env = dict(env or {}, **({"LW_BENCH_TIMES": str(times_path)} if timed else {}))
+        if tls:
+            worker_env["SSL_CERT_FILE"] = str(self.nginx.tls_cert)  # verified, as by default
         worker = Proc(f"{tag}-worker", (wrap or []) + worker_argv(kind, master_port), LOAD_CPU, self.tmp,
                       env=worker_env or None)
         master = None
@@ -839,6 +863,73 @@ def lua_report(res: dict, args: argparse.Namespace) -> list[str]:
     if goals:
         lines += ["| Lua goal | result |", "|---|---|", *goals, ""]
     return lines
+
+
+def s_time(b: Bench, seconds: int) -> float | None:
+    """`openssl s_time -new` against the HTTPS port on the load CPU: full
+    handshakes per second, one after another (None if it did not run)."""
+    proc = Proc(b.name("openssl-s_time"), ["openssl", "s_time", "-connect", f"127.0.0.1:{b.nginx.tls_port}",
+                                           "-new", "-time", seconds], LOAD_CPU, b.tmp)
+    proc.wait(seconds + 30)
+    proc.stop()
+    m = re.search(r"(\d+) connections in ([\d.]+) real seconds", proc.text())
+    return int(m.group(1)) / float(m.group(2)) if m and float(m.group(2)) > 0 else None
+
+
+def https(b: Bench, reps: int, conns: int, users: int, warmup: float, window: float, hold: float,
+          clients: tuple[str, ...]) -> dict:
+    """HTTPS: throughput (wrk and each client, interleaved, `reps` runs),
+    the handshake rate and memory at `users` (one run per client), and
+    openssl s_time's handshake rate."""
+    out: dict = {"tp": {"wrk": [], **{c: [] for c in clients}}, "users": {}, "users_n": users}
+    for rep in range(reps):
+        log(f"https throughput {rep + 1}/{reps}: wrk -t1 -c{conns}")
+        r = b.wrk(conns, warmup, window, tls=True)
+        log(f"  {r['rps']:.0f} req/s")
+        out["tp"]["wrk"].append(r)
+        for c in clients:
+            log(f"https throughput {rep + 1}/{reps}: {c_class(c, 'BenchUser')} ({c} client)")
+            r = vars(b.locust("c", c_class(c, "BenchUser"), conns, warmup, window, tls=True))
+            log(f"  {r['rps']:.0f} req/s, generator CPU {r['cpu_pct']:.0f}%")
+            out["tp"][c].append(r)
+    for c in clients:
+        log(f"https users: {users} {c_class(c, 'PacedUser')} ({c} client)")
+        r = b.locust("c", c_class(c, "PacedUser"), users, 1.0, hold, tls=True)
+        log(f"  RSS {r.rss_kb / 1024:.1f} MB, connect {fmt(r.connect_s, '.2f')} s, {r.connections} connections")
+        out["users"][c] = r
+    log("https: openssl s_time -new")
+    out["s_time"] = s_time(b, 5)
+    return out
+
+
+def https_table(res: dict, conns: int) -> tuple[list[str], list[str]]:
+    """The HTTPS tables and the goal lines."""
+    tp = res["tp"]
+    wrk = median([r["rps"] for r in tp["wrk"]])
+    lines = ["| contender | req/s | vs wrk | CPU % |", "|---|---:|---:|---:|",
+             f"| wrk -t1 -c{conns} (https) | {wrk:,.0f} | 1.00x | {median([r['cpu_pct'] for r in tp['wrk']]):.0f} |"]
+    goals = []
+    for c, runs in tp.items():
+        if c == "wrk" or not runs:
+            continue
+        rps = median([r["rps"] for r in runs])
+        lines.append(f"| our worker, {conns} {c_class(c, 'BenchUser')} ({c} client) | {rps:,.0f} | "
+                     f"{rps / wrk:.2f}x | {median([r['cpu_pct'] for r in runs]):.0f} |")
+        if c == "fast":
+            goals.append(f"| HTTPS throughput, fast client >= 0.9x wrk | {rps / wrk:.2f}x: "
+                         f"{status(rps / wrk >= 0.9)} |")
+    n = res["users_n"]
+    lines += ["", f"{n:,} users at once over HTTPS (verified certificates), PacedUser / FastPacedUser:", "",
+              "| client | RSS per user | added per user | connections at nginx | handshakes/s (users / connect time) |",
+              "|---|---:|---:|---:|---:|"]
+    for c, r in res["users"].items():
+        rate = r.connections / r.connect_s if r.connect_s else None
+        lines.append(f"| {c} | {r.rss_kb / n:.1f} KB | {(r.rss_kb - r.idle_rss_kb) / n:.1f} KB | "
+                     f"{r.connections:,} | {fmt(rate, ',.0f')} |")
+    st = res.get("s_time")
+    lines += ["", f"Reference: `openssl s_time -new` (one blocking full handshake after another, same CPU): "
+              f"{fmt(st, ',.0f')} handshakes/s."]
+    return lines, goals
 
 
 def fidelity(b: Bench, reps: int, window: float, clients: tuple[str, ...]) -> dict:
@@ -1343,7 +1434,8 @@ def parse_args() -> argparse.Namespace:
     return a
 
 
-SECTIONS = ("throughput", "profile", "users", "memory", "spawn", "reporting", "fidelity", "lua", "ratecap")
+SECTIONS = ("throughput", "profile", "users", "memory", "spawn", "reporting", "fidelity", "lua", "ratecap",
+            "https")
 RATE_CAPS = (1000, 50000)  # --max-rps of the ratecap section
 
 
@@ -1376,6 +1468,8 @@ def run_sections(bench: Bench, args: argparse.Namespace, sizes: list[int], use_p
                                  args.user_reps, clients)
     if "ratecap" in only:
         res["ratecap"] = ratecap(bench, args.conns, 2.0, args.duration)
+    if "https" in only:
+        res["https"] = https(bench, args.reps, args.conns, max(sizes), 2.0, args.duration, args.hold, clients)
     res["other_loads"] = bench.other_loads
     return res
 
@@ -1463,6 +1557,13 @@ def report(res: dict, args: argparse.Namespace, sizes: list[int]) -> str:
                 f"{n_runs(args.reps)} (medians). Our times are the ones the worker reports to the master, "
                 "kept at full resolution (TimedUser: curl client; FastTimedUser: fast client).",
                 "", *fid_lines, ""]
+    https_goals = []
+    if "https" in res:
+        lines, https_goals = https_table(res["https"], args.conns)
+        out += ["## HTTPS", "",
+                f"nginx's HTTPS port, a self-signed certificate made at bench time which the worker "
+                f"trusts through SSL_CERT_FILE (verified, as by default). Throughput as above "
+                f"({args.duration:.0f} s window, {n_runs(args.reps)}, medians).", "", *lines, ""]
     out += report_profiles(res, args, sizes)
     out += lua_report(res, args)
     if "ratecap" in res:
@@ -1472,6 +1573,8 @@ def report(res: dict, args: argparse.Namespace, sizes: list[int]) -> str:
                 "window after a 2 s warm-up; the goal is within 2 % of the cap. Cost of the cap = CPU µs "
                 "per request capped minus uncapped (fewer requests per loop iteration at a low rate "
                 "count in it too).", "", *ratecap_table(res["ratecap"], args.duration), ""]
+    if https_goals:
+        out += ["## HTTPS goals", "", "| goal | result |", "|---|---|", *https_goals, ""]
     if tp_med or fid_sum or "users" in res or "reporting" in res:
         out += ["## Goals", "", *goals_table(res, tp_med, fid_sum, max(sizes), args.clients), ""]
     return "\n".join(out)

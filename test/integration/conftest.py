@@ -293,7 +293,7 @@ events {{
 }}
 
 http {{
-    log_format counted '$msec $connection $request_method $request_uri $status $remote_addr';
+    log_format counted '$msec $connection $request_method $request_uri $status $remote_addr $ssl_session_reused';
     access_log {dir}/access.log counted;
     log_format agents '$connection $http_user_agent';
     access_log {dir}/agents.log agents;
@@ -365,6 +365,7 @@ class Served:
     time: float  # epoch seconds when nginx finished the request
     connection: int  # nginx's connection serial number
     client: str  # the client's address
+    resumed: bool = False  # on a TLS connection that resumed a session
 
 
 # The Ops-Core routes with the statuses examples/opscore expects, for a
@@ -386,18 +387,21 @@ OPSCORE_LOCATIONS = """\
 
 class Target:
     """nginx with its own config in a temporary directory. Its access log has
-    one line per request served, "EPOCH CONNECTION METHOD URI STATUS CLIENT": the
+    one line per request served, "EPOCH CONNECTION METHOD URI STATUS CLIENT
+    REUSED" (REUSED: "r" on a TLS connection that resumed a session): the
     target's own count. The readiness probes are left out of every count."""
 
     READY_PATH = "/__ready"
     ROOT_DEFAULT = 'return 200 "hello";'
 
     def __init__(self, procs: Procs, workdir: Path, *, keepalive_timeout: str = "75s", tls: bool = False,
+                 cert: tuple[Path, Path] | None = None,
                  root: str = ROOT_DEFAULT, locations: str = "", connections: int = 4096,
                  address: str = "127.0.0.1", netns: str | None = None):
         """keepalive_timeout: nginx's, for idle keep-alive connections.
         tls: serve HTTPS with a fresh self-signed certificate for 127.0.0.1
         (self.cert), so a client that verifies certificates refuses it.
+        cert: (certificate, key) to serve instead, e.g. from CertAuthority.
         root: the nginx directives of "location = /".
         locations: more location blocks (e.g. the soak's Ops-Core routes).
         connections: nginx's worker_connections (open files: twice that).
@@ -406,11 +410,16 @@ class Target:
         self.dir = workdir
         self.dir.mkdir()
         self.port = free_port()
+        tls = tls or cert is not None
         self.url = f"{'https' if tls else 'http'}://{address}:{self.port}"
         self.access_log = self.dir / "access.log"
         self.cert = self.dir / "cert.pem" if tls else None
         tls_conf = ""
-        if tls:
+        self.own_cert = cert is not None
+        if cert:
+            self.cert, key = cert
+            tls_conf = f"        ssl_certificate {self.cert};\n        ssl_certificate_key {key};\n"
+        elif tls:
             key = self.dir / "key.pem"
             subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
                             "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
@@ -436,6 +445,10 @@ class Target:
             try:
                 requests.get(self.url + self.READY_PATH, timeout=1, verify=str(self.cert) if self.cert else True)
                 return
+            except requests.exceptions.SSLError:
+                if self.own_cert:
+                    return  # a certificate made to be refused: the handshake shows nginx is up
+                raise
             except requests.ConnectionError:
                 if time.monotonic() >= deadline:
                     raise RuntimeError(f"nginx not ready after {timeout}s:\n{self.error_log()}")
@@ -458,9 +471,10 @@ class Target:
         lines = data.split("\n")[:-1]
         out = []
         for line in lines:
-            msec, connection, method, path, status, client = line.split(" ")
+            msec, connection, method, path, status, client, reused = line.split(" ")
             if path != self.READY_PATH:
-                out.append(Served(method, path, int(status), float(msec), int(connection), client))
+                out.append(Served(method, path, int(status), float(msec), int(connection), client,
+                                  reused == "r"))
         return out
 
     def counts_by_request(self, since: int = 0) -> dict[tuple[str, str], int]:
@@ -980,10 +994,58 @@ CHUNKED_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-En
                     + _chunked(CHUNKED_BODY))
 
 
+class CertAuthority:
+    """A certificate authority made for one test (openssl req and openssl ca),
+    and certificates it signs: point a worker at self.cert with SSL_CERT_FILE
+    (OpenSSL's and, through the worker, libcurl's store)."""
+
+    CONF = """[ca]
+default_ca = d
+[d]
+database = {dir}/index.txt
+serial = {dir}/serial
+new_certs_dir = {dir}
+default_md = sha256
+policy = p
+copy_extensions = copy
+unique_subject = no
+[p]
+commonName = supplied
+"""
+
+    def __init__(self, workdir: Path):
+        self.dir = workdir
+        self.dir.mkdir()
+        self.cert, self.key = self.dir / "ca.pem", self.dir / "ca.key"
+        (self.dir / "index.txt").write_text("")
+        (self.dir / "serial").write_text("01\n")
+        (self.dir / "ca.cnf").write_text(self.CONF.format(dir=self.dir))
+        self._run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=lw test CA", "-days", "2",
+                  "-keyout", self.key, "-out", self.cert)
+
+    def _run(self, *args) -> None:
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, timeout=30)
+
+    def issue(self, name: str, san: str = "IP:127.0.0.1", start: str = "20200101000000Z",
+              end: str = "20991231000000Z") -> tuple[Path, Path]:
+        """A certificate for san, valid from start to end (ASN.1 times):
+        (certificate, key) paths."""
+        cert, key, csr = self.dir / f"{name}.pem", self.dir / f"{name}.key", self.dir / f"{name}.csr"
+        self._run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-addext", f"subjectAltName={san}",
+                  "-keyout", key, "-out", csr)
+        self._run("ca", "-batch", "-config", self.dir / "ca.cnf", "-cert", self.cert, "-keyfile", self.key,
+                  "-in", csr, "-out", cert, "-startdate", start, "-enddate", end)
+        return cert, key
+
+
 class FaultServer:
     """A TCP server on 127.0.0.1, in a thread of the test process, for target
     faults nginx cannot play. mode:
-      "blackhole"  accepts and reads requests, never answers
+      "blackhole"  accepts and reads requests, never answers (for https://,
+                   a server that stalls in the handshake)
+      "tls-close"  reads the first bytes (a ClientHello) and closes
+      "tls-garbage"  answers the first bytes (a ClientHello) with an HTTP
+                   response instead of a ServerHello, then closes
       "reset"      accepts, reads the request head, then closes with SO_LINGER 0,
                    so the client gets a TCP reset
       "close-reused"  answers the first request of each connection (200,
@@ -1000,7 +1062,7 @@ class FaultServer:
         import selectors
         import threading
 
-        assert mode in ("blackhole", "reset", "close-reused", "chunked")
+        assert mode in ("blackhole", "reset", "close-reused", "chunked", "tls-close", "tls-garbage")
         self.mode = mode
         self.answered = 0
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -1045,6 +1107,13 @@ class FaultServer:
                     conn.close()
                     continue
                 buf += chunk
+                if self.mode.startswith("tls-"):
+                    self.requests += 1  # a ClientHello
+                    if self.mode == "tls-garbage":
+                        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                    self._sel.unregister(conn)
+                    conn.close()
+                    continue
                 heads = buf.count(b"\r\n\r\n")
                 if heads:
                     self.requests += heads

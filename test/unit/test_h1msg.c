@@ -50,7 +50,10 @@ static void test_supports(void **state)
     assert_true(h1_supports("http://127.0.0.1:8080"));
     assert_true(h1_supports("HTTP://example.com/x"));
     assert_true(h1_supports("http://[::1]:80/"));
-    assert_false(h1_supports("https://127.0.0.1"));
+    assert_true(h1_supports("https://127.0.0.1"));
+    assert_true(h1_supports("HTTPS://example.com:8443/x"));
+    assert_false(h1_supports("https://user:pw@127.0.0.1/"));
+    assert_false(h1_supports("ftp://127.0.0.1/"));
     assert_false(h1_supports("http://user:pw@127.0.0.1/"));
     assert_false(h1_supports("http:///nohost"));
     assert_false(h1_supports(""));
@@ -180,9 +183,12 @@ static void test_redirect_targets(void **state)
     }
     h1_xfer x = {0};
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");
-    assert_int_equal(h1_retarget(&x, "https://127.0.0.1/secure"), 0);
-    assert_int_equal(x.result, H1_ERR_CONNECTION);
-    assert_non_null(strstr(x.errtext, "https://127.0.0.1/secure"));
+    assert_int_equal(h1_retarget(&x, "https://127.0.0.1/secure"), 0);   /* stays on the fast client */
+    assert_int_equal(x.result, H1_OK);
+    assert_string_equal(x.url.data, "https://127.0.0.1/secure");
+    assert_int_equal(x.origin->tls, 1);
+    assert_int_equal(x.origin->port, 443);
+    assert_string_equal(x.target.data, "/secure");
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");
     assert_int_equal(h1_retarget(&x, "ftp://127.0.0.1/file"), 0);   /* not a path */
     assert_int_equal(x.result, H1_ERR_URL);   /* requests' text (h1url.c) */
@@ -248,7 +254,7 @@ static const char *cookies_for(h1_session *s, const char *host, const char *targ
 {
     static char line[4096];
     h1_buf b = {0};
-    assert_int_equal(h1_cookies_put(&b, s, host, target), 0);
+    assert_int_equal(h1_cookies_put(&b, s, host, target, 0), 0);
     size_t n = b.data ? strcspn(b.data, "\r") : 0;
     snprintf(line, sizeof line, "%.*s", (int)n, b.data ? b.data : "");
     free(b.data);
@@ -276,6 +282,13 @@ static void test_cookie_scope(void **state)
                         "Cookie: session=SECRET; dflt=1; root=1");
     assert_string_equal(cookies_for(s, "127.0.0.1", "/administrator"), "Cookie: root=1");
     assert_string_equal(cookies_for(s, "127.0.0.1", "/"), "Cookie: root=1");
+    {   /* over https, the Secure cookie goes too */
+        h1_buf b = {0};
+        assert_int_equal(h1_cookies_put(&b, s, "127.0.0.1", "/", 1), 0);
+        assert_non_null(b.data);
+        assert_memory_equal(b.data, "Cookie: sec=1; root=1\r\n", 23);
+        free(b.data);
+    }
     assert_string_equal(cookies_for(s, "127.0.0.2", "/admin"), "");
     /* Domain: sent to that domain and its subdomains; a foreign one refused */
     v = "d=1; Domain=.example.test; Path=/";
@@ -379,7 +392,7 @@ static void test_cookie_random(void **state)
         assert_true(s->ncookies <= H1_COOKIES_PER_SESSION);
         if (i % 100 == 0) {
             h1_buf b = {0};
-            assert_int_equal(h1_cookies_put(&b, s, host, path), 0);
+            assert_int_equal(h1_cookies_put(&b, s, host, path, 0), 0);
             assert_true(b.len < (size_t)H1_COOKIES_PER_SESSION * (H1_COOKIE_MAX_BYTES + 2) + 16);
             free(b.data);
         }
