@@ -178,6 +178,11 @@ static int update_tasks(const msgpack_object *v, proto_update *u)
 
     if (v->type != MSGPACK_OBJECT_ARRAY)
         return 0;
+    for (i = 0; i < u->ntasks; i++)     /* a repeated key: the last one wins */
+        free(u->tasks[i]);
+    free(u->tasks);
+    u->tasks = NULL;
+    u->ntasks = 0;
     n = v->via.array.size;
     u->has_tasks = 1;
     u->tasks = calloc(n ? n : 1, sizeof *u->tasks);

@@ -133,11 +133,47 @@ static void test_update_user_class(void **state)
     proto_msg_free(&m);
 }
 
+/* A repeated key resolves like a Python dict: the last one wins (the fuzz
+ * target found a repeated "tasks" writing past its array). */
+static void test_update_repeated_keys(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    proto_msg m;
+    char err[128];
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 3);
+    pack_s(&pk, "update_user_class");
+    msgpack_pack_map(&pk, 4);
+    pack_s(&pk, "user_class_name");
+    pack_s(&pk, "A");
+    pack_s(&pk, "tasks");
+    msgpack_pack_array(&pk, 1);
+    pack_s(&pk, "one");
+    pack_s(&pk, "tasks");
+    msgpack_pack_array(&pk, 2);
+    pack_s(&pk, "two");
+    pack_s(&pk, "three");
+    pack_s(&pk, "user_class_name");
+    pack_s(&pk, "B");
+    msgpack_pack_nil(&pk);
+    assert_int_equal(proto_decode(sb.data, sb.size, &m, err, sizeof err), 0);
+    assert_string_equal(m.update.class_name, "B");
+    assert_int_equal(m.update.ntasks, 2);
+    assert_string_equal(m.update.tasks[0], "two");
+    assert_string_equal(m.update.tasks[1], "three");
+    proto_msg_free(&m);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_parsed_options),
         cmocka_unit_test(test_update_user_class),
+        cmocka_unit_test(test_update_repeated_keys),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
