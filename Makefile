@@ -129,6 +129,8 @@ CHECK_FUZZ_SECONDS ?= 10
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_SRC_decode  := proto/decode.c proto/options.c proto/encode.c
 FUZZ_SRC_h1parse := worker/h1parse.c
+FUZZ_SRC_h1url   := $(LIB_SRC)
+FUZZ_SRC_h1cookie := $(LIB_SRC)
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
@@ -137,7 +139,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
 build/fuzz/fuzz_%: test/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard */*.h)
 	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root first" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $< $(FUZZ_SRC_$*) $(PKG_LIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iworker $(PKG_CFLAGS) $< $(FUZZ_SRC_$*) $(PKG_LIBS) $(EV_LIBS) -lm -o $@
 
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	@set -e; for t in $(FUZZ_TARGETS); do \

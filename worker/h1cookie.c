@@ -33,7 +33,9 @@ static int cookie_attr(const char *attrs, size_t len, const char *name, char *ou
     size_t nl = strlen(name);
     int found = 0;
     for (const char *p = attrs, *end = attrs + len; p < end;) {
-        p += strspn(p, "; \t");
+        while (p < end && (*p == ';' || *p == ' ' || *p == '\t')) {   /* within len */
+            p++;
+        }
         size_t n = 0;
         while (p + n < end && p[n] != ';') {
             n++;
@@ -57,7 +59,9 @@ static int cookie_flag(const char *attrs, size_t len, const char *name)
 {
     size_t nl = strlen(name);
     for (const char *p = attrs, *end = attrs + len; p < end;) {
-        p += strspn(p, "; \t");
+        while (p < end && (*p == ';' || *p == ' ' || *p == '\t')) {   /* within len */
+            p++;
+        }
         size_t n = 0;
         while (p + n < end && p[n] != ';') {
             n++;
@@ -250,6 +254,19 @@ static void store(h1_session *s, h1_cookie **same, h1_cookie *c)
     s->ncookies++;
 }
 
+/* A control byte (CR, LF, NUL, ...; tab is allowed) makes the whole
+ * cookie invalid (RFC 6265): it could only end up in a Cookie line. */
+static int has_control(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void h1_cookie_set(h1_session *s, const char *host, const char *req_path, const char *v, size_t len)
 {
     size_t pair = 0;
@@ -260,7 +277,7 @@ void h1_cookie_set(h1_session *s, const char *host, const char *req_path, const 
         pair--;
     }
     const char *eq = memchr(v, '=', pair);
-    if (!eq || eq == v || pair > H1_COOKIE_MAX_BYTES) {
+    if (!eq || eq == v || pair > H1_COOKIE_MAX_BYTES || has_control(v, len)) {
         return;
     }
     const char *attrs = v + pair;
