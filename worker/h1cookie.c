@@ -27,29 +27,40 @@
 #include <strings.h>
 #include <time.h>
 
+/* The next attribute of "; a=1; b=2" at or after *p (before end): its
+ * start, and its length without trailing blanks in *n. NULL: none left.
+ * *p moves past it. */
+static const char *next_attr(const char **p, const char *end, size_t *n)
+{
+    const char *a = *p;
+    while (a < end && (*a == ';' || *a == ' ' || *a == '\t')) {
+        a++;
+    }
+    const char *e = a;
+    while (e < end && *e != ';') {
+        e++;
+    }
+    *p = e;
+    while (e > a && (e[-1] == ' ' || e[-1] == '\t')) {
+        e--;
+    }
+    *n = (size_t)(e - a);
+    return a < end ? a : NULL;
+}
+
 /* The value of attribute name (with its '=') in "; a=1; b=2", copied. */
 static int cookie_attr(const char *attrs, size_t len, const char *name, char *out, size_t outlen)
 {
-    size_t nl = strlen(name);
+    size_t nl = strlen(name), n;
     int found = 0;
-    for (const char *p = attrs, *end = attrs + len; p < end;) {
-        while (p < end && (*p == ';' || *p == ' ' || *p == '\t')) {   /* within len */
-            p++;
-        }
-        size_t n = 0;
-        while (p + n < end && p[n] != ';') {
-            n++;
-        }
-        if (n >= nl && strncasecmp(p, name, nl) == 0) {
+    const char *a, *p = attrs, *end = attrs + len;
+    while ((a = next_attr(&p, end, &n))) {
+        if (n >= nl && strncasecmp(a, name, nl) == 0) {
             size_t vl = n - nl < outlen - 1 ? n - nl : outlen - 1;
-            memcpy(out, p + nl, vl);
-            while (vl > 0 && (out[vl - 1] == ' ' || out[vl - 1] == '\t')) {
-                vl--;
-            }
+            memcpy(out, a + nl, vl);
             out[vl] = '\0';
             found = 1;   /* the last one wins, as in requests */
         }
-        p += n;
     }
     return found;
 }
@@ -57,23 +68,12 @@ static int cookie_attr(const char *attrs, size_t len, const char *name, char *ou
 /* A flag attribute ("Secure") among the attributes. */
 static int cookie_flag(const char *attrs, size_t len, const char *name)
 {
-    size_t nl = strlen(name);
-    for (const char *p = attrs, *end = attrs + len; p < end;) {
-        while (p < end && (*p == ';' || *p == ' ' || *p == '\t')) {   /* within len */
-            p++;
-        }
-        size_t n = 0;
-        while (p + n < end && p[n] != ';') {
-            n++;
-        }
-        size_t t = n;
-        while (t > 0 && (p[t - 1] == ' ' || p[t - 1] == '\t')) {
-            t--;
-        }
-        if (t == nl && strncasecmp(p, name, nl) == 0) {
+    size_t nl = strlen(name), n;
+    const char *a, *p = attrs, *end = attrs + len;
+    while ((a = next_attr(&p, end, &n))) {
+        if (n == nl && strncasecmp(a, name, nl) == 0) {
             return 1;
         }
-        p += n;
     }
     return 0;
 }
