@@ -1,7 +1,8 @@
 /*
- * decode_int.h - what decode.c and options.c share inside the codec: the
- * failure report, string copies, and the decoders of parsed_options and of
- * update_user_class. Not part of proto.h.
+ * decode_int.h - what the decoders share inside the codec: the failure
+ * report and string copies (dctx.c), and the decoders of parsed_options and
+ * of update_user_class (options.c), which decode.c calls. Not part of
+ * proto.h.
  */
 #ifndef LW_DECODE_INT_H
 #define LW_DECODE_INT_H
