@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rng.h"
 #include "classes.h"
 #include "cli.h"
 #include "log.h"
@@ -35,7 +36,7 @@ static int run_worker(void *arg)
     char err[512];
     int code;
     signal(SIGPIPE, SIG_IGN);
-    user_seed_random();
+    rng_seed();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_msg(LOG_ERROR, LOG_MAIN, "curl_global_init failed");
         return 1;
@@ -65,7 +66,7 @@ static int run_worker(void *arg)
 static int run_standalone(const lw_config *cfg, const lw_user_class *classes, size_t nclasses)
 {
     signal(SIGPIPE, SIG_IGN);
-    user_seed_random();
+    rng_seed();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_msg(LOG_ERROR, LOG_MAIN, "curl_global_init failed");
         return 1;

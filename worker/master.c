@@ -41,7 +41,6 @@
 #include "procinfo.h"
 #include "runner.h"
 #include "stats.h"
-#include "user.h"
 #include "zlink.h"
 
 #define HEARTBEAT_S 1.0

@@ -104,7 +104,4 @@ void user_env_free_host(user_env *env);
 void user_http_done(CURL *easy, CURLcode rc, void *ctx);
 void user_h1_done(h1_xfer *x, void *ctx);
 
-/* Seed the generator behind lw_random (per process). */
-void user_seed_random(void);
-
 #endif

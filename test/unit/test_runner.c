@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "rng.h"
 #include "../../worker/cli.h"
 #include "../../worker/runner.h"
 #include "../../worker/stats.h"
@@ -955,7 +956,7 @@ static void test_class_without_tasks(void **state)
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    user_seed_random();
+    rng_seed();
     const struct CMUnitTest tests[] = {
         T(test_new_runner_is_idle),
         T(test_spawn),

@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "rng.h"
 #include "../../worker/lw.h"
 #include "../../worker/user.h"
 #include "../../worker/wait_time.h"
@@ -337,7 +338,7 @@ static void test_invalid(void **state)
 
 int main(void)
 {
-    user_seed_random();
+    rng_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constant),
         cmocka_unit_test(test_between_endpoints),

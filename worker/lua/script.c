@@ -11,6 +11,7 @@
 #include <lualib.h>
 #include <luajit.h>
 
+#include "../rng.h"
 #include "../user.h"
 #include "../wait_time.h"
 #include "lwlua.h"
@@ -256,7 +257,7 @@ static lua_State *new_state(long limit, char *err, size_t len)
     lua_atpanic(L, on_panic);
     luaL_openlibs(L);
     lwlua_open_module(L);
-    user_seed_random();   /* lw.random and lw.uuid4 at load time too */
+    rng_seed();   /* lw.random and lw.uuid4 at load time too */
     if (limit > 0) {
         /* the instruction hook never runs inside JIT-compiled loops */
         luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
