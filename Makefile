@@ -3,9 +3,12 @@
 #   make deps     install the build and test dependencies (Debian/Ubuntu, root)
 #   make          build/hello-worker (and the test worker), build/lua-worker
 #                 (user classes in Lua: libluajit-5.1-dev, lua-cjson-dev)
-#   make check    unit tests (ASan/UBSan) + integration tests against real
-#                 Locust masters (PyPI's pinned version and Debian's 2.12.1)
+#   make check    format check + unit tests (ASan/UBSan) + integration tests
+#                 against real Locust masters (PyPI's pinned version and
+#                 Debian's 2.12.1)
 #   make unit     unit tests only
+#   make format   rewrite the C sources in the style of .clang-format
+#   make format-check  fail when a C source differs from that style
 #   make fuzz     libFuzzer runs of every parser's target in test/fuzz/
 #                 (FUZZ_SECONDS each, default 60)
 #   make demo     Ops-Core demo: stand-in service, master, worker, report
@@ -161,8 +164,27 @@ venv: $(VENV)/.installed
 integration: all $(EXAMPLES:%=build/asan/%-worker) build/asan/test-worker build/asan/lua-worker venv
 	$(VENV)/bin/python -m pytest -v -n $(PYTEST_JOBS) test/integration $(PYTEST_ARGS)
 
+# make format: every C source rewritten in the style of .clang-format
+# (clang-format 14); make format-check, first in make check, changes nothing
+# and fails when one of them differs.
+CLANG_FORMAT ?= clang-format
+FORMAT_SRC := $(wildcard worker/*.[ch] worker/lua/*.[ch] proto/*.[ch] test/unit/*.[ch] \
+  test/fuzz/*.[ch] test/integration/*.[ch] examples/*/*.[ch])
+NEED_CLANG_FORMAT = @command -v $(CLANG_FORMAT) >/dev/null || { echo "$(CLANG_FORMAT) not found: run 'make deps' as root first" >&2; exit 1; }
+
+.PHONY: format format-check
+format:
+	$(NEED_CLANG_FORMAT)
+	$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
+format-check:
+	$(NEED_CLANG_FORMAT)
+	@$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRC) || \
+	  { echo "C sources differ from .clang-format: run make format" >&2; exit 1; }
+
 # integration last: pytest's summary is the closing line of the run
 check: need-deps
+	$(MAKE) format-check
 	$(MAKE) unit
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) integration
@@ -257,6 +279,7 @@ mutants: venv
 # Install the system packages when they are missing (needs root).
 need-deps:
 	@command -v redis-server >/dev/null && command -v nginx >/dev/null && command -v clang >/dev/null && \
+	  command -v clang-format >/dev/null && \
 	  pkg-config --exists libzmq libcurl msgpack libcares cmocka && [ -f /usr/include/ev.h ] && \
 	  [ -f /usr/include/hiredis/hiredis.h ] && [ -f /usr/include/luajit-2.1/lua.h ] || \
 	  { [ "$$(id -u)" = 0 ] && $(MAKE) deps; } || \
@@ -267,7 +290,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential pkg-config \
 	  libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libssl-dev libcmocka-dev \
 	  libc-ares-dev libluajit-5.1-dev lua-cjson-dev libhiredis-dev \
-	  clang libclang-rt-14-dev \
+	  clang libclang-rt-14-dev clang-format \
 	  python3 python3-venv python3-locust nginx-light redis-server wrk valgrind openssl \
 	  iproute2 chromium docker.io docker-compose mmdebstrap
 
