@@ -1,8 +1,8 @@
 /*
  * custom.c - load-testing any protocol from a task (lw.h): lw_record puts
  * an operation into the stats like an HTTP request; holds keep a task open
- * (they share the user's in-flight count with HTTP requests, so the user
- * state machine needs no new state); timers run on the user's loop; the
+ * (the user's hold count: its phase ends when no hold and no request is
+ * left); timers run on the user's loop; the
  * cleanup hook closes the user's own I/O when the user is freed.
  */
 #include "custom.h"
@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "list.h"
 #include "log.h"
 #include "procinfo.h"
 #include "ratelimit.h"
-#include "runtasks.h"
 #include "stats.h"
 #include "user.h"
 
@@ -23,11 +23,11 @@ typedef struct lw_timer {
     lw_user *u;
     lw_timer_fn fn;
     void *arg;
-    struct lw_timer *prev, *next;
+    list_link link;          /* in the user's timers */
 } lw_timer;
 
 struct user_ext {
-    lw_timer *timers;
+    list_head timers;
     int holds;               /* lw_task_hold()s not released yet */
     lw_timer_fn cleanup;
     void *cleanup_arg;
@@ -35,6 +35,13 @@ struct user_ext {
 };
 
 static long worker_index = -1;
+
+static custom_record_fn record_tap;
+
+void custom_set_record_tap(custom_record_fn tap)
+{
+    record_tap = tap;
+}
 
 void custom_set_worker_index(long index)
 {
@@ -77,8 +84,10 @@ int lw_record(lw_user *u, const char *type, const char *name,
     if (isnan(response_time_ms)) {
         response_time_ms = -1;
     }
-    runtasks_record(type, name, response_time_ms, response_length, error);
-    stats_log(u->env->stats, type ? type : "", name, response_time_ms,
+    if (record_tap) {
+        record_tap(type, name, response_time_ms, response_length, error);
+    }
+    stats_log(u->env->req.stats, type ? type : "", name, response_time_ms,
               response_length > 0 ? response_length : 0, error, now_epoch());
     return 0;
 }
@@ -113,25 +122,13 @@ struct ev_loop *lw_user_loop(lw_user *u)
     return u->env->loop;
 }
 
-static void unlink_timer(struct user_ext *x, lw_timer *t)
-{
-    if (t->prev) {
-        t->prev->next = t->next;
-    } else {
-        x->timers = t->next;
-    }
-    if (t->next) {
-        t->next->prev = t->prev;
-    }
-}
-
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
     lw_timer *t = w->data;
     lw_user *u = t->u;
-    unlink_timer(u->ext, t);
+    list_remove(&u->ext->timers, &t->link);
     lw_timer_fn fn = t->fn;
     void *arg = t->arg;
     free(t);
@@ -151,11 +148,7 @@ int lw_timer_after(lw_user *u, double seconds, lw_timer_fn fn, void *arg)
     t->u = u;
     t->fn = fn;
     t->arg = arg;
-    t->next = x->timers;
-    if (x->timers) {
-        x->timers->prev = t;
-    }
-    x->timers = t;
+    list_push_front(&x->timers, &t->link);
     ev_timer_init(&t->w, on_timer, seconds > 0 ? seconds : 0.0, 0.0);
     t->w.data = t;
     ev_timer_start(u->env->loop, &t->w);
@@ -182,10 +175,10 @@ void custom_user_free(lw_user *u)
         return;
     }
     x->freeing = 1;
-    while (x->timers) {
-        lw_timer *t = x->timers;
+    while (x->timers.first) {
+        lw_timer *t = LIST_ITEM(x->timers.first, lw_timer, link);
         ev_timer_stop(u->env->loop, &t->w);
-        unlink_timer(x, t);
+        list_remove(&x->timers, &t->link);
         free(t);
     }
     if (x->cleanup) {

@@ -5,6 +5,8 @@
 #ifndef LW_CUSTOM_H
 #define LW_CUSTOM_H
 
+#include <stdint.h>
+
 #include "lw.h"
 
 /* Extension state of one user: pending timers and the cleanup hook. */
@@ -16,5 +18,11 @@ void custom_user_free(lw_user *u);
 
 /* The master's ack gave this index (-1: none); a standalone run sets 0. */
 void custom_set_worker_index(long index);
+
+/* Called with every operation lw_record counts (--run-tasks prints them),
+ * or NULL. */
+typedef void (*custom_record_fn)(const char *type, const char *name, double ms, int64_t len,
+                                 const char *error);
+void custom_set_record_tap(custom_record_fn tap);
 
 #endif

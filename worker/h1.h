@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "h1parse.h"
 
 typedef struct h1_engine h1_engine;
@@ -41,10 +42,7 @@ typedef enum {
                             and url_msg hold its exception (h1url.h) */
 } h1_result;
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-} h1_buf;
+typedef buf h1_buf;
 
 struct h1_xfer {
     /* the request: set by h1_xfer_set() */
@@ -111,11 +109,12 @@ int h1_supports(const char *url);
  * Returns 0, -1 when out of memory, -2 for a relative path without base. */
 int h1_join_url(h1_buf *out, const char *base, const char *path);
 /* Set the request (method, body, timeout and keep first): its absolute
- * URL, session headers and the request's own (NULL-terminated). A host
+ * URL, session headers and the request's own (both NULL-terminated lists
+ * of "Name: value" lines, or NULL). A host
  * that does not resolve fails the transfer when it starts. Returns 0, or
  * -1 when out of memory. */
 int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
-                const struct curl_slist *session_headers,
+                const char *const *session_headers,
                 const char *const *headers);
 /* Start it. The done callback always follows (errors included), never
  * from inside this call. Returns 0, or -1 when it could not start. */

@@ -94,27 +94,21 @@ static int aim(h1_xfer *x)
 /* The session's and the request's header lines, each ending in CRLF. A
  * Host line replaces the client's own; Content-Length is the client's to
  * write; Accept: *\/\* unless the task sends an Accept. */
-static int header_lines(h1_xfer *x, const struct curl_slist *sess, const char *const *own)
+static int header_lines(h1_xfer *x, const char *const *sess, const char *const *own)
 {
     int accept = 0, bad = 0;
     x->hdrs.len = 0;
     x->user_host = 0;
     for (int pass = 0; pass < 2; pass++) {
-        const struct curl_slist *l = pass == 0 ? sess : NULL;
-        for (size_t i = 0;; i++) {
-            const char *hd = pass == 0 ? (l ? l->data : NULL) : (own ? own[i] : NULL);
-            if (!hd) {
-                break;
-            }
+        const char *const *l = pass == 0 ? sess : own;
+        for (size_t i = 0; l && l[i]; i++) {
+            const char *hd = l[i];
             const char *colon = strchr(hd, ':');
             if (colon && colon[1 + strspn(colon + 1, " \t")] != '\0' &&
                 strncasecmp(hd, "content-length:", 15) != 0) {
                 accept |= strncasecmp(hd, "accept:", 7) == 0;
                 x->user_host |= strncasecmp(hd, "host:", 5) == 0;
                 bad |= put_str(&x->hdrs, hd) | h1_buf_put(&x->hdrs, "\r\n", 2);
-            }
-            if (pass == 0) {
-                l = l->next;
             }
         }
     }
@@ -143,7 +137,7 @@ int h1_join_url(h1_buf *out, const char *base, const char *path)
 }
 
 int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
-                const struct curl_slist *session_headers,
+                const char *const *session_headers,
                 const char *const *headers)
 {
     x->h = h;

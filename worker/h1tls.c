@@ -215,14 +215,14 @@ static ssize_t tls_fail(h1_conn *c, int rc, int reading)
     }
 }
 
-ssize_t h1_conn_recv(h1_conn *c, char *buf, size_t len)
+ssize_t h1_conn_recv(h1_conn *c, char *data, size_t len)
 {
     if (!c->tls) {
-        return recv(c->io.fd, buf, len, 0);
+        return recv(c->io.fd, data, len, 0);
     }
     c->tls_read_wants_write = 0;
     errno = 0;
-    int rc = SSL_read(c->tls, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+    int rc = SSL_read(c->tls, data, len > 0x7fffffff ? 0x7fffffff : (int)len);
     return rc > 0 ? rc : tls_fail(c, rc, 1);
 }
 
@@ -231,13 +231,13 @@ int h1_conn_pending(const h1_conn *c)
     return c->tls && SSL_has_pending(c->tls);
 }
 
-ssize_t h1_conn_send(h1_conn *c, const char *buf, size_t len)
+ssize_t h1_conn_send(h1_conn *c, const char *data, size_t len)
 {
     if (!c->tls) {
-        return send(c->io.fd, buf, len, MSG_NOSIGNAL);
+        return send(c->io.fd, data, len, MSG_NOSIGNAL);
     }
     errno = 0;
-    int rc = SSL_write(c->tls, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+    int rc = SSL_write(c->tls, data, len > 0x7fffffff ? 0x7fffffff : (int)len);
     if (rc > 0) {
         return rc;
     }

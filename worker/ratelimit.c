@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "log.h"
 #include "user.h"
 
@@ -33,7 +34,7 @@ typedef struct queued {
     lw_request req;
     char *method, *path, *name, *body;
     char **headers;
-    struct queued *prev, *next;
+    list_link link;          /* in the queue, oldest first */
 } queued;
 
 static struct {
@@ -42,7 +43,7 @@ static struct {
     double tokens, last, t0;
     int on, started;
     const lw_request *sending;   /* the queued request being sent now */
-    queued *head, *tail;
+    list_head queue;
     ev_timer timer;
     ev_check check;              /* serves the queue after each poll */
 } rl;
@@ -86,7 +87,7 @@ static void refill(double now)
         return;
     }
     double rate = rate_at(now);
-    double cap = rl.head ? rate * CATCH_UP_S : burst(rate);
+    double cap = rl.queue.first ? rate * CATCH_UP_S : burst(rate);
     rl.tokens = ratelimit_refill(rl.tokens, rate, now - rl.last, cap > 1 ? cap : 1);
     rl.last = now;
 }
@@ -163,26 +164,16 @@ static queued *copy(lw_user *u, const lw_request *req)
     return q;
 }
 
-static void unlink_q(queued *q)
+static queued *first(void)
 {
-    if (q->prev) {
-        q->prev->next = q->next;
-    } else {
-        rl.head = q->next;
-    }
-    if (q->next) {
-        q->next->prev = q->prev;
-    } else {
-        rl.tail = q->prev;
-    }
-    q->prev = q->next = NULL;
+    return rl.queue.first ? LIST_ITEM(rl.queue.first, queued, link) : NULL;
 }
 
 /* Send a queued request now, then release its hold on the task. */
 static void send_queued(queued *q)
 {
     lw_user *u = q->u;
-    unlink_q(q);
+    list_remove(&rl.queue, &q->link);
     u->running_fn++;
     rl.sending = &q->req;
     lw_request_send(u, &q->req);
@@ -206,15 +197,15 @@ static void arm(void)
 static void serve(void)
 {
     refill(ev_now(rl.loop));
-    while (rl.head && rl.tokens >= 1) {
+    while (rl.queue.first && rl.tokens >= 1) {
         rl.tokens -= 1;
-        send_queued(rl.head);
+        send_queued(first());
     }
     double b = burst(rate_at(ev_now(rl.loop)));
-    if (!rl.head && rl.tokens > b) {
+    if (!rl.queue.first && rl.tokens > b) {
         rl.tokens = b;   /* demand met: no catch-up burst later */
     }
-    if (rl.head) {
+    if (rl.queue.first) {
         if (!ev_is_active(&rl.timer)) {
             arm();
         }
@@ -247,7 +238,7 @@ int ratelimit_defer(lw_user *u, const lw_request *req)
         return 0;
     }
     refill(ev_now(rl.loop));
-    if (!rl.head && rl.tokens >= 1) {
+    if (!rl.queue.first && rl.tokens >= 1) {
         rl.tokens -= 1;
         return 0;
     }
@@ -255,13 +246,7 @@ int ratelimit_defer(lw_user *u, const lw_request *req)
     if (!q) {
         return 0;   /* never dropped: it goes now, over the cap */
     }
-    q->prev = rl.tail;
-    if (rl.tail) {
-        rl.tail->next = q;
-    } else {
-        rl.head = q;
-    }
-    rl.tail = q;
+    list_push_back(&rl.queue, &q->link);
     u->inflight++;   /* the task stays open while the request waits */
     if (!ev_is_active(&rl.timer)) {
         arm();
@@ -272,10 +257,11 @@ int ratelimit_defer(lw_user *u, const lw_request *req)
 
 void ratelimit_forget(lw_user *u)
 {
-    for (queued *q = rl.head, *next; q; q = next) {
-        next = q->next;
+    for (list_link *l = rl.queue.first, *next; l; l = next) {
+        next = l->next;
+        queued *q = LIST_ITEM(l, queued, link);
         if (q->u == u) {
-            unlink_q(q);
+            list_remove(&rl.queue, &q->link);
             u->inflight--;
             free_queued(q);
         }
@@ -309,9 +295,9 @@ void ratelimit_free(void)
         ev_timer_stop(rl.loop, &rl.timer);
         ev_check_stop(rl.loop, &rl.check);
     }
-    while (rl.head) {
-        queued *q = rl.head;
-        unlink_q(q);
+    while (rl.queue.first) {
+        queued *q = first();
+        list_remove(&rl.queue, &q->link);
         q->u->inflight--;
         free_queued(q);
     }

@@ -1,293 +1,97 @@
 /*
- * request.c - lw_request_send and the response side of the public API.
+ * request.c - a user's requests (request.h) and the response side of the
+ * public API (lw_response_*).
  *
- * Each request takes a slot from the user's spares, or makes one; it goes
- * through the fast client (an h1 transfer on the user's h1 session) when the
- * user's class or --http-client asks for it and the URL is http:// or
- * https://, else through libcurl (an easy handle bound to the user's curl session;
- * both are made on first use). When the request finishes, the default
- * verdict is set (a transport error or a status >= 400 is a failure, with
- * error texts shaped like Python requests' exceptions), the task's callback
- * may change it or chain another request, and then the request is logged in
- * stats: once, in the interval it finished. Cancelled requests are never
- * logged.
+ * Each request takes a slot from the user's spares, or makes one, and goes
+ * through the transport its class asks for when that transport can carry
+ * the URL, else through the default one (transport.h); the user's session
+ * of that transport is made on first use. When the request finishes, the
+ * default verdict is set (a transport error or a status >= 400 is a
+ * failure, with error texts shaped like Python requests' exceptions), the
+ * task's callback may change it or chain another request, and then the
+ * request is logged in stats: once, in the interval it finished. Cancelled
+ * requests are never logged.
  */
 #include "request.h"
 
 #include <errno.h>
-#include <math.h>
-#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 
+#include "buf.h"
 #include "error_key.h"
 #include "h1url.h"
 #include "log.h"
-#include "ratelimit.h"
-#include "runtasks.h"
 #include "procinfo.h"
 
-#define SPARE_BUF_MAX 65536   /* bytes a spare slot may keep allocated */
-
 struct lw_response {
-    CURL *easy;                      /* libcurl handle, made on first use */
-    h1_xfer x;                       /* the fast client's transfer */
-    int fast;                        /* this request went through x */
-    h1_buf req_body;                 /* the fast client's copy of the body */
-    h1_buf url;                      /* the request's absolute URL */
-    lw_user *u;
-    req_slot *prev, *next;
-    struct curl_slist *req_headers;  /* session + request headers, or NULL */
+    list_link link;                  /* in the set's busy or spare list */
+    request_set *rs;
+    int tp;                          /* the transport of x */
+    void *x;                         /* its transfer, or NULL */
+    buf url;                         /* the request's absolute URL */
     lw_response_fn cb;
     void *arg;
     char method[16];
-    h1_buf name;                     /* stats name, up to STATS_NAME_MAX */
+    buf name;                        /* stats name, up to STATS_NAME_MAX */
     int named;                       /* the task gave a name= */
-    h1_buf body;                     /* libcurl's response body, when kept */
-    int keep_body;
-    int body_cut;                    /* libcurl's body went on beyond it */
-    char reason[64];
-    char errbuf[CURL_ERROR_SIZE];
     long status;
     double rt_ms;
     int64_t content_length;
     char *error;                     /* verdict: NULL means success */
-    int open_errno;                  /* errno of a failed socket() */
 };
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    req_slot *s = userdata;
-    size_t n = size * nmemb;
-    if (!s->keep_body) {
-        return n;
-    }
-    size_t keep = n, room = LW_RESPONSE_BODY_MAX - s->body.len;
-    if (keep > room) {
-        s->body_cut = 1;    /* read and counted, not kept */
-        keep = room;
-    }
-    if (keep && h1_buf_put(&s->body, ptr, keep) != 0) {
-        return 0;   /* curl reports a write error */
-    }
-    return n;
-}
+typedef struct lw_response req_slot;
 
-/* Keeps the reason phrase of the last status line ("HTTP/1.1 404 Not Found"). */
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    req_slot *s = userdata;
-    size_t n = size * nmemb;
-    if (n > 12 && memcmp(ptr, "HTTP/", 5) == 0) {
-        const char *sp = memchr(ptr, ' ', n);
-        const char *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - ptr)) : NULL;
-        size_t len = 0;
-        if (sp2) {
-            const char *end = ptr + n;
-            sp2++;
-            while (end > sp2 && (end[-1] == '\r' || end[-1] == '\n')) {
-                end--;
-            }
-            len = (size_t)(end - sp2);
-            if (len >= sizeof s->reason) {
-                len = sizeof s->reason - 1;
-            }
-            memcpy(s->reason, sp2, len);
-        }
-        s->reason[len] = '\0';
-    }
-    return n;
-}
+static void on_done(void *arg);
 
-/* curl's socket(): the same call, but a failure's errno is kept so that
- * running out of file descriptors can be told apart from a refused connect. */
-static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
-                                 struct curl_sockaddr *addr)
+static const transport *tp_of(const req_slot *s)
 {
-    req_slot *s = clientp;
-    (void)purpose;
-    curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
-    if (fd == CURL_SOCKET_BAD) {
-        s->open_errno = errno;
-    }
-    return fd;
-}
-
-/* libcurl reads its own built-in CA bundle path, not OpenSSL's
- * $SSL_CERT_FILE and $SSL_CERT_DIR: set so, they apply to both clients. */
-static int set_ca_env(CURL *e)
-{
-    const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
-    int bad = 0;
-    if (file && *file) {
-        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, file) != CURLE_OK;
-    }
-    if (dir && *dir) {
-        bad |= curl_easy_setopt(e, CURLOPT_CAPATH, dir) != CURLE_OK;
-    }
-    return bad;
-}
-
-/* A new easy handle with the options every request of the process shares. */
-static CURL *easy_new(const user_env *env)
-{
-    CURL *e = curl_easy_init();
-    if (!e) {
-        return NULL;
-    }
-    int bad = 0;
-    bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "") != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L) != CURLE_OK;
-    /* http and https only, redirects included (no file://, gopher://...) */
-    bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    if (env->insecure) {
-        bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
-        bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
-    }
-    bad |= set_ca_env(e);
-    if (bad) {
-        curl_easy_cleanup(e);
-        return NULL;
-    }
-    return e;
-}
-
-/* An easy handle for the slot's request: from the engine's pool or new,
- * bound to the slot and to its user's session (connections and cookies). */
-static CURL *easy_bind(req_slot *s)
-{
-    lw_user *u = s->u;
-    if (!u->session && !(u->session = http_session_new())) {
-        return NULL;
-    }
-    CURL *e = http_easy_take(u->env->http);
-    if (!e && !(e = easy_new(u->env))) {
-        return NULL;
-    }
-    int bad = 0;
-    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_SHARE, u->session) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s) != CURLE_OK;
-    if (bad) {
-        curl_easy_cleanup(e);
-        return NULL;
-    }
-    return e;
-}
-
-static req_slot *slot_new(lw_user *u)
-{
-    req_slot *s = calloc(1, sizeof *s);
-    if (!s) {
-        return NULL;
-    }
-    s->u = u;
-    return s;
-}
-
-/*
- * The slot's easy handle goes back to the engine's pool. libcurl 7.88
- * (Debian 12) counts its "connection died, retry on a fresh connection"
- * attempts per easy handle and never resets the count between transfers,
- * so a long-lived handle eventually reports "tried 5 times" for a request
- * it never retried. A retry always opens a connection: a handle whose
- * transfer opened one, or was cancelled, is freed instead. The user's
- * connections and cookies live in its share, not in the handle.
- */
-static void easy_release(req_slot *s, int cancelled)
-{
-    long connects = 0;
-    if (!s->easy) {
-        return;
-    }
-    if (cancelled || curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
-        connects > 0) {
-        curl_easy_cleanup(s->easy);
-    } else {
-        http_easy_give(s->u->env->http, s->easy);
-    }
-    s->easy = NULL;
+    return transport_at(s->tp);
 }
 
 static void slot_destroy(req_slot *s)
 {
-    if (s->easy) {
-        curl_easy_cleanup(s->easy);
+    if (s->x) {
+        tp_of(s)->xfer_free(s->x);
     }
-    h1_xfer_free(&s->x);
-    free(s->req_body.data);
     free(s->name.data);
     free(s->url.data);
-    curl_slist_free_all(s->req_headers);
-    free(s->body.data);
     free(s->error);
     free(s);
-}
-
-static void list_remove(req_slot **head, req_slot *s)
-{
-    if (s->prev) {
-        s->prev->next = s->next;
-    } else {
-        *head = s->next;
-    }
-    if (s->next) {
-        s->next->prev = s->prev;
-    }
-    s->prev = s->next = NULL;
-}
-
-static void list_push(req_slot **head, req_slot *s)
-{
-    s->prev = NULL;
-    s->next = *head;
-    if (*head) {
-        (*head)->prev = s;
-    }
-    *head = s;
-}
-
-/* A spare slot does not hold on to a large body's buffer. */
-static void shrink(h1_buf *b)
-{
-    if (b->cap > SPARE_BUF_MAX) {
-        free(b->data);
-        *b = (h1_buf){0};
-    }
 }
 
 /* Back to the spares, with per-request state dropped. */
 static void slot_release(req_slot *s)
 {
-    lw_user *u = s->u;
-    easy_release(s, 0);
-    curl_slist_free_all(s->req_headers);
-    s->req_headers = NULL;
+    request_set *rs = s->rs;
+    if (s->x) {
+        tp_of(s)->finish(s->x);
+    }
     free(s->error);
     s->error = NULL;
-    s->body.len = 0;
-    s->body_cut = 0;
-    if (s->body.data) {
-        s->body.data[0] = '\0';   /* no text of an earlier response */
+    list_remove(&rs->busy, &s->link);
+    list_push_front(&rs->spare, &s->link);
+    rs->inflight--;
+}
+
+/* A slot for a new request, in the busy list. */
+static req_slot *slot_take(request_set *rs)
+{
+    req_slot *s;
+    if (rs->spare.first) {
+        s = LIST_ITEM(rs->spare.first, req_slot, link);
+        list_remove(&rs->spare, &s->link);
+    } else if (!(s = calloc(1, sizeof *s))) {
+        return NULL;
+    } else {
+        s->rs = rs;
     }
-    shrink(&s->body);
-    shrink(&s->x.rbody);
-    list_remove(&u->busy, s);
-    list_push(&u->spare, s);
-    u->inflight--;
+    list_push_front(&rs->busy, &s->link);
+    rs->inflight++;
+    return s;
 }
 
 static void set_error(req_slot *s, const char *kind, const char *text)
@@ -306,85 +110,6 @@ static void set_error(req_slot *s, const char *kind, const char *text)
     free(r);
 }
 
-static int set_method(req_slot *s, const lw_request *req, size_t body_len)
-{
-    CURL *e = s->easy;
-    const char *m = s->method;
-    int bad = curl_easy_setopt(e, CURLOPT_NOBODY, 0L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL) != CURLE_OK;
-    if (req->body) {
-        bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                                (curl_off_t)body_len) != CURLE_OK;
-        bad |= curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body) != CURLE_OK;
-        if (strcmp(m, "POST") != 0) {
-            bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m) != CURLE_OK;
-        }
-    } else if (strcmp(m, "HEAD") == 0) {
-        bad |= curl_easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK;
-    } else {
-        bad |= curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) != CURLE_OK;
-        if (strcmp(m, "GET") != 0) {
-            bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m) != CURLE_OK;
-        }
-    }
-    return bad ? -1 : 0;
-}
-
-static int has_content_type(const struct curl_slist *l, const char *const *own)
-{
-    for (; l; l = l->next) {
-        if (strncasecmp(l->data, "content-type:", 13) == 0) {
-            return 1;
-        }
-    }
-    for (size_t i = 0; own && own[i]; i++) {
-        if (strncasecmp(own[i], "content-type:", 13) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int append(struct curl_slist **list, const char *line)
-{
-    struct curl_slist *n = curl_slist_append(*list, line);
-    if (!n) {
-        curl_slist_free_all(*list);
-        *list = NULL;
-        return -1;
-    }
-    *list = n;
-    return 0;
-}
-
-/* The session's headers, then the request's. A body without a
- * Content-Type goes without one, as with Python requests (and the fast
- * client): "Content-Type:" stops libcurl adding its form-urlencoded one. */
-static int set_headers(req_slot *s, const lw_request *req)
-{
-    struct curl_slist *list = s->u->headers;
-    int untyped = req->body && !has_content_type(s->u->headers, req->headers);
-    if ((req->headers && req->headers[0]) || untyped) {
-        struct curl_slist *own = NULL;
-        for (struct curl_slist *h = s->u->headers; h; h = h->next) {
-            if (append(&own, h->data) != 0) {
-                return -1;
-            }
-        }
-        for (size_t i = 0; req->headers && req->headers[i]; i++) {
-            if (append(&own, req->headers[i]) != 0) {
-                return -1;
-            }
-        }
-        if (untyped && append(&own, "Content-Type:") != 0) {
-            return -1;
-        }
-        s->req_headers = own;
-        list = own;
-    }
-    return curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, list) == CURLE_OK ? 0 : -1;
-}
-
 static void copy_text(char *dst, size_t size, const char *src)
 {
     size_t n = strlen(src);
@@ -393,55 +118,6 @@ static void copy_text(char *dst, size_t size, const char *src)
     }
     memcpy(dst, src, n);
     dst[n] = '\0';
-}
-
-/* In whole milliseconds, rounded up: a timeout under 1 ms stays a timeout
- * (curl reads 0 as none). */
-static long timeout_ms(double seconds)
-{
-    double ms = ceil(seconds * 1000.0);
-    return ms < 1 ? 1 : (long)ms;
-}
-
-static int prepare_curl(req_slot *s, const lw_request *req, size_t body_len, double timeout)
-{
-    if (!s->easy && !(s->easy = easy_bind(s))) {
-        return -1;
-    }
-    if (curl_easy_setopt(s->easy, CURLOPT_URL, s->url.data) != CURLE_OK ||
-        set_method(s, req, body_len) || set_headers(s, req) ||
-        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, timeout_ms(timeout)) != CURLE_OK) {
-        return -1;
-    }
-    return 0;
-}
-
-/* The fast client takes the http:// and https:// requests of the classes
- * that use it. */
-static int use_fast(const req_slot *s)
-{
-    int client = s->u->env->client >= 0 ? s->u->env->client : (int)s->u->cls->client;
-    return client == LW_CLIENT_FAST && h1_supports(s->url.data);
-}
-
-static int prepare_fast(req_slot *s, const lw_request *req, size_t body_len, double timeout)
-{
-    lw_user *u = s->u;
-    h1_xfer *x = &s->x;
-    if (!u->fast && !(u->fast = h1_session_new())) {
-        return -1;
-    }
-    memcpy(x->method, s->method, sizeof x->method);
-    x->has_body = req->body != NULL;
-    x->body_len = body_len;
-    s->req_body.len = 0;
-    if (x->has_body && h1_buf_put(&s->req_body, req->body, body_len) != 0) {
-        return -1;
-    }
-    x->body = s->req_body.data;
-    x->timeout = timeout;
-    x->keep = s->keep_body;
-    return h1_xfer_set(u->env->h1, x, s->url.data, u->headers, req->headers);
 }
 
 /* A URL requests would refuse: the exception's name and message. */
@@ -461,7 +137,7 @@ static int escape_url(req_slot *s)
     if (!*p) {
         return 0;
     }
-    h1_buf esc = {0};
+    buf esc = {0};
     if (h1_url_escape(&esc, s->url.data) != 0) {
         free(esc.data);
         return -1;
@@ -489,10 +165,32 @@ static int check_timeout(double t, bad_url *bad)
     return bad->msg ? -3 : -1;
 }
 
+/* The slot's transfer and the user's session on transport tp, made when
+ * missing (a slot that last went another way frees its old transfer). */
+static int bind_transport(req_slot *s, int tp, void **session)
+{
+    request_set *rs = s->rs;
+    const transport *t = transport_at(tp);
+    if (s->x && s->tp != tp) {
+        tp_of(s)->xfer_free(s->x);
+        s->x = NULL;
+    }
+    s->tp = tp;
+    if (!s->x && !(s->x = t->xfer_new(rs->env->engine[tp], on_done, s))) {
+        return -1;
+    }
+    if (!rs->session[tp] && !(rs->session[tp] = t->session_new(rs->env->engine[tp]))) {
+        return -1;
+    }
+    *session = rs->session[tp];
+    return 0;
+}
+
 static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
 {
+    request_set *rs = s->rs;
     size_t body_len = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
-    double timeout = req->timeout != 0 ? req->timeout : s->u->env->timeout;
+    double timeout = req->timeout != 0 ? req->timeout : rs->env->timeout;
     int bad_timeout = check_timeout(timeout, bad);
     if (bad_timeout) {
         return bad_timeout;
@@ -500,16 +198,13 @@ static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
     copy_text(s->method, sizeof s->method, req->method ? req->method : "GET");
     const char *name = req->name ? req->name : req->path;
     s->name.len = 0;
-    if (h1_buf_put(&s->name, name, stats_name_len(name)) != 0) {
+    if (buf_put(&s->name, name, stats_name_len(name)) != 0) {
         return -1;
     }
     s->named = req->name != NULL;
     s->cb = req->on_response;
     s->arg = req->arg;
-    s->keep_body = req->on_response != NULL;
-    s->reason[0] = s->errbuf[0] = '\0';
-    s->open_errno = 0;
-    int rc = h1_join_url(&s->url, s->u->host ? s->u->host : s->u->env->host, req->path);
+    int rc = h1_join_url(&s->url, rs->host ? rs->host : rs->env->host, req->path);
     if (rc) {
         return rc;
     }
@@ -519,12 +214,25 @@ static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
     if (escape_url(s) != 0) {
         return -1;
     }
-    s->fast = use_fast(s);
-    return s->fast ? prepare_fast(s, req, body_len, timeout)
-                   : prepare_curl(s, req, body_len, timeout);
+    int client = rs->env->client >= 0 ? rs->env->client : rs->client;
+    void *session = NULL;
+    if (bind_transport(s, transport_pick(client, s->url.data), &session) != 0) {
+        return -1;
+    }
+    tr_request tr = {
+        .method = s->method,
+        .url = s->url.data,
+        .body = req->body,
+        .body_len = body_len,
+        .session_headers = (const char *const *)rs->headers,
+        .headers = req->headers,
+        .timeout = timeout,
+        .keep = req->on_response != NULL,
+    };
+    return tp_of(s)->prepare(s->x, session, &tr);
 }
 
-int user_env_set_host(user_env *env, const char *host)
+int request_env_set_host(request_env *env, const char *host)
 {
     char *copy = strdup(host ? host : "");
     if (!copy) {
@@ -535,21 +243,32 @@ int user_env_set_host(user_env *env, const char *host)
     return 0;
 }
 
-void user_env_free_host(user_env *env)
+int request_env_open(request_env *env, const tr_config *cfg)
 {
+    for (int i = 0; i < TR_COUNT; i++) {
+        if (!(env->engine[i] = transport_at(i)->engine_new(cfg))) {
+            request_env_close(env);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void request_env_close(request_env *env)
+{
+    for (int i = 0; i < TR_COUNT; i++) {
+        if (env->engine[i]) {
+            transport_at(i)->engine_free(env->engine[i]);
+            env->engine[i] = NULL;
+        }
+    }
     free(env->host);
     env->host = NULL;
 }
 
-static int start(req_slot *s)
-{
-    lw_user *u = s->u;
-    return s->fast ? h1_start(u->env->h1, u->fast, &s->x) : http_start(u->env->http, s->easy);
-}
-
 /* A request that could not even start is a failure with no response time:
  * kind(repr(why)), as Locust shows the exception requests raised. */
-static void log_unstarted(lw_user *u, const lw_request *req, const char *kind, const char *why)
+static void log_unstarted(request_set *rs, const lw_request *req, const char *kind, const char *why)
 {
     char *r = py_repr_str(why ? why : "out of memory");
     size_t n = strlen(kind) + (r ? strlen(r) : 7) + 3;
@@ -558,71 +277,74 @@ static void log_unstarted(lw_user *u, const lw_request *req, const char *kind, c
         snprintf(text, n, "%s(%s)", kind, r ? r : "'error'");
     }
     free(r);
-    stats_log(u->env->stats, req->method ? req->method : "GET",
+    stats_log(rs->env->stats, req->method ? req->method : "GET",
               req->name ? req->name : req->path, 0.0, 0,
               text ? text : "LocustError('out of memory')", now_epoch());
     free(text);
 }
 
-int lw_request_send(lw_user *u, const lw_request *req)
+int request_send(request_set *rs, const lw_request *req)
 {
-    if (!req || !req->path || (u->draining && u->phase != PHASE_ON_STOP) ||
-        u->phase == PHASE_DONE || u->cancelled) {
+    req_slot *s = slot_take(rs);
+    if (!s) {
+        log_unstarted(rs, req, "LocustError", "out of memory for a request");
         return -1;
     }
-    if (ratelimit_defer(u, req)) {
-        return 0;   /* waits for a token of --max-rps (ratelimit.c) */
-    }
-    lw_request printed;
-    req = runtasks_wrap(u, req, &printed);   /* --run-tasks prints it */
-    req_slot *s = u->spare;
-    if (s) {
-        list_remove(&u->spare, s);
-    } else if (!(s = slot_new(u))) {
-        log_unstarted(u, req, "LocustError", "out of memory for a request");
-        return -1;
-    }
-    list_push(&u->busy, s);
-    u->inflight++;
     bad_url bad = {NULL, NULL};
     int rc = prepare(s, req, &bad);
-    if (rc == 0 && start(s) == 0) {
+    if (rc == 0 && tp_of(s)->start(s->x) == 0) {
         return 0;
     }
     if (rc == -3) {
-        log_unstarted(u, req, bad.kind, bad.msg);
+        log_unstarted(rs, req, bad.kind, bad.msg);
         free(bad.msg);
     } else {
-        log_unstarted(u, req, "LocustError", rc == -2 ? "You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option."
-                                                      : "could not start the request");
+        log_unstarted(rs, req, "LocustError", rc == -2 ? "You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option."
+                                                       : "could not start the request");
     }
     slot_release(s);
     return -1;
 }
 
+int request_add_header(request_set *rs, const char *line)
+{
+    char *copy = strdup(line);
+    char **grown = copy ? grow_array(rs->headers, &rs->cap, rs->nheaders + 2, sizeof *grown, 4)
+                        : NULL;
+    if (!grown) {
+        free(copy);
+        return -1;
+    }
+    rs->headers = grown;
+    rs->headers[rs->nheaders++] = copy;
+    rs->headers[rs->nheaders] = NULL;
+    return 0;
+}
+
 /* Out of file descriptors: a clear failure text, one ERROR line and one
  * exception to the master per minute, instead of curl's "Couldn't connect". */
-static const char *fd_exhausted(req_slot *s)
+static const char *fd_exhausted(req_slot *s, int open_errno)
 {
     static double last_report = -1e9;
     static const char text[] =
         "Too many open files: each user holds its own connection; raise the "
         "open-file limit (ulimit -n) or run fewer users per process";
-    if (s->open_errno != EMFILE && s->open_errno != ENFILE) {
+    if (open_errno != EMFILE && open_errno != ENFILE) {
         return NULL;
     }
     double now = now_mono();
     if (now - last_report >= 60.0) {
         last_report = now;
         log_msg(LOG_ERROR, LOG_USER, "%s", text);
-        s->u->env->exception(text, s->u->env->ctx);
+        s->rs->env->exception(text, s->rs->env->ctx);
     }
     return text;
 }
 
-/* Copies curl's error text without the numbers that change from one
- * request to the next (" after 12 ms", " after 1001 milliseconds",
- * " with 0 bytes received"), so one error is one failure row. */
+/* Copies the transport's error text (in libcurl's words) without the
+ * numbers that change from one request to the next (" after 12 ms",
+ * " after 1001 milliseconds", " with 0 bytes received"), so one error is
+ * one failure row. */
 static void stable_text(const char *in, char *out, size_t len)
 {
     static const char *const cuts[] = {" after ", " with "};
@@ -658,10 +380,10 @@ static void stable_text(const char *in, char *out, size_t len)
 /* kind(text): Timeout, SSLError or ConnectionError, with the transport's
  * text made stable (no counts, no trailing space) so that one fault is one
  * failure row. */
-static void set_transport_error(req_slot *s, const char *kind, const char *raw)
+static void set_transport_error(req_slot *s, const char *kind, const char *raw, int open_errno)
 {
-    char plain[CURL_ERROR_SIZE];
-    const char *text = fd_exhausted(s);
+    char plain[256];   /* CURL_ERROR_SIZE, the size of either client's text */
+    const char *text = fd_exhausted(s, open_errno);
     if (!text) {
         stable_text(raw, plain, sizeof plain);
         text = plain;
@@ -682,163 +404,83 @@ static void set_transport_error(req_slot *s, const char *kind, const char *raw)
     set_error(s, kind, text);
 }
 
-/* libcurl's codes for a failed TLS handshake or a refused certificate:
- * requests raises SSLError for these. */
-static int is_tls_error(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CRL_BADFILE:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* like Locust: with name= the error names the name, so all the URLs
  * grouped under one name give one failure row */
-static void set_http_error(req_slot *s, const char *url)
+static void set_http_error(req_slot *s, const char *reason, const char *url)
 {
     char url_text[STATS_NAME_MAX + 200];
-    snprintf(url_text, sizeof url_text, "%ld %s Error: %s for url: %s",
+    snprintf(url_text, sizeof url_text, "%ld %s Error: %.63s for url: %s",
              s->status, s->status < 500 ? "Client" : "Server",
-             s->reason, s->named ? s->name.data : url ? url : "");
+             reason, s->named ? s->name.data : url ? url : "");
     set_error(s, "HTTPError", url_text);
 }
 
-/* A redirect to a URL requests refuses (file://, a bad host): curl stops
- * at it (CURLOPT_REDIR_PROTOCOLS_STR); the text is requests' exception. */
-static int redirect_refused(req_slot *s, CURLcode rc)
+static void default_verdict(req_slot *s, const tr_response *r)
 {
-    char *url = NULL;
-    const char *kind = NULL;
-    char *msg = NULL;
-    if (curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &url) != CURLE_OK || !url) {
-        url = NULL;
-        if (rc != CURLE_UNSUPPORTED_PROTOCOL ||
-            curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || !url) {
-            return 0;
-        }
-    }
-    if (h1_url_check(url, &kind, &msg) == 0) {
-        return 0;
-    }
-    set_error(s, kind, msg ? msg : "out of memory");
-    free(msg);
-    return 1;
-}
-
-static void default_verdict(req_slot *s, CURLcode rc)
-{
-    if (rc != CURLE_OK && redirect_refused(s, rc)) {
-        return;
-    }
-    if (rc != CURLE_OK) {
-        set_transport_error(s, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout"
-                               : is_tls_error(rc) ? "SSLError" : "ConnectionError",
-                            s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+    static const char *const kinds[] = {
+        [TR_ERR_CONNECTION] = "ConnectionError",
+        [TR_ERR_TIMEOUT] = "Timeout",
+        [TR_ERR_TLS] = "SSLError",
+    };
+    s->status = r->status;
+    s->rt_ms = r->time_ms;
+    s->content_length = r->bytes;
+    if (r->result == TR_ERR_URL) {
+        set_error(s, r->url_kind, r->url_msg);
+    } else if (r->result != TR_OK) {
+        set_transport_error(s, kinds[r->result], r->text, r->open_errno);
     } else if (s->status >= 400) {
-        char *url = NULL;
-        if (!s->named) {
-            curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url);
-        }
-        set_http_error(s, url);
+        set_http_error(s, r->reason, r->url);
     }
 }
 
-static void read_info(req_slot *s)
+/* The transport's callback: judged, shown to the task's callback, logged
+ * once; the slot is free and the user model told. */
+static void on_done(void *arg)
 {
-    curl_off_t total_us = 0, size = 0;
-    s->status = 0;
-    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
-    curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    curl_easy_getinfo(s->easy, CURLINFO_SIZE_DOWNLOAD_T, &size);
-    s->rt_ms = (double)total_us / 1000.0;
-    s->content_length = (int64_t)size;
-}
-
-/* Judged, shown to the task's callback, logged once; the slot is free. */
-static void finish_request(req_slot *s)
-{
-    lw_user *u = s->u;
+    req_slot *s = arg;
+    request_set *rs = s->rs;
+    default_verdict(s, tp_of(s)->response(s->x));
     if (s->cb) {
-        u->running_fn++;
-        s->cb(u, s, s->arg);
-        u->running_fn--;
+        rs->calling++;
+        s->cb(rs->owner, s, s->arg);
+        rs->calling--;
     }
-    stats_log(u->env->stats, s->method, s->name.data, s->rt_ms, s->content_length,
+    stats_log(rs->env->stats, s->method, s->name.data, s->rt_ms, s->content_length,
               s->error, now_epoch());
     slot_release(s);
-    user_settle(u);
+    rs->settled(rs->owner);
 }
 
-void user_http_done(CURL *easy, CURLcode rc, void *ctx)
+void request_cancel_all(request_set *rs)
 {
-    (void)ctx;
-    req_slot *s = NULL;
-    if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s) != CURLE_OK || !s) {
-        return;
-    }
-    read_info(s);
-    default_verdict(s, rc);
-    finish_request(s);
-}
-
-void user_h1_done(h1_xfer *x, void *ctx)
-{
-    (void)ctx;
-    req_slot *s = (req_slot *)((char *)x - offsetof(req_slot, x));
-    s->rt_ms = x->rt_ms;
-    s->open_errno = x->open_errno;
-    if (x->result == H1_ERR_URL) {
-        s->status = 0;
-        s->content_length = 0;
-        set_error(s, x->url_kind, x->url_msg ? x->url_msg : x->errtext);
-    } else if (x->result != H1_OK) {
-        s->status = 0;
-        s->content_length = 0;
-        set_transport_error(s, x->result == H1_ERR_TIMEOUT ? "Timeout"
-                               : x->result == H1_ERR_TLS ? "SSLError" : "ConnectionError",
-                            x->errtext);
-    } else {
-        s->status = x->p.status;
-        s->content_length = x->p.body_bytes;
-        copy_text(s->reason, sizeof s->reason, x->p.reason);
-        if (s->status >= 400) {
-            set_http_error(s, x->url.data);
-        }
-    }
-    finish_request(s);
-}
-
-void request_cancel_all(lw_user *u)
-{
-    while (u->busy) {
-        req_slot *s = u->busy;
-        if (s->fast) {
-            h1_cancel(&s->x);
-        } else {
-            http_cancel(u->env->http, s->easy);
-            easy_release(s, 1);
-        }
+    while (rs->busy.first) {
+        req_slot *s = LIST_ITEM(rs->busy.first, req_slot, link);
+        tp_of(s)->cancel(s->x);
         slot_release(s);
     }
 }
 
-void request_free_spares(lw_user *u)
+void request_set_free(request_set *rs)
 {
-    while (u->spare) {
-        req_slot *s = u->spare;
-        list_remove(&u->spare, s);
+    request_cancel_all(rs);
+    while (rs->spare.first) {
+        req_slot *s = LIST_ITEM(rs->spare.first, req_slot, link);
+        list_remove(&rs->spare, &s->link);
         slot_destroy(s);
     }
+    for (int i = 0; i < TR_COUNT; i++) {
+        if (rs->session[i]) {
+            transport_at(i)->session_free(rs->env->engine[i], rs->session[i]);
+            rs->session[i] = NULL;
+        }
+    }
+    for (size_t i = 0; i < rs->nheaders; i++) {
+        free(rs->headers[i]);
+    }
+    free(rs->headers);
+    rs->headers = NULL;
+    rs->nheaders = rs->cap = 0;
 }
 
 long lw_response_status(const lw_response *r)
@@ -848,33 +490,19 @@ long lw_response_status(const lw_response *r)
 
 const char *lw_response_body(const lw_response *r, size_t *len)
 {
-    if (r->fast) {
-        if (len) {
-            *len = r->x.rbody.len;
-        }
-        return r->x.rbody.data ? r->x.rbody.data : "";
-    }
-    if (len) {
-        *len = r->body.len;
-    }
-    return r->body.data ? r->body.data : "";
+    return tp_of(r)->body(r->x, len, NULL);
 }
 
 int lw_response_body_cut(const lw_response *r)
 {
-    return r->fast ? r->x.body_cut : r->body_cut;
+    int cut = 0;
+    tp_of(r)->body(r->x, NULL, &cut);
+    return cut;
 }
 
 const char *lw_response_header(const lw_response *r, const char *name)
 {
-    struct curl_header *h = NULL;
-    if (r->fast) {
-        return h1_header(&r->x, name);
-    }
-    if (curl_easy_header(r->easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) {
-        return NULL;
-    }
-    return h->value;
+    return tp_of(r)->header(r->x, name);
 }
 
 double lw_response_time_ms(const lw_response *r)

@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "capacity.h"
+#include "custom.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "user.h"
 #include "utf8.h"
 
@@ -36,8 +38,8 @@ struct runner {
     char default_host[1024];
     int64_t *target;
     int64_t *alive;
-    lw_user **active;          /* per class, newest first */
-    lw_user *stopping;         /* users between stop and finished */
+    list_head *active;         /* per class, newest first */
+    list_head stopping;        /* users between stop and finished */
     int64_t nstopping;
     int spawn_pending;         /* spawning_complete still owed */
     int stop_pending;          /* events.stopped still owed */
@@ -55,27 +57,9 @@ struct runner {
     int unknown_overflow;         /* more were requested: reported once */
 };
 
-static void unlink_user(lw_user **head, lw_user *u)
+static lw_user *first_user(const list_head *h)
 {
-    if (u->prev) {
-        u->prev->next = u->next;
-    } else {
-        *head = u->next;
-    }
-    if (u->next) {
-        u->next->prev = u->prev;
-    }
-    u->prev = u->next = NULL;
-}
-
-static void push_user(lw_user **head, lw_user *u)
-{
-    u->prev = NULL;
-    u->next = *head;
-    if (*head) {
-        (*head)->prev = u;
-    }
-    *head = u;
+    return h->first ? LIST_ITEM(h->first, lw_user, link) : NULL;
 }
 
 static void check_idle(runner *r)
@@ -101,10 +85,10 @@ static void on_user_finished(lw_user *u, void *ctx)
 {
     runner *r = ctx;
     if (u->stopping) {
-        unlink_user(&r->stopping, u);
+        list_remove(&r->stopping, &u->link);
         r->nstopping--;
     } else {   /* ended by itself (a class without a runnable task) */
-        unlink_user(&r->active[u->class_index], u);
+        list_remove(&r->active[u->class_index], &u->link);
         r->alive[u->class_index]--;
     }
     user_free(u);
@@ -119,10 +103,10 @@ static void on_user_exception(const char *msg, void *ctx)
 
 static void begin_stop_user(runner *r, size_t cls, int hard)
 {
-    lw_user *u = r->active[cls];
-    unlink_user(&r->active[cls], u);
+    lw_user *u = first_user(&r->active[cls]);
+    list_remove(&r->active[cls], &u->link);
     r->alive[cls]--;
-    push_user(&r->stopping, u);
+    list_push_front(&r->stopping, &u->link);
     r->nstopping++;
     user_stop(u, hard);
 }
@@ -159,7 +143,7 @@ static int adjust_slice(runner *r)
                 r->target[i] = r->alive[i];
                 break;
             }
-            push_user(&r->active[i], u);
+            list_push_front(&r->active[i], &u->link);
             r->alive[i]++;
             budget--;
             user_start(u);
@@ -193,9 +177,9 @@ static void on_stop_deadline(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     runner *r = w->data;
-    for (lw_user *u = r->stopping, *next; u; u = next) {
-        next = u->next;
-        user_stop(u, 1);
+    for (list_link *l = r->stopping.first, *next; l; l = next) {
+        next = l->next;
+        user_stop(LIST_ITEM(l, lw_user, link), 1);
     }
     ev_timer_set(&r->drain_deadline, DRAIN_SECONDS, 0.0);
     ev_timer_start(r->loop, &r->drain_deadline);
@@ -207,14 +191,14 @@ static void on_drain_deadline(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     runner *r = w->data;
-    while (r->stopping) {
-        lw_user *u = r->stopping;
+    while (r->stopping.first) {
+        lw_user *u = first_user(&r->stopping);
         if (u->phase == PHASE_DONE) {   /* cannot happen: finished unlinks */
             break;
         }
         user_cancel(u);
-        if (r->stopping == u) {   /* still waiting for its on_stop */
-            unlink_user(&r->stopping, u);
+        if (first_user(&r->stopping) == u) {   /* still waiting for its on_stop */
+            list_remove(&r->stopping, &u->link);
             r->nstopping--;
             user_free(u);
         }
@@ -234,10 +218,9 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->alive = calloc(nclasses ? nclasses : 1, sizeof *r->alive);
     r->active = calloc(nclasses ? nclasses : 1, sizeof *r->active);
     r->user_bytes = calloc(nclasses ? nclasses : 1, sizeof *r->user_bytes);
-    r->env.http = http_new(loop, user_http_done, NULL);
-    r->env.h1 = h1_new(loop, user_h1_done, NULL);
-    if (!r->target || !r->alive || !r->active || !r->user_bytes || !r->env.http ||
-        !r->env.h1) {
+    tr_config tc = {.loop = loop, .insecure = cfg->insecure};
+    if (!r->target || !r->alive || !r->active || !r->user_bytes ||
+        request_env_open(&r->env.req, &tc) != 0) {
         runner_free(r);
         return NULL;
     }
@@ -250,19 +233,21 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
         return NULL;
     }
     snprintf(r->default_host, sizeof r->default_host, "%s", cfg->host);
-    if (user_env_set_host(&r->env, cfg->host) != 0) {
+    if (request_env_set_host(&r->env.req, cfg->host) != 0) {
         runner_free(r);
         return NULL;
     }
     r->env.loop = loop;
-    r->env.stats = stats;
-    r->env.timeout = cfg->request_timeout;
-    r->env.insecure = cfg->insecure;
-    h1_set_insecure(r->env.h1, cfg->insecure);
-    r->env.client = cfg->http_client;
+    r->env.req.stats = stats;
+    r->env.req.timeout = cfg->request_timeout;
+    r->env.req.client = cfg->http_client;
+    r->env.req.exception = on_user_exception;
+    r->env.req.ctx = r;
     r->env.finished = on_user_finished;
     r->env.exception = on_user_exception;
     r->env.ctx = r;
+    r->env.defer = ratelimit_defer;
+    r->env.forget = custom_user_free;
     ev_timer_init(&r->adjust, on_adjust, 0.0, 0.0);
     ev_timer_init(&r->stop_deadline, on_stop_deadline, 0.0, 0.0);
     ev_timer_init(&r->drain_deadline, on_drain_deadline, 0.0, 0.0);
@@ -278,11 +263,11 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     return r;
 }
 
-static void free_list(lw_user **head)
+static void free_list(list_head *head)
 {
-    while (*head) {
-        lw_user *u = *head;
-        unlink_user(head, u);
+    while (head->first) {
+        lw_user *u = first_user(head);
+        list_remove(head, &u->link);
         user_free(u);
     }
 }
@@ -301,9 +286,7 @@ void runner_free(runner *r)
         free_list(&r->active[i]);
     }
     free_list(&r->stopping);
-    http_free(r->env.http);
-    h1_free(r->env.h1);
-    user_env_free_host(&r->env);
+    request_env_close(&r->env.req);
     for (size_t i = 0; r->env.picks && i < r->n; i++) {
         taskpick_free(&r->env.picks[i]);
     }
@@ -459,11 +442,17 @@ void runner_set_options(runner *r, const proto_spawn *sp)
     r->env.options = sp;
 }
 
+void runner_set_wrap(runner *r, const lw_request *(*wrap)(lw_user *u, const lw_request *req,
+                                                          lw_request *tmp))
+{
+    r->env.wrap = wrap;
+}
+
 void runner_spawn(runner *r, const proto_spawn *sp)
 {
     r->env.test_host = sp->host && *sp->host;
     const char *host = sp->host && *sp->host ? sp->host : r->default_host;
-    if (user_env_set_host(&r->env, host) != 0) {
+    if (request_env_set_host(&r->env.req, host) != 0) {
         log_msg(LOG_ERROR, LOG_RUNNER, "out of memory for the host of a spawn");
     }
     r->stop_timeout = sp->has_stop_timeout ? sp->stop_timeout : 0.0;
@@ -489,7 +478,7 @@ static void stop_all(runner *r, int hard)
     r->spawn_pending = 0;
     for (size_t i = 0; i < r->n; i++) {
         r->target[i] = 0;
-        while (r->active[i]) {
+        while (r->active[i].first) {
             begin_stop_user(r, i, hard);
         }
     }
@@ -517,9 +506,9 @@ void runner_shutdown(runner *r, double drain, void (*cb)(void *), void *arg)
     r->idle_cb = cb;
     r->idle_arg = arg;
     stop_all(r, 1);
-    for (lw_user *u = r->stopping, *next; u; u = next) {
-        next = u->next;
-        user_stop(u, 1);
+    for (list_link *l = r->stopping.first, *next; l; l = next) {
+        next = l->next;
+        user_stop(LIST_ITEM(l, lw_user, link), 1);
     }
     ev_timer_stop(r->loop, &r->stop_deadline);
     ev_timer_stop(r->loop, &r->drain_deadline);

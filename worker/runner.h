@@ -11,7 +11,6 @@
 
 #include "../proto/proto.h"
 #include "cli.h"
-#include "http.h"
 #include "lw.h"
 #include "stats.h"
 
@@ -34,6 +33,10 @@ void runner_spawn(runner *r, const proto_spawn *sp);
 /* The spawn whose parsed_options lw_option reads; the caller keeps it
  * alive until the next call (or NULL). */
 void runner_set_options(runner *r, const proto_spawn *sp);
+/* Every request of the users goes through wrap first (--run-tasks): it
+ * may hand back a replacement kept in *tmp. */
+void runner_set_wrap(runner *r, const lw_request *(*wrap)(lw_user *u, const lw_request *req,
+                                                          lw_request *tmp));
 /* A new test begins with this spawn: its --tags / --exclude-tags. */
 void runner_new_test(runner *r, const proto_spawn *sp);
 /* The web UI's class picker changed a class (update_user_class). */

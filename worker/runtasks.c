@@ -121,7 +121,7 @@ static void on_response(lw_user *u, lw_response *r, void *arg)
     fflush(stdout);
 }
 
-const lw_request *runtasks_wrap(lw_user *u, const lw_request *req, lw_request *tmp)
+static const lw_request *wrap_request(lw_user *u, const lw_request *req, lw_request *tmp)
 {
     (void)u;
     size_t plen = strlen(req->path) > 300 ? 300 : strlen(req->path);
@@ -141,7 +141,7 @@ const lw_request *runtasks_wrap(lw_user *u, const lw_request *req, lw_request *t
     return tmp;
 }
 
-void runtasks_record(const char *type, const char *name, double ms, int64_t len, const char *error)
+static void record(const char *type, const char *name, double ms, int64_t len, const char *error)
 {
     if (!rt.active) {
         return;
@@ -209,6 +209,7 @@ static int run_one(const lw_config *cfg, const lw_user_class *cls, const lw_task
     if (!rt.run) {
         return -1;
     }
+    runner_set_wrap(rt.run, wrap_request);   /* each request is printed */
     proto_class_count count = {(char *)cls->name, 1};
     proto_spawn sp = {.timestamp = now_epoch(), .classes = &count, .nclasses = 1};
     runner_spawn(rt.run, &sp);
@@ -230,6 +231,7 @@ int runtasks_run(const lw_config *cfg, const lw_user_class *classes, size_t n)
     }
     ev_timer_init(&rt.stop, on_stop_timer, 0.0, 0.0);
     custom_set_worker_index(0);
+    custom_set_record_tap(record);   /* so is each lw_record */
     rt.active = 1;
     int code = 0;
     for (const char *p = cfg->run_tasks; *p && code == 0;) {

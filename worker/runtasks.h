@@ -20,12 +20,4 @@ int runtasks_check(const char *list, const lw_user_class *classes, size_t n,
 /* Runs them in turn; returns the exit code. */
 int runtasks_run(const lw_config *cfg, const lw_user_class *classes, size_t n);
 
-/* Hooks while --run-tasks runs (no-ops otherwise): lw_request_send passes
- * each request through runtasks_wrap (which may return tmp, the request
- * with a printing on_response around the task's own); lw_record calls
- * runtasks_record. */
-const lw_request *runtasks_wrap(lw_user *u, const lw_request *req, lw_request *tmp);
-void runtasks_record(const char *type, const char *name, double ms, int64_t len,
-                     const char *error);
-
 #endif

@@ -10,14 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "custom.h"
 #include "log.h"
 #include "procinfo.h"
-#include "request.h"
 
 #define NO_TASK_RETRY_S 1.0
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* Nothing of the phase is still running: no function, no request, no
+ * hold. */
+static int idle(const lw_user *u)
+{
+    return u->inflight == 0 && u->running_fn == 0 && u->req.inflight == 0 && u->req.calling == 0;
+}
 
 lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
 {
@@ -42,6 +47,11 @@ lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
         free(u);
         return NULL;
     }
+    u->req.env = &env->req;
+    u->req.owner = u;
+    u->req.client = (int)cls->client;
+    u->req.host = u->host;
+    u->req.settled = user_settle;
     ev_timer_init(&u->timer, on_timer, 0.0, 0.0);
     u->timer.data = u;
     wait_state_init(&u->ws, now_mono());
@@ -121,7 +131,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 void user_settle(lw_user *u)
 {
-    if (u->inflight > 0 || u->running_fn > 0) {
+    if (!idle(u)) {
         return;
     }
     switch (u->phase) {
@@ -169,8 +179,7 @@ void user_stop(lw_user *u, int hard)
         u->env->finished(u, u->env->ctx);
         return;
     }
-    if (u->phase == PHASE_WAIT ||
-        (u->inflight == 0 && u->running_fn == 0)) {
+    if (u->phase == PHASE_WAIT || idle(u)) {
         begin_stop(u);
     }
 }
@@ -181,7 +190,7 @@ void user_cancel(lw_user *u)
         return;
     }
     u->stopping = u->draining = u->cancelled = 1;
-    request_cancel_all(u);
+    request_cancel_all(&u->req);
     if (u->phase == PHASE_START) {
         ev_timer_stop(u->env->loop, &u->timer);
         u->phase = PHASE_DONE;
@@ -199,12 +208,10 @@ void user_free(lw_user *u)
         return;
     }
     ev_timer_stop(u->env->loop, &u->timer);
-    custom_user_free(u);   /* before anything it may still use */
-    request_cancel_all(u);
-    request_free_spares(u);
-    curl_slist_free_all(u->headers);
-    http_session_free(u->session);
-    h1_session_free(u->fast);
+    if (u->env->forget) {
+        u->env->forget(u);   /* before anything it may still use */
+    }
+    request_set_free(&u->req);
     free(u->data);
     free(u->host);
     free(u);
@@ -227,12 +234,25 @@ const lw_task *lw_current_task(const lw_user *u)
 
 int lw_user_add_header(lw_user *u, const char *header)
 {
-    struct curl_slist *l = curl_slist_append(u->headers, header);
-    if (!l) {
+    return request_add_header(&u->req, header);
+}
+
+/* A request of a task: refused once the user may send no more; it may be
+ * deferred (--max-rps) or wrapped (--run-tasks) by the layers above. */
+int lw_request_send(lw_user *u, const lw_request *req)
+{
+    if (!req || !req->path || (u->draining && u->phase != PHASE_ON_STOP) ||
+        u->phase == PHASE_DONE || u->cancelled) {
         return -1;
     }
-    u->headers = l;
-    return 0;
+    if (u->env->defer && u->env->defer(u, req)) {
+        return 0;
+    }
+    lw_request wrapped;
+    if (u->env->wrap) {
+        req = u->env->wrap(u, req, &wrapped);
+    }
+    return request_send(&u->req, req);
 }
 
 void lw_user_exception(lw_user *u, const char *msg)

@@ -11,27 +11,18 @@
 #ifndef LW_USER_H
 #define LW_USER_H
 
-#include <curl/curl.h>
 #include <ev.h>
 
-#include "h1.h"
-#include "http.h"
+#include "list.h"
 #include "lw.h"
-#include "stats.h"
+#include "request.h"
 #include "taskpick.h"
 #include "wait_time.h"
 
 /* What users share: set up once per process by the runner. */
 typedef struct {
     struct ev_loop *loop;
-    http_engine *http;
-    h1_engine *h1;             /* the fast client */
-    int client;                /* -1: each class's own; else an lw_client */
-    lw_stats *stats;
-    char *host;                /* base URL, whole (user_env_set_host);
-                                  NULL or "" when none is known */
-    double timeout;            /* default request timeout, seconds */
-    int insecure;              /* no TLS certificate checks */
+    request_env req;           /* transports, stats, host, timeout */
     taskpick *picks;           /* per class: the tasks that may run */
     const proto_spawn *options;  /* the current test's spawn, kept alive by
                                     the master (lw_option), or NULL */
@@ -39,6 +30,13 @@ typedef struct {
     void (*finished)(lw_user *u, void *ctx);   /* stopped: free it */
     void (*exception)(const char *msg, void *ctx);
     void *ctx;
+    /* Set by the layers above, each optional: */
+    /* takes a request to send later through lw_request_send (1), or not (0) */
+    int (*defer)(lw_user *u, const lw_request *req);
+    /* may hand back a replacement kept in *tmp (--run-tasks) */
+    const lw_request *(*wrap)(lw_user *u, const lw_request *req, lw_request *tmp);
+    /* the user is being freed: drop what is kept for it */
+    void (*forget)(lw_user *u);
 } user_env;
 
 typedef enum {
@@ -50,8 +48,6 @@ typedef enum {
     PHASE_DONE
 } user_phase;
 
-typedef struct lw_response req_slot;  /* a request and its response */
-
 struct lw_user {
     user_env *env;
     const lw_user_class *cls;
@@ -61,21 +57,18 @@ struct lw_user {
     int stopping;          /* stop asked: on_stop after the current phase */
     int draining;          /* hard stop: no new requests until on_stop */
     int cancelled;         /* out of time: no new requests at all */
-    int inflight;          /* requests in flight */
+    int inflight;          /* holds on the phase (timers, held tasks,
+                              requests waiting for a token) */
     int running_fn;        /* inside a phase function or a callback */
     char *host;            /* the class picker's host when the user
                               started in a test without a host of its
                               own (as Python's HttpUser), or NULL */
     ev_timer timer;        /* wait_time and deferred starts */
     wait_state ws;
-    CURLSH *session;       /* libcurl session, made on first use */
-    h1_session *fast;      /* fast client session, made on first use */
-    struct curl_slist *headers;
-    req_slot *busy;        /* requests in flight */
-    req_slot *spare;       /* finished slots kept for reuse */
+    request_set req;       /* its requests and HTTP sessions */
     void *data;
     struct user_ext *ext;  /* custom.c: timers and the cleanup hook, or NULL */
-    lw_user *prev, *next;  /* runner's list */
+    list_link link;        /* in the runner's lists */
 };
 
 lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index);
@@ -94,14 +87,5 @@ void user_free(lw_user *u);
 /* A request finished or a phase function returned: move on if the phase
  * is over. */
 void user_settle(lw_user *u);
-
-/* Set env->host to a copy of host (never cut; request.c). Returns 0, or
- * -1 when out of memory (the old host stays). user_env_free_host frees it. */
-int user_env_set_host(user_env *env, const char *host);
-void user_env_free_host(user_env *env);
-
-/* The http engines' completion callbacks for user requests. */
-void user_http_done(CURL *easy, CURLcode rc, void *ctx);
-void user_h1_done(h1_xfer *x, void *ctx);
 
 #endif

@@ -1,11 +1,11 @@
 /*
- * http.c - glue between libcurl's multi socket interface and libev, after
+ * curl_multi.c - glue between libcurl's multi socket interface and libev, after
  * curl's evhiperfifo example: CURLMOPT_SOCKETFUNCTION maps each socket to an
  * ev_io, CURLMOPT_TIMERFUNCTION to one ev_timer (timeouts in seconds as
  * doubles: no integer division), and finished transfers are collected with
  * curl_multi_info_read after every socket action.
  */
-#include "http.h"
+#include "curl_multi.h"
 
 #include <stdlib.h>
 

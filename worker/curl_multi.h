@@ -1,5 +1,5 @@
 /*
- * http.h - libcurl's multi socket API driven by a libev loop.
+ * curl_multi.h - libcurl's multi socket API driven by a libev loop.
  *
  * The engine runs transfers on easy handles that callers prepare; when one
  * finishes, on_done is called with the handle and curl's result (after the
@@ -10,8 +10,8 @@
  * engine keeps the idle ones in a pool, and a request takes one and binds
  * it to its user's session for the time of the transfer.
  */
-#ifndef LW_HTTP_H
-#define LW_HTTP_H
+#ifndef LW_CURL_MULTI_H
+#define LW_CURL_MULTI_H
 
 #include <curl/curl.h>
 #include <ev.h>
