@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-typedef struct {
+typedef struct buf {
     char *data;
     size_t len, cap;
 } buf;

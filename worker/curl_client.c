@@ -37,10 +37,8 @@ typedef struct {
 } session;
 
 typedef struct {
-    engine *eng;
+    tr_xfer_head head;               /* engine, callback, response */
     CURL *easy;                      /* taken for the time of a request */
-    tr_done_fn done;
-    void *arg;
     struct curl_slist *req_headers;  /* session + request headers, or NULL */
     buf body;                        /* the response body, when kept */
     int keep;
@@ -49,8 +47,12 @@ typedef struct {
     char errbuf[CURL_ERROR_SIZE];
     int open_errno;
     char *url_msg;                   /* a refused redirect's message */
-    tr_response resp;
 } xfer;
+
+static engine *eng_of(const xfer *x)
+{
+    return x->head.engine;
+}
 
 static void on_done(CURL *easy, CURLcode rc, void *ctx);
 
@@ -161,8 +163,8 @@ static CURL *easy_new(const engine *eng)
  * the transfer and to its user's session (connections and cookies). */
 static CURL *easy_bind(xfer *x, session *s)
 {
-    CURL *e = http_easy_take(x->eng->multi);
-    if (!e && !(e = easy_new(x->eng))) {
+    CURL *e = http_easy_take(eng_of(x)->multi);
+    if (!e && !(e = easy_new(eng_of(x)))) {
         return NULL;
     }
     int bad = 0;
@@ -198,7 +200,7 @@ static void easy_release(xfer *x, int cancelled)
         connects > 0) {
         curl_easy_cleanup(x->easy);
     } else {
-        http_easy_give(x->eng->multi, x->easy);
+        http_easy_give(eng_of(x)->multi, x->easy);
     }
     x->easy = NULL;
 }
@@ -339,7 +341,7 @@ static int prepare(void *xp, void *sp, const tr_request *req)
 static int start(void *xp)
 {
     xfer *x = xp;
-    return http_start(x->eng->multi, x->easy);
+    return http_start(eng_of(x)->multi, x->easy);
 }
 
 /* libcurl's codes for a failed TLS handshake or a refused certificate:
@@ -379,15 +381,15 @@ static int redirect_refused(xfer *x, CURLcode rc)
     if (h1_url_check(url, &kind, &x->url_msg) == 0) {
         return 0;
     }
-    x->resp.result = TR_ERR_URL;
-    x->resp.url_kind = kind;
-    x->resp.url_msg = x->url_msg ? x->url_msg : "out of memory";
+    x->head.resp.result = TR_ERR_URL;
+    x->head.resp.url_kind = kind;
+    x->head.resp.url_msg = x->url_msg ? x->url_msg : "out of memory";
     return 1;
 }
 
 static void read_result(xfer *x, CURLcode rc)
 {
-    tr_response *r = &x->resp;
+    tr_response *r = &x->head.resp;
     curl_off_t total_us = 0, size = 0;
     char *url = NULL;
     *r = (tr_response){.result = TR_OK, .text = "", .reason = x->reason, .url = ""};
@@ -417,14 +419,14 @@ static void on_done(CURL *easy, CURLcode rc, void *ctx)
         return;
     }
     read_result(x, rc);
-    x->done(x->arg);
+    x->head.done(x->head.arg);
 }
 
 static void cancel(void *xp)
 {
     xfer *x = xp;
     if (x->easy) {
-        http_cancel(x->eng->multi, x->easy);
+        http_cancel(eng_of(x)->multi, x->easy);
         easy_release(x, 1);
     }
 }
@@ -449,21 +451,10 @@ static void finish(void *xp)
     }
 }
 
-static const tr_response *response(void *xp)
-{
-    return &((xfer *)xp)->resp;
-}
-
 static const char *body(void *xp, size_t *len, int *cut)
 {
     xfer *x = xp;
-    if (len) {
-        *len = x->body.len;
-    }
-    if (cut) {
-        *cut = x->body_cut;
-    }
-    return x->body.data ? x->body.data : "";
+    return transport_kept_body(&x->body, x->body_cut, len, cut);
 }
 
 static const char *header(void *xp, const char *name)
@@ -478,13 +469,7 @@ static const char *header(void *xp, const char *name)
 
 static void *xfer_new(void *eng, tr_done_fn done, void *arg)
 {
-    xfer *x = calloc(1, sizeof *x);
-    if (x) {
-        x->eng = eng;
-        x->done = done;
-        x->arg = arg;
-    }
-    return x;
+    return transport_xfer_alloc(sizeof(xfer), eng, done, arg);
 }
 
 static void xfer_free(void *xp)
@@ -558,20 +543,4 @@ static int supports(const char *url)
     return 1;
 }
 
-const transport curl_transport = {
-    .name = "curl",
-    .supports = supports,
-    .engine_new = engine_new,
-    .engine_free = engine_free,
-    .session_new = session_new,
-    .session_free = session_free,
-    .xfer_new = xfer_new,
-    .xfer_free = xfer_free,
-    .prepare = prepare,
-    .start = start,
-    .cancel = cancel,
-    .finish = finish,
-    .response = response,
-    .body = body,
-    .header = header,
-};
+const transport curl_transport = TRANSPORT_TABLE("curl");

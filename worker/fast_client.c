@@ -17,19 +17,16 @@
 #define SPARE_BUF_MAX 65536   /* bytes an idle transfer may keep allocated */
 
 typedef struct {
-    h1_engine *h;
+    tr_xfer_head head;         /* engine, callback, response */
     h1_xfer x;
     void *session;             /* the user's h1 session */
     buf req_body;              /* the request body's copy */
-    tr_done_fn done;
-    void *arg;
-    tr_response resp;
 } xfer;
 
 static void read_result(xfer *f)
 {
     h1_xfer *x = &f->x;
-    tr_response *r = &f->resp;
+    tr_response *r = &f->head.resp;
     *r = (tr_response){.result = TR_OK, .text = x->errtext, .reason = "",
                        .time_ms = x->rt_ms, .open_errno = x->open_errno,
                        .url = x->url.data ? x->url.data : ""};
@@ -63,7 +60,7 @@ static void on_done(h1_xfer *x, void *ctx)
     (void)ctx;
     xfer *f = (xfer *)(void *)((char *)x - offsetof(xfer, x));
     read_result(f);
-    f->done(f->arg);
+    f->head.done(f->head.arg);
 }
 
 static int prepare(void *xp, void *session, const tr_request *req)
@@ -86,13 +83,13 @@ static int prepare(void *xp, void *session, const tr_request *req)
     x->timeout = req->timeout;
     x->keep = req->keep;
     f->session = session;
-    return h1_xfer_set(f->h, x, req->url, req->session_headers, req->headers);
+    return h1_xfer_set(f->head.engine, x, req->url, req->session_headers, req->headers);
 }
 
 static int start(void *xp)
 {
     xfer *f = xp;
-    return h1_start(f->h, f->session, &f->x);
+    return h1_start(f->head.engine, f->session, &f->x);
 }
 
 static void cancel(void *xp)
@@ -111,21 +108,10 @@ static void finish(void *xp)
     }
 }
 
-static const tr_response *response(void *xp)
-{
-    return &((xfer *)xp)->resp;
-}
-
 static const char *body(void *xp, size_t *len, int *cut)
 {
     h1_xfer *x = &((xfer *)xp)->x;
-    if (len) {
-        *len = x->rbody.len;
-    }
-    if (cut) {
-        *cut = x->body_cut;
-    }
-    return x->rbody.data ? x->rbody.data : "";
+    return transport_kept_body(&x->rbody, x->body_cut, len, cut);
 }
 
 static const char *header(void *xp, const char *name)
@@ -135,13 +121,7 @@ static const char *header(void *xp, const char *name)
 
 static void *xfer_new(void *engine, tr_done_fn done, void *arg)
 {
-    xfer *f = calloc(1, sizeof *f);
-    if (f) {
-        f->h = engine;
-        f->done = done;
-        f->arg = arg;
-    }
-    return f;
+    return transport_xfer_alloc(sizeof(xfer), engine, done, arg);
 }
 
 static void xfer_free(void *xp)
@@ -166,6 +146,11 @@ static void session_free(void *engine, void *session)
     h1_session_free(session);
 }
 
+static int supports(const char *url)
+{
+    return h1_supports(url);
+}
+
 static void *engine_new(const tr_config *cfg)
 {
     h1_engine *h = h1_new(cfg->loop, on_done, NULL);
@@ -180,20 +165,4 @@ static void engine_free(void *engine)
     h1_free(engine);
 }
 
-const transport fast_transport = {
-    .name = "fast",
-    .supports = h1_supports,
-    .engine_new = engine_new,
-    .engine_free = engine_free,
-    .session_new = session_new,
-    .session_free = session_free,
-    .xfer_new = xfer_new,
-    .xfer_free = xfer_free,
-    .prepare = prepare,
-    .start = start,
-    .cancel = cancel,
-    .finish = finish,
-    .response = response,
-    .body = body,
-    .header = header,
-};
+const transport fast_transport = TRANSPORT_TABLE("fast");

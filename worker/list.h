@@ -19,28 +19,23 @@ typedef struct {
 /* The item holding link l (a member named member of type type). */
 #define LIST_ITEM(l, type, member) ((type *)(void *)((char *)(l) - offsetof(type, member)))
 
+/* Link l in between prev and next (either NULL at an end). */
+static inline void list_insert(list_head *h, list_link *l, list_link *prev, list_link *next)
+{
+    l->prev = prev;
+    l->next = next;
+    *(prev ? &prev->next : &h->first) = l;
+    *(next ? &next->prev : &h->last) = l;
+}
+
 static inline void list_push_front(list_head *h, list_link *l)
 {
-    l->prev = NULL;
-    l->next = h->first;
-    if (h->first) {
-        h->first->prev = l;
-    } else {
-        h->last = l;
-    }
-    h->first = l;
+    list_insert(h, l, NULL, h->first);
 }
 
 static inline void list_push_back(list_head *h, list_link *l)
 {
-    l->next = NULL;
-    l->prev = h->last;
-    if (h->last) {
-        h->last->next = l;
-    } else {
-        h->first = l;
-    }
-    h->last = l;
+    list_insert(h, l, h->last, NULL);
 }
 
 static inline void list_remove(list_head *h, list_link *l)

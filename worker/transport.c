@@ -4,6 +4,9 @@
  */
 #include "transport.h"
 
+#include <stdlib.h>
+
+#include "buf.h"
 #include "curl_client.h"
 #include "fast_client.h"
 #include "lw.h"
@@ -24,4 +27,31 @@ int transport_pick(int client, const char *url)
         return LW_CLIENT_CURL;
     }
     return client;
+}
+
+const char *transport_kept_body(const buf *b, int was_cut, size_t *len, int *cut)
+{
+    if (len) {
+        *len = b->len;
+    }
+    if (cut) {
+        *cut = was_cut;
+    }
+    return b->data ? b->data : "";
+}
+
+void *transport_xfer_alloc(size_t size, void *engine, tr_done_fn done, void *arg)
+{
+    tr_xfer_head *h = calloc(1, size);
+    if (h) {
+        h->engine = engine;
+        h->done = done;
+        h->arg = arg;
+    }
+    return h;
+}
+
+const tr_response *transport_response(void *xfer)
+{
+    return &((tr_xfer_head *)xfer)->resp;
 }

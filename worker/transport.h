@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
+
 typedef enum {
     TR_OK = 0,
     TR_ERR_CONNECTION,   /* refused, reset, closed, malformed, unresolved */
@@ -64,6 +66,15 @@ typedef struct {
 
 typedef void (*tr_done_fn)(void *arg);
 
+/* The head every transport's transfer starts with (xfer_new makes it
+ * with transport_xfer_alloc, response returns its resp). */
+typedef struct {
+    void *engine;
+    tr_done_fn done;
+    void *arg;
+    tr_response resp;      /* filled before done is called */
+} tr_xfer_head;
+
 /* What every engine is told at its start. */
 typedef struct {
     struct ev_loop *loop;
@@ -93,11 +104,32 @@ typedef struct {
     const char *(*header)(void *xfer, const char *name);
 } transport;
 
+/* The table of a transport whose file defines the operations as static
+ * functions of these names. */
+#define TRANSPORT_TABLE(label)                                                                   \
+    {                                                                                            \
+        .name = (label), .supports = supports, .engine_new = engine_new,                         \
+        .engine_free = engine_free, .session_new = session_new, .session_free = session_free,   \
+        .xfer_new = xfer_new, .xfer_free = xfer_free, .prepare = prepare, .start = start,       \
+        .cancel = cancel, .finish = finish, .response = transport_response, .body = body,       \
+        .header = header,                                                                        \
+    }
+
 #define TR_COUNT 2   /* indexed by lw_client */
 
 /* The transport for a request of a class using client: its own when that
  * one supports url, else the default (libcurl). Returns its index. */
 int transport_pick(int client, const char *url);
 const transport *transport_at(int index);
+
+/* A zeroed transfer of size bytes with its head filled, or NULL. */
+void *transport_xfer_alloc(size_t size, void *engine, tr_done_fn done, void *arg);
+/* The response operation of every transport: the head's resp. */
+const tr_response *transport_response(void *xfer);
+
+/* A transport's body operation over its kept body b: the text (never
+ * NULL), its length in *len and whether it was cut in *cut (either may be
+ * NULL). */
+const char *transport_kept_body(const struct buf *b, int was_cut, size_t *len, int *cut);
 
 #endif
