@@ -37,17 +37,17 @@ struct lw_response {
     CURL *easy;                      /* libcurl handle, made on first use */
     h1_xfer x;                       /* the fast client's transfer */
     int fast;                        /* this request went through x */
-    h1_buf req_body;                 /* the fast client's copy of the body */
-    h1_buf url;                      /* the request's absolute URL */
+    buf req_body;                    /* the fast client's copy of the body */
+    buf url;                         /* the request's absolute URL */
     lw_user *u;
     req_slot *prev, *next;
     struct curl_slist *req_headers;  /* session + request headers, or NULL */
     lw_response_fn cb;
     void *arg;
     char method[16];
-    h1_buf name;                     /* stats name, up to STATS_NAME_MAX */
+    buf name;                        /* stats name, up to STATS_NAME_MAX */
     int named;                       /* the task gave a name= */
-    h1_buf body;                     /* libcurl's response body, when kept */
+    buf body;                        /* libcurl's response body, when kept */
     int keep_body;
     int body_cut;                    /* libcurl's body went on beyond it */
     char reason[64];
@@ -71,7 +71,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
         s->body_cut = 1;    /* read and counted, not kept */
         keep = room;
     }
-    if (keep && h1_buf_put(&s->body, ptr, keep) != 0) {
+    if (keep && buf_put(&s->body, ptr, keep) != 0) {
         return 0;   /* curl reports a write error */
     }
     return n;
@@ -261,11 +261,11 @@ static void list_push(req_slot **head, req_slot *s)
 }
 
 /* A spare slot does not hold on to a large body's buffer. */
-static void shrink(h1_buf *b)
+static void shrink(buf *b)
 {
     if (b->cap > SPARE_BUF_MAX) {
         free(b->data);
-        *b = (h1_buf){0};
+        *b = (buf){0};
     }
 }
 
@@ -424,6 +424,25 @@ static int use_fast(const req_slot *s)
     return client == LW_CLIENT_FAST && h1_supports(s->url.data);
 }
 
+/* The lines of a curl_slist as a NULL-terminated array (malloc'd; the
+ * strings stay the list's), or NULL for none or when out of memory. */
+static const char **slist_lines(const struct curl_slist *l)
+{
+    size_t n = 0;
+    for (const struct curl_slist *i = l; i; i = i->next) {
+        n++;
+    }
+    const char **lines = n ? malloc((n + 1) * sizeof *lines) : NULL;
+    if (lines) {
+        n = 0;
+        for (const struct curl_slist *i = l; i; i = i->next) {
+            lines[n++] = i->data;
+        }
+        lines[n] = NULL;
+    }
+    return lines;
+}
+
 static int prepare_fast(req_slot *s, const lw_request *req, size_t body_len, double timeout)
 {
     lw_user *u = s->u;
@@ -435,13 +454,19 @@ static int prepare_fast(req_slot *s, const lw_request *req, size_t body_len, dou
     x->has_body = req->body != NULL;
     x->body_len = body_len;
     s->req_body.len = 0;
-    if (x->has_body && h1_buf_put(&s->req_body, req->body, body_len) != 0) {
+    if (x->has_body && buf_put(&s->req_body, req->body, body_len) != 0) {
         return -1;
     }
     x->body = s->req_body.data;
     x->timeout = timeout;
     x->keep = s->keep_body;
-    return h1_xfer_set(u->env->h1, x, s->url.data, u->headers, req->headers);
+    const char **sess = slist_lines(u->headers);
+    if (u->headers && !sess) {
+        return -1;
+    }
+    int rc = h1_xfer_set(u->env->h1, x, s->url.data, sess, req->headers);
+    free(sess);
+    return rc;
 }
 
 /* A URL requests would refuse: the exception's name and message. */
@@ -461,7 +486,7 @@ static int escape_url(req_slot *s)
     if (!*p) {
         return 0;
     }
-    h1_buf esc = {0};
+    buf esc = {0};
     if (h1_url_escape(&esc, s->url.data) != 0) {
         free(esc.data);
         return -1;
@@ -500,7 +525,7 @@ static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
     copy_text(s->method, sizeof s->method, req->method ? req->method : "GET");
     const char *name = req->name ? req->name : req->path;
     s->name.len = 0;
-    if (h1_buf_put(&s->name, name, stats_name_len(name)) != 0) {
+    if (buf_put(&s->name, name, stats_name_len(name)) != 0) {
         return -1;
     }
     s->named = req->name != NULL;
