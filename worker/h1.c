@@ -356,6 +356,12 @@ static int send_now(h1_conn *c, int soon)
 
 static int conn_dial(h1_conn *c, h1_xfer *x);
 
+/* TLS on c's socket, resuming its session's TLS session for the origin. */
+static int conn_tls_open(h1_conn *c, char *err, size_t errlen)
+{
+    return h1_tls_open(&c->link, &c->h->tls, &c->s->tls_resume, c->origin, err, errlen);
+}
+
 /* A step of c's TLS handshake; when it is done, the request waiting in
  * c->out goes. Returns -1 when the transfer failed (c is gone). */
 static int tls_step(h1_conn *c)
@@ -401,7 +407,7 @@ static int finish_connect(h1_conn *c)
     c->connecting = 0;
     if (c->origin->tls) {
         char text[200];
-        if (h1_tls_open(&c->link, &c->h->tls, &c->s->tls_resume, c->origin, text, sizeof text) != 0) {
+        if (conn_tls_open(c, text, sizeof text) != 0) {
             fail(x, H1_ERR_CONNECTION, text);
             return -1;
         }
@@ -523,9 +529,7 @@ static int conn_dial(h1_conn *c, h1_xfer *x)
             c->connecting = connecting;
             ev_io_init(&c->io, on_io, fd, EV_READ | (connecting ? EV_WRITE : 0));
             c->link.fd = fd;
-            if (!connecting && o->tls &&
-                h1_tls_open(&c->link, &c->h->tls, &c->s->tls_resume, c->origin, x->errtext,
-                            sizeof x->errtext) != 0) {
+            if (!connecting && o->tls && conn_tls_open(c, x->errtext, sizeof x->errtext) != 0) {
                 close(fd);
                 return -1;
             }
