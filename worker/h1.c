@@ -12,8 +12,13 @@
  * https:// connection shakes hands once, after its TCP connect, and then
  * reads and writes through its TLS (h1tls.c). Messages (URLs, cookies,
  * request bytes) are built in h1msg.c.
+ *
+ * The engine is the top of the client: it calls the layers under it
+ * (h1msg.c, h1tls.c, h1dns.c, h1cookie.c, h1parse.c), and they report
+ * back only through callbacks it gives them (a finished lookup: on_lookup;
+ * the parser's headers and body: on_header, on_body).
  */
-#include "h1int.h"
+#include "h1.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,10 +29,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "h1int.h"
+#include "h1msg.h"
 #include "lw.h"
 #include "procinfo.h"
 
 static void begin(h1_xfer *x, int fresh);
+static void on_lookup(h1_origin *o, void *ctx);
 
 /* ---- engine and sessions ---- */
 
@@ -40,7 +48,7 @@ h1_engine *h1_new(struct ev_loop *loop, h1_done_fn done, void *ctx)
     h->loop = loop;
     h->done = done;
     h->ctx = ctx;
-    if (h1_dns_init(h) != 0) {
+    if (!(h->dns = h1_dns_new(loop, on_lookup, h))) {
         free(h);
         return NULL;
     }
@@ -52,10 +60,15 @@ void h1_free(h1_engine *h)
     if (!h) {
         return;
     }
-    h1_dns_free(h);
-    h1_tls_free(h);
+    h1_dns_free(h->dns);
+    h1_tls_free(&h->tls);
     free(h->wbuf.data);
     free(h);
+}
+
+void h1_set_insecure(h1_engine *h, int insecure)
+{
+    h->tls.insecure = insecure;
 }
 
 int h1_running(const h1_engine *h)
@@ -70,7 +83,7 @@ h1_session *h1_session_new(void)
 
 static void conn_close(h1_conn *c)
 {
-    h1_tls_close(c);
+    h1_tls_close(&c->link, &c->s->tls_resume, c->origin);
     ev_io_stop(c->h->loop, &c->io);
     close(c->io.fd);
     h1_origin_unref(c->origin);
@@ -88,8 +101,8 @@ void h1_session_free(h1_session *s)
         s->idle = c->next;
         conn_close(c);
     }
-    h1_tls_forget(s);
-    h1_cookies_free(s);
+    h1_tls_forget(&s->tls_resume);
+    h1_cookies_free(&s->jar);
     free(s);
 }
 
@@ -216,14 +229,14 @@ static int on_header(void *ctx, const char *name, size_t nlen, const char *value
     h1_xfer *x = ctx;
     int bad = 0;
     if (nlen == 10 && strncasecmp(name, "set-cookie", 10) == 0) {
-        h1_cookie_set(x->s, x->origin->host, x->target.data, value, vlen);
+        h1_cookie_set(&x->s->jar, x->origin->host, x->target.data, value, vlen);
     } else if (nlen == 8 && strncasecmp(name, "location", 8) == 0) {
         x->location.len = 0;
-        bad |= h1_buf_put(&x->location, value, vlen);
+        bad |= buf_put(&x->location, value, vlen);
     }
     if (x->keep) {
-        bad |= h1_buf_put(&x->rheaders, name, nlen) | h1_buf_put(&x->rheaders, "", 1) |
-               h1_buf_put(&x->rheaders, value, vlen) | h1_buf_put(&x->rheaders, "", 1);
+        bad |= buf_put(&x->rheaders, name, nlen) | buf_put(&x->rheaders, "", 1) |
+               buf_put(&x->rheaders, value, vlen) | buf_put(&x->rheaders, "", 1);
     }
     return bad;
 }
@@ -241,7 +254,7 @@ static int on_body(void *ctx, const char *data, size_t len)
         x->body_cut = 1;
         len = room;
     }
-    return len ? h1_buf_put(&x->rbody, data, len) : 0;
+    return len ? buf_put(&x->rbody, data, len) : 0;
 }
 
 static const h1_callbacks parse_cbs = {on_header, on_body};
@@ -314,7 +327,7 @@ static int send_now(h1_conn *c, int soon)
 {
     const char *data = c->out ? c->out + c->out_off : c->h->wbuf.data;
     size_t len = c->out ? c->out_len - c->out_off : c->h->wbuf.len;
-    ssize_t n = h1_conn_send(c, data, len);
+    ssize_t n = h1_link_send(&c->link, data, len);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         send_failed(c, errno, soon);
         return -1;
@@ -343,13 +356,19 @@ static int send_now(h1_conn *c, int soon)
 
 static int conn_dial(h1_conn *c, h1_xfer *x);
 
+/* TLS on c's socket, resuming its session's TLS session for the origin. */
+static int conn_tls_open(h1_conn *c, char *err, size_t errlen)
+{
+    return h1_tls_open(&c->link, &c->h->tls, &c->s->tls_resume, c->origin, err, errlen);
+}
+
 /* A step of c's TLS handshake; when it is done, the request waiting in
  * c->out goes. Returns -1 when the transfer failed (c is gone). */
 static int tls_step(h1_conn *c)
 {
     char text[256];
     int events = 0;
-    int rc = h1_tls_handshake(c, &events, text, sizeof text);
+    int rc = h1_tls_handshake(&c->link, &c->h->tls, c->origin, &events, text, sizeof text);
     if (rc < 0) {
         fail(c->x, H1_ERR_TLS, text);
         return -1;
@@ -388,7 +407,7 @@ static int finish_connect(h1_conn *c)
     c->connecting = 0;
     if (c->origin->tls) {
         char text[200];
-        if (h1_tls_open(c, text, sizeof text) != 0) {
+        if (conn_tls_open(c, text, sizeof text) != 0) {
             fail(x, H1_ERR_CONNECTION, text);
             return -1;
         }
@@ -402,9 +421,9 @@ static int finish_connect(h1_conn *c)
 static int conn_read_once(h1_conn *c)
 {
     h1_engine *h = c->h;
-    ssize_t n = h1_conn_recv(c, h->rbuf, sizeof h->rbuf);
+    ssize_t n = h1_link_recv(&c->link, h->rbuf, sizeof h->rbuf);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        if (c->tls_read_wants_write) {
+        if (c->link.read_wants_write) {
             set_events(c, EV_READ | EV_WRITE);
         }
         return 0;
@@ -425,7 +444,7 @@ static int conn_read_once(h1_conn *c)
     } else if (x->p.done) {
         complete(x, used < n);
     } else {
-        return h1_conn_pending(c);
+        return h1_link_pending(&c->link);
     }
     return 0;
 }
@@ -440,11 +459,11 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     h1_conn *c = (h1_conn *)w;
-    if (c->handshaking) {
+    if (c->link.handshaking) {
         (void)tls_step(c);
         return;
     }
-    if ((revents & EV_WRITE) && c->tls_read_wants_write && !c->out) {
+    if ((revents & EV_WRITE) && c->link.read_wants_write && !c->out) {
         set_events(c, EV_READ);
         revents |= EV_READ;     /* the TLS read goes on now */
     } else if (revents & EV_WRITE) {
@@ -454,7 +473,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
             return;
         }
     }
-    if ((revents & EV_READ) && !c->connecting && !c->handshaking) {
+    if ((revents & EV_READ) && !c->connecting && !c->link.handshaking) {
         conn_read(c);
     }
 }
@@ -509,11 +528,12 @@ static int conn_dial(h1_conn *c, h1_xfer *x)
         if (fd >= 0) {
             c->connecting = connecting;
             ev_io_init(&c->io, on_io, fd, EV_READ | (connecting ? EV_WRITE : 0));
-            if (!connecting && o->tls && h1_tls_open(c, x->errtext, sizeof x->errtext) != 0) {
+            c->link.fd = fd;
+            if (!connecting && o->tls && conn_tls_open(c, x->errtext, sizeof x->errtext) != 0) {
                 close(fd);
                 return -1;
             }
-            if (c->handshaking) {
+            if (c->link.handshaking) {
                 ev_io_set(&c->io, fd, EV_WRITE);   /* the ClientHello goes from the loop */
             }
             ev_io_start(c->h->loop, &c->io);
@@ -546,6 +566,52 @@ static h1_conn *conn_open(h1_xfer *x)
     return c;
 }
 
+/* ---- waiting for a lookup ---- */
+
+/* x waits for its origin's lookup: on_lookup sends it. */
+static void dns_wait(h1_xfer *x)
+{
+    x->waiting = 1;
+    x->wait_next = x->origin->waiters;
+    x->origin->waiters = x;
+}
+
+/* x waits no more (cancel, timeout, free). */
+static void dns_unwait(h1_xfer *x)
+{
+    if (!x->waiting) {
+        return;
+    }
+    h1_xfer *w = x->origin->waiters;
+    if (w == x) {
+        x->origin->waiters = x->wait_next;
+    } else {
+        while (w && w->wait_next != x) {
+            w = w->wait_next;
+        }
+        if (w) {
+            w->wait_next = x->wait_next;
+        }
+    }
+    x->wait_next = NULL;
+    x->waiting = 0;
+}
+
+/* The resolver's callback: o's lookup is over, its waiters go on. */
+static void on_lookup(h1_origin *o, void *ctx)
+{
+    (void)ctx;
+    h1_xfer *w = o->waiters;
+    o->waiters = NULL;
+    while (w) {
+        h1_xfer *next = w->wait_next;
+        w->wait_next = NULL;
+        w->waiting = 0;
+        begin(w, 0);
+        w = next;
+    }
+}
+
 /* Send x's request on an idle connection of its session or a new one. */
 static void begin(h1_xfer *x, int fresh)
 {
@@ -557,7 +623,7 @@ static void begin(h1_xfer *x, int fresh)
         x->rbody.data[0] = '\0';   /* no text of an earlier response */
     }
     if (x->origin->state == H1_DNS_PENDING) {
-        h1_dns_wait(x);         /* h1_resume follows the answer */
+        dns_wait(x);            /* on_lookup follows the answer */
         return;
     }
     if (x->origin->state == H1_DNS_FAILED) {
@@ -573,12 +639,12 @@ static void begin(h1_xfer *x, int fresh)
     }
     c->x = x;
     x->c = c;
-    if (h1_build(x->h, x) != 0) {
+    if (h1_build(&x->h->wbuf, x) != 0) {
         snprintf(x->errtext, sizeof x->errtext, "out of memory");
         fail_soon(x);
         return;
     }
-    if (!c->connecting && !c->handshaking) {
+    if (!c->connecting && !c->link.handshaking) {
         (void)send_now(c, 1);   /* a failure ends the transfer from the loop */
         return;
     }
@@ -602,12 +668,20 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     if (x->result != H1_OK) {
         finish(x);              /* a failure kept for the loop */
     } else if (x->waiting) {
-        h1_dns_unwait(x);
+        dns_unwait(x);
         fail(x, H1_ERR_TIMEOUT, "Resolving timed out");
     } else {
-        fail(x, H1_ERR_TIMEOUT, x->c && (x->c->connecting || x->c->handshaking)
+        fail(x, H1_ERR_TIMEOUT, x->c && (x->c->connecting || x->c->link.handshaking)
                                     ? "Connection timed out" : "Operation timed out");
     }
+}
+
+int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
+                const char *const *session_headers,
+                const char *const *headers)
+{
+    x->h = h;
+    return h1_msg_set(x, url, session_headers, headers);
 }
 
 int h1_start(h1_engine *h, h1_session *s, h1_xfer *x)
@@ -641,15 +715,10 @@ void h1_cancel(h1_xfer *x)
         return;
     }
     ev_timer_stop(x->h->loop, &x->timer);
-    h1_dns_unwait(x);
+    dns_unwait(x);
     drop_conn(x);
     x->active = 0;
     x->h->running--;
-}
-
-void h1_resume(h1_xfer *x)
-{
-    begin(x, 0);
 }
 
 void h1_xfer_free(h1_xfer *x)
@@ -662,7 +731,7 @@ void h1_xfer_free(h1_xfer *x)
     free(x->hdrs.data);
     free(x->location.data);
     free(x->url_msg);
-    h1_dns_unwait(x);
+    dns_unwait(x);
     h1_origin_unref(x->origin);
     *x = (h1_xfer){0};
 }

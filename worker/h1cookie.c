@@ -11,21 +11,24 @@
  *     paths it goes to ("/admin" matches "/admin" and "/admin/x", not
  *     "/administrator"); longer paths first in the Cookie line;
  *   - Secure cookies go over https only, so never from this http client;
- *   - Max-Age (or Expires) sets when it goes away; 0, a negative value or
- *     a past date deletes it;
+ *   - Max-Age (or Expires, read as browsers read it: h1date.c) sets when
+ *     it goes away; 0, a negative value or a past date deletes it; an
+ *     Expires that is not a date is ignored;
  *   - a cookie is (name, domain, path): the same again replaces it in its
  *     place; the Cookie line lists longer paths first, else oldest first;
  *   - bounds: a name=value over H1_COOKIE_MAX_BYTES is ignored, at most
  *     H1_COOKIES_PER_DOMAIN per domain and H1_COOKIES_PER_SESSION in all
  *     (the oldest goes first).
  */
-#include "h1int.h"
+#include "h1cookie.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include "h1date.h"
 
 /* The next attribute of "; a=1; b=2" at or after *p (before end): its
  * start, and its length without trailing blanks in *n. NULL: none left.
@@ -92,7 +95,7 @@ static time_t cookie_end(const char *attrs, size_t len)
         }
     }
     if (cookie_attr(attrs, len, "expires=", value, sizeof value)) {
-        time_t t = curl_getdate(value, NULL);
+        time_t t = h1_cookie_date(value);
         if (t != -1) {
             return t <= now ? -1 : t;
         }
@@ -124,30 +127,30 @@ static int path_match(const char *req, size_t rl, const char *cpath)
     return rl == cl || cpath[cl - 1] == '/' || req[cl] == '/';
 }
 
-static void unlink_free(h1_session *s, h1_cookie **pp)
+static void unlink_free(h1_jar *jar, h1_cookie **pp)
 {
     h1_cookie *c = *pp;
     *pp = c->next;
-    s->ncookies--;
+    jar->ncookies--;
     free(c);
 }
 
 /* The oldest cookie of a domain (or of all, domain NULL) goes: the jar
  * is kept oldest first. */
-static void evict_oldest(h1_session *s, const char *domain)
+static void evict_oldest(h1_jar *jar, const char *domain)
 {
-    for (h1_cookie **pp = &s->cookies; *pp; pp = &(*pp)->next) {
+    for (h1_cookie **pp = &jar->cookies; *pp; pp = &(*pp)->next) {
         if (!domain || strcasecmp((*pp)->domain, domain) == 0) {
-            unlink_free(s, pp);
+            unlink_free(jar, pp);
             return;
         }
     }
 }
 
-static size_t count_domain(const h1_session *s, const char *domain)
+static size_t count_domain(const h1_jar *jar, const char *domain)
 {
     size_t n = 0;
-    for (const h1_cookie *c = s->cookies; c; c = c->next) {
+    for (const h1_cookie *c = jar->cookies; c; c = c->next) {
         n += strcasecmp(c->domain, domain) == 0;
     }
     return n;
@@ -183,10 +186,10 @@ static h1_cookie *cookie_new(const char *pair, size_t plen, size_t name_len, con
 }
 
 /* The link to the cookie (name, domain, host_only, path), or NULL. */
-static h1_cookie **find_same(h1_session *s, const char *v, size_t name_len, const char *domain,
+static h1_cookie **find_same(h1_jar *jar, const char *v, size_t name_len, const char *domain,
                              int host_only, const char *path)
 {
-    for (h1_cookie **pp = &s->cookies; *pp; pp = &(*pp)->next) {
+    for (h1_cookie **pp = &jar->cookies; *pp; pp = &(*pp)->next) {
         h1_cookie *c = *pp;
         if (c->name_len == name_len && memcmp(c->pair, v, name_len) == 0 &&
             c->host_only == host_only && strcasecmp(c->domain, domain) == 0 &&
@@ -230,7 +233,7 @@ static int cookie_path(const char *req_path, const char *attrs, size_t alen, cha
 
 /* Into the jar: in place of the same cookie (its place in the order kept,
  * as in requests' jar), else last, after making room. */
-static void store(h1_session *s, h1_cookie **same, h1_cookie *c)
+static void store(h1_jar *jar, h1_cookie **same, h1_cookie *c)
 {
     if (same) {
         h1_cookie *old = *same;
@@ -239,19 +242,19 @@ static void store(h1_session *s, h1_cookie **same, h1_cookie *c)
         free(old);
         return;
     }
-    if (count_domain(s, c->domain) >= H1_COOKIES_PER_DOMAIN) {
-        evict_oldest(s, c->domain);
+    if (count_domain(jar, c->domain) >= H1_COOKIES_PER_DOMAIN) {
+        evict_oldest(jar, c->domain);
     }
-    if (s->ncookies >= H1_COOKIES_PER_SESSION) {
-        evict_oldest(s, NULL);
+    if (jar->ncookies >= H1_COOKIES_PER_SESSION) {
+        evict_oldest(jar, NULL);
     }
-    h1_cookie **tail = &s->cookies;
+    h1_cookie **tail = &jar->cookies;
     while (*tail) {
         tail = &(*tail)->next;
     }
     c->next = NULL;
     *tail = c;
-    s->ncookies++;
+    jar->ncookies++;
 }
 
 /* A control byte (CR, LF, NUL, ...; tab is allowed) makes the whole
@@ -267,7 +270,7 @@ static int has_control(const char *v, size_t len)
     return 0;
 }
 
-void h1_cookie_set(h1_session *s, const char *host, const char *req_path, const char *v, size_t len)
+void h1_cookie_set(h1_jar *jar, const char *host, const char *req_path, const char *v, size_t len)
 {
     size_t pair = 0;
     while (pair < len && v[pair] != ';') {
@@ -288,11 +291,11 @@ void h1_cookie_set(h1_session *s, const char *host, const char *req_path, const 
         cookie_path(req_path, attrs, alen, path, sizeof path) != 0) {
         return;
     }
-    h1_cookie **same = find_same(s, v, name_len, domain, host_only, path);
+    h1_cookie **same = find_same(jar, v, name_len, domain, host_only, path);
     time_t end = cookie_end(attrs, alen);
     if (end < 0) {
         if (same) {
-            unlink_free(s, same);   /* deleted by Max-Age <= 0 or a past date */
+            unlink_free(jar, same);   /* deleted by Max-Age <= 0 or a past date */
         }
         return;
     }
@@ -303,13 +306,13 @@ void h1_cookie_set(h1_session *s, const char *host, const char *req_path, const 
     c->host_only = host_only;
     c->secure = cookie_flag(attrs, alen, "secure");
     c->expires = end;
-    store(s, same, c);
+    store(jar, same, c);
 }
 
-void h1_cookies_free(h1_session *s)
+void h1_cookies_free(h1_jar *jar)
 {
-    while (s->cookies) {
-        unlink_free(s, &s->cookies);
+    while (jar->cookies) {
+        unlink_free(jar, &jar->cookies);
     }
 }
 
@@ -327,15 +330,15 @@ static int cookie_goes(const h1_cookie *c, const char *host, const char *path, s
     return path_match(path, pl, c->path);
 }
 
-int h1_cookies_put(h1_buf *b, h1_session *s, const char *host, const char *target, int https)
+int h1_cookies_put(buf *b, h1_jar *jar, const char *host, const char *target, int https)
 {
     const h1_cookie *pick[H1_COOKIES_PER_SESSION];
     size_t n = 0, pl = strcspn(target, "?#");
     time_t now = time(NULL);
-    for (h1_cookie **pp = &s->cookies; *pp;) {
+    for (h1_cookie **pp = &jar->cookies; *pp;) {
         h1_cookie *c = *pp;
         if (c->expires > 0 && c->expires <= now) {
-            unlink_free(s, pp);   /* its time is up */
+            unlink_free(jar, pp);   /* its time is up */
             continue;
         }
         if (n < H1_COOKIES_PER_SESSION && cookie_goes(c, host, target, pl, https)) {
@@ -354,11 +357,11 @@ int h1_cookies_put(h1_buf *b, h1_session *s, const char *host, const char *targe
     }
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        bad |= h1_buf_put(b, i ? "; " : "Cookie: ", i ? 2 : 8);
-        bad |= h1_buf_put(b, pick[i]->pair, strlen(pick[i]->pair));
+        bad |= buf_put(b, i ? "; " : "Cookie: ", i ? 2 : 8);
+        bad |= buf_put(b, pick[i]->pair, strlen(pick[i]->pair));
     }
     if (n) {
-        bad |= h1_buf_put(b, "\r\n", 2);
+        bad |= buf_put(b, "\r\n", 2);
     }
     return bad;
 }

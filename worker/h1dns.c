@@ -1,8 +1,9 @@
 /*
  * h1dns.c - the fast client's host table and resolver: names are looked up
  * with c-ares on the engine's libev loop, so a slow or dead DNS server never
- * stalls the loop (heartbeats, other users' requests). Transfers whose host
- * is being looked up wait on it and go on when the answer comes.
+ * stalls the loop (heartbeats, other users' requests). When a lookup is
+ * over, the callback given to h1_dns_new says so (the engine then sends
+ * what waited for it); this file calls nothing above it.
  *
  * The table keeps up to H1_ORIGIN_CACHE hosts; a new one beyond that makes
  * the least recently used leave the table (it lives on while a connection
@@ -14,7 +15,7 @@
  * ares_set_servers_ports_csv takes) replaces the servers of
  * /etc/resolv.conf; /etc/hosts is read first either way.
  */
-#include "h1int.h"
+#include "h1dns.h"
 
 #include <arpa/inet.h>
 #include <ares.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h1url.h"
 #include "log.h"
 #include "procinfo.h"
 
@@ -33,11 +35,14 @@ typedef struct dns_io {
 } dns_io;
 
 struct h1_dns {
-    h1_engine *h;
+    struct ev_loop *loop;
+    h1_dns_done_fn done;      /* a lookup is over */
+    void *ctx;
     ares_channel channel;
     ev_timer timer;
     dns_io *ios;
-    int closing;
+    h1_origin **origins;      /* the host table, each a reference */
+    size_t norigins;
 };
 
 /* ---- c-ares on libev ---- */
@@ -45,10 +50,10 @@ struct h1_dns {
 static void rearm(struct h1_dns *d)
 {
     struct timeval tv, *tvp = ares_timeout(d->channel, NULL, &tv);
-    ev_timer_stop(d->h->loop, &d->timer);
+    ev_timer_stop(d->loop, &d->timer);
     if (tvp) {
         ev_timer_set(&d->timer, (double)tvp->tv_sec + (double)tvp->tv_usec / 1e6, 0.0);
-        ev_timer_start(d->h->loop, &d->timer);
+        ev_timer_start(d->loop, &d->timer);
     }
 }
 
@@ -80,7 +85,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
     }
     dns_io *io = *pp;
     if (io) {
-        ev_io_stop(d->h->loop, &io->io);
+        ev_io_stop(d->loop, &io->io);
     }
     if (!readable && !writable) {
         if (io) {
@@ -99,22 +104,24 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
     }
     ev_io_init(&io->io, on_dns_io, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
     io->io.data = d;
-    ev_io_start(d->h->loop, &io->io);
+    ev_io_start(d->loop, &io->io);
 }
 
-int h1_dns_init(h1_engine *h)
+h1_dns *h1_dns_new(struct ev_loop *loop, h1_dns_done_fn done, void *ctx)
 {
     struct h1_dns *d = calloc(1, sizeof *d);
     if (!d || ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
         free(d);
-        return -1;
+        return NULL;
     }
-    d->h = h;
+    d->loop = loop;
+    d->done = done;
+    d->ctx = ctx;
     struct ares_options opts = {.sock_state_cb = sock_state, .sock_state_cb_data = d};
     if (ares_init_options(&d->channel, &opts, ARES_OPT_SOCK_STATE_CB) != ARES_SUCCESS) {
         ares_library_cleanup();
         free(d);
-        return -1;
+        return NULL;
     }
     const char *servers = getenv("LW_DNS_SERVERS");
     if (servers && *servers && ares_set_servers_ports_csv(d->channel, servers) != ARES_SUCCESS) {
@@ -122,33 +129,33 @@ int h1_dns_init(h1_engine *h)
     }
     ev_timer_init(&d->timer, on_dns_timer, 0.0, 0.0);
     d->timer.data = d;
-    h->dns = d;
-    return 0;
+    return d;
 }
 
-void h1_dns_free(h1_engine *h)
+void h1_dns_free(h1_dns *d)
 {
-    struct h1_dns *d = h->dns;
-    if (d) {
-        d->closing = 1;
-        ares_destroy(d->channel);   /* lookups in flight end (ARES_EDESTRUCTION) */
-        ev_timer_stop(h->loop, &d->timer);
-        while (d->ios) {
-            dns_io *io = d->ios;
-            d->ios = io->next;
-            ev_io_stop(h->loop, &io->io);
-            free(io);
-        }
-        ares_library_cleanup();
-        free(d);
-        h->dns = NULL;
+    if (!d) {
+        return;
     }
-    for (size_t i = 0; i < h->norigins; i++) {
-        h1_origin_unref(h->origins[i]);
+    ares_destroy(d->channel);   /* lookups in flight end (ARES_EDESTRUCTION) */
+    ev_timer_stop(d->loop, &d->timer);
+    while (d->ios) {
+        dns_io *io = d->ios;
+        d->ios = io->next;
+        ev_io_stop(d->loop, &io->io);
+        free(io);
     }
-    free(h->origins);
-    h->origins = NULL;
-    h->norigins = 0;
+    ares_library_cleanup();
+    for (size_t i = 0; i < d->norigins; i++) {
+        h1_origin_unref(d->origins[i]);
+    }
+    free(d->origins);
+    free(d);
+}
+
+size_t h1_dns_hosts(const h1_dns *d)
+{
+    return d->norigins;
 }
 
 /* ---- origins ---- */
@@ -162,7 +169,7 @@ void h1_origin_unref(h1_origin *o)
 
 /* A new origin for authority a (n bytes): "h", "h:8080", "[::1]:8080";
  * tls: https:// (port 443 unless written). */
-static h1_origin *origin_new(h1_engine *h, const char *a, size_t n, int tls)
+static h1_origin *origin_new(h1_dns *d, const char *a, size_t n, int tls)
 {
     const char *host = a, *colon;
     size_t hl;
@@ -200,7 +207,7 @@ static h1_origin *origin_new(h1_engine *h, const char *a, size_t n, int tls)
     if (!o) {
         return NULL;
     }
-    o->h = h;
+    o->dns = d;
     o->host = (char *)(o + 1);
     memcpy(o->host, host, hl);
     o->authority = o->host + hl + 1;
@@ -211,12 +218,12 @@ static h1_origin *origin_new(h1_engine *h, const char *a, size_t n, int tls)
 }
 
 /* The table's entry for authority a over http or https, or NULL. */
-static h1_origin *find(h1_engine *h, const char *a, size_t n, int tls)
+static h1_origin *find(h1_dns *d, const char *a, size_t n, int tls)
 {
-    for (size_t i = 0; i < h->norigins; i++) {
-        const char *oa = h->origins[i]->authority;
-        if (h->origins[i]->tls == tls && strncmp(oa, a, n) == 0 && oa[n] == '\0') {
-            return h->origins[i];
+    for (size_t i = 0; i < d->norigins; i++) {
+        const char *oa = d->origins[i]->authority;
+        if (d->origins[i]->tls == tls && strncmp(oa, a, n) == 0 && oa[n] == '\0') {
+            return d->origins[i];
         }
     }
     return NULL;
@@ -224,35 +231,22 @@ static h1_origin *find(h1_engine *h, const char *a, size_t n, int tls)
 
 /* Into the table (which holds a reference); the least recently used
  * entry leaves a full table. Returns 0 or -1. */
-static int table_add(h1_engine *h, h1_origin *o)
+static int table_add(h1_dns *d, h1_origin *o)
 {
-    if (!h->origins && !(h->origins = calloc(H1_ORIGIN_CACHE, sizeof *h->origins))) {
+    if (!d->origins && !(d->origins = calloc(H1_ORIGIN_CACHE, sizeof *d->origins))) {
         return -1;
     }
-    if (h->norigins == H1_ORIGIN_CACHE) {
+    if (d->norigins == H1_ORIGIN_CACHE) {
         size_t lru = 0;
-        for (size_t i = 1; i < h->norigins; i++) {
-            lru = h->origins[i]->used_at < h->origins[lru]->used_at ? i : lru;
+        for (size_t i = 1; i < d->norigins; i++) {
+            lru = d->origins[i]->used_at < d->origins[lru]->used_at ? i : lru;
         }
-        h1_origin_unref(h->origins[lru]);
-        h->origins[lru] = h->origins[--h->norigins];
+        h1_origin_unref(d->origins[lru]);
+        d->origins[lru] = d->origins[--d->norigins];
     }
-    h->origins[h->norigins++] = o;
+    d->origins[d->norigins++] = o;
     o->refs++;
     return 0;
-}
-
-static void wake_waiters(h1_origin *o)
-{
-    h1_xfer *w = o->waiters;
-    o->waiters = NULL;
-    while (w) {
-        h1_xfer *next = w->wait_next;
-        w->wait_next = NULL;
-        w->waiting = 0;
-        h1_resume(w);
-        w = next;
-    }
 }
 
 static void on_resolved(void *arg, int status, int timeouts, struct ares_addrinfo *res)
@@ -273,7 +267,7 @@ static void on_resolved(void *arg, int status, int timeouts, struct ares_addrinf
     o->state = status == ARES_SUCCESS && o->naddrs > 0 ? H1_DNS_OK : H1_DNS_FAILED;
     o->failed_at = o->state == H1_DNS_FAILED ? now_mono() : 0;
     if (status != ARES_EDESTRUCTION) {
-        wake_waiters(o);
+        o->dns->done(o, o->dns->ctx);
     }
     h1_origin_unref(o);     /* the lookup's reference */
 }
@@ -303,7 +297,7 @@ static int numeric(h1_origin *o)
 
 static void lookup(h1_origin *o)
 {
-    struct h1_dns *d = o->h->dns;
+    struct h1_dns *d = o->dns;
     if (numeric(o)) {
         return;
     }
@@ -317,7 +311,7 @@ static void lookup(h1_origin *o)
     rearm(d);
 }
 
-h1_origin *h1_origin_of(h1_engine *h, const char *url, const char **path,
+h1_origin *h1_origin_of(h1_dns *d, const char *url, const char **path,
                         char *errtext, size_t errlen)
 {
     if (!h1_supports(url)) {
@@ -328,13 +322,13 @@ h1_origin *h1_origin_of(h1_engine *h, const char *url, const char **path,
     const char *a = url + h1_scheme_len(url);
     size_t n = strcspn(a, "/?#");
     *path = a + n;
-    h1_origin *o = find(h, a, n, tls);
+    h1_origin *o = find(d, a, n, tls);
     if (!o) {
-        if (!(o = origin_new(h, a, n, tls))) {
+        if (!(o = origin_new(d, a, n, tls))) {
             snprintf(errtext, errlen, "URL using bad/illegal format or missing URL");
             return NULL;
         }
-        if (table_add(h, o) != 0) {
+        if (table_add(d, o) != 0) {
             free(o);
             snprintf(errtext, errlen, "out of memory");
             return NULL;
@@ -346,26 +340,4 @@ h1_origin *h1_origin_of(h1_engine *h, const char *url, const char **path,
     o->used_at = now_mono();
     o->refs++;
     return o;
-}
-
-void h1_dns_wait(h1_xfer *x)
-{
-    x->waiting = 1;
-    x->wait_next = x->origin->waiters;
-    x->origin->waiters = x;
-}
-
-void h1_dns_unwait(h1_xfer *x)
-{
-    if (!x->waiting) {
-        return;
-    }
-    for (h1_xfer **pp = &x->origin->waiters; *pp; pp = &(*pp)->wait_next) {
-        if (*pp == x) {
-            *pp = x->wait_next;
-            break;
-        }
-    }
-    x->wait_next = NULL;
-    x->waiting = 0;
 }

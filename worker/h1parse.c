@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 enum {
     ST_STATUS,      /* status line */
     ST_HEADER,      /* header lines up to the empty line */
@@ -220,20 +222,14 @@ void h1_reset(h1_parser *p)
 static int line_append(h1_parser *p, const char *data, size_t n)
 {
     size_t need = (size_t)p->line_len + n;
-
-    if (need > p->line_cap) {
-        size_t cap = p->line_cap > 0 ? p->line_cap : LINE_MIN_CAP;
-        char *grown;
-        while (cap < need)
-            cap *= 2;
-        if (cap > H1P_MAX_LINE)
-            cap = H1P_MAX_LINE;
-        grown = realloc(p->line, cap);
-        if (grown == NULL)
-            return -1;
-        p->line = grown;
-        p->line_cap = (uint32_t)cap;
-    }
+    size_t cap = p->line_cap;
+    /* doubling from LINE_MIN_CAP never passes H1P_MAX_LINE, which need
+       never exceeds (next_line) */
+    char *grown = grow_array(p->line, &cap, need, 1, LINE_MIN_CAP);
+    if (grown == NULL)
+        return -1;
+    p->line = grown;
+    p->line_cap = (uint32_t)cap;
     memcpy(p->line + p->line_len, data, n);
     p->line_len = (uint32_t)need;
     return 0;

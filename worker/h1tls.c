@@ -14,10 +14,11 @@
  * connection to that origin resumes it. A failed handshake is described with libcurl's
  * text for the same fault, so both clients give the same failure row.
  */
-#include "h1int.h"
+#include "h1tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ev.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -53,15 +54,10 @@ static SSL_CTX *ctx_new(int insecure)
     return ctx;
 }
 
-void h1_set_insecure(h1_engine *h, int insecure)
+void h1_tls_free(h1_tls *t)
 {
-    h->insecure = insecure;
-}
-
-void h1_tls_free(h1_engine *h)
-{
-    SSL_CTX_free(h->tls_ctx);
-    h->tls_ctx = NULL;
+    SSL_CTX_free(t->ctx);
+    t->ctx = NULL;
 }
 
 static int is_ip(const char *host)
@@ -82,56 +78,55 @@ static int set_peer(SSL *ssl, const char *host, int insecure)
     return insecure || SSL_set1_host(ssl, host) == 1 ? 0 : -1;
 }
 
-int h1_tls_open(h1_conn *c, char *err, size_t errlen)
+int h1_tls_open(h1_link *l, h1_tls *t, h1_tls_resume *r, h1_origin *o, char *err,
+                size_t errlen)
 {
-    h1_engine *h = c->h;
-    if (!h->tls_ctx && !(h->tls_ctx = ctx_new(h->insecure))) {
+    if (!t->ctx && !(t->ctx = ctx_new(t->insecure))) {
         snprintf(err, errlen, "failed to create an SSL context");
         return -1;
     }
-    SSL *ssl = SSL_new(h->tls_ctx);
-    if (!ssl || SSL_set_fd(ssl, c->io.fd) != 1 || set_peer(ssl, c->origin->host, h->insecure) != 0) {
+    SSL *ssl = SSL_new(t->ctx);
+    if (!ssl || SSL_set_fd(ssl, l->fd) != 1 || set_peer(ssl, o->host, t->insecure) != 0) {
         SSL_free(ssl);
         snprintf(err, errlen, "SSL: couldn't create a context (handle)");
         return -1;
     }
     SSL_set_connect_state(ssl);
-    h1_session *s = c->s;
-    if (s->tls_resume && s->tls_origin == c->origin) {
-        (void)SSL_set_session(ssl, s->tls_resume);   /* a full handshake if refused */
+    if (r->sess && r->origin == o) {
+        (void)SSL_set_session(ssl, r->sess);   /* a full handshake if refused */
     }
-    h1_tls_forget(s);           /* the SSL holds it now: one copy at most */
-    c->tls = ssl;
-    c->handshaking = 1;
+    h1_tls_forget(r);           /* the SSL holds it now: one copy at most */
+    l->ssl = ssl;
+    l->handshaking = 1;
     return 0;
 }
 
-void h1_tls_forget(h1_session *s)
+void h1_tls_forget(h1_tls_resume *r)
 {
-    SSL_SESSION_free(s->tls_resume);
-    s->tls_resume = NULL;
-    h1_origin_unref(s->tls_origin);
-    s->tls_origin = NULL;
+    SSL_SESSION_free(r->sess);
+    r->sess = NULL;
+    h1_origin_unref(r->origin);
+    r->origin = NULL;
 }
 
-void h1_tls_close(h1_conn *c)
+void h1_tls_close(h1_link *l, h1_tls_resume *r, h1_origin *o)
 {
-    if (!c->tls) {
+    if (!l->ssl) {
         return;
     }
-    SSL_SESSION *ss = c->handshaking ? NULL : SSL_get1_session(c->tls);
+    SSL_SESSION *ss = l->handshaking ? NULL : SSL_get1_session(l->ssl);
     if (ss && SSL_SESSION_is_resumable(ss)) {
         /* as if shut down: SSL_free would make the session unresumable */
-        SSL_set_shutdown(c->tls, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-        h1_tls_forget(c->s);
-        c->s->tls_resume = ss;
-        c->s->tls_origin = c->origin;
-        c->origin->refs++;
+        SSL_set_shutdown(l->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        h1_tls_forget(r);
+        r->sess = ss;
+        r->origin = o;
+        o->refs++;
     } else {
         SSL_SESSION_free(ss);
     }
-    SSL_free(c->tls);   /* no close_notify: the socket closes next */
-    c->tls = NULL;
+    SSL_free(l->ssl);   /* no close_notify: the socket closes next */
+    l->ssl = NULL;
 }
 
 /* libcurl's name for the OpenSSL library: "OpenSSL/3.0.11". */
@@ -142,13 +137,13 @@ static void lib_name(char *out, size_t len)
 }
 
 /* The failed handshake's text, as libcurl 7.88 writes it with OpenSSL. */
-static void handshake_error(h1_conn *c, int detail, int sockerr, char *err, size_t errlen)
+static void handshake_error(const h1_link *l, const h1_tls *t, const h1_origin *o, int detail,
+                            int sockerr, char *err, size_t errlen)
 {
-    const h1_origin *o = c->origin;
-    long verify = SSL_get_verify_result(c->tls);
+    long verify = SSL_get_verify_result(l->ssl);
     unsigned long e = ERR_get_error();
     ERR_clear_error();
-    if (!c->h->insecure && verify != X509_V_OK) {
+    if (!t->insecure && verify != X509_V_OK) {
         if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
             snprintf(err, errlen, "SSL: no alternative certificate subject name matches "
                      "target host name '%.150s'", o->host);
@@ -169,28 +164,29 @@ static void handshake_error(h1_conn *c, int detail, int sockerr, char *err, size
              sockerr ? strerror(sockerr) : "SSL_ERROR_SYSCALL", o->host, o->port);
 }
 
-int h1_tls_handshake(h1_conn *c, int *events, char *err, size_t errlen)
+int h1_tls_handshake(h1_link *l, const h1_tls *t, const h1_origin *o, int *events, char *err,
+                     size_t errlen)
 {
     ERR_clear_error();
     errno = 0;
-    int rc = SSL_do_handshake(c->tls);
+    int rc = SSL_do_handshake(l->ssl);
     if (rc == 1) {
-        c->handshaking = 0;
+        l->handshaking = 0;
         return 1;
     }
-    int detail = SSL_get_error(c->tls, rc);
+    int detail = SSL_get_error(l->ssl, rc);
     if (detail == SSL_ERROR_WANT_READ || detail == SSL_ERROR_WANT_WRITE) {
         *events = detail == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE;
         return 0;
     }
-    handshake_error(c, detail, detail == SSL_ERROR_SYSCALL ? errno : 0, err, errlen);
+    handshake_error(l, t, o, detail, detail == SSL_ERROR_SYSCALL ? errno : 0, err, errlen);
     return -1;
 }
 
 /* errno for an SSL_read or SSL_write that did not move bytes. */
-static ssize_t tls_fail(h1_conn *c, int rc, int reading)
+static ssize_t tls_fail(h1_link *l, int rc, int reading)
 {
-    int detail = SSL_get_error(c->tls, rc);
+    int detail = SSL_get_error(l->ssl, rc);
     int sys = errno;
     ERR_clear_error();
     switch (detail) {
@@ -200,7 +196,7 @@ static ssize_t tls_fail(h1_conn *c, int rc, int reading)
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_WANT_WRITE:
-        c->tls_read_wants_write = reading;
+        l->read_wants_write = reading;
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_SYSCALL:
@@ -215,32 +211,32 @@ static ssize_t tls_fail(h1_conn *c, int rc, int reading)
     }
 }
 
-ssize_t h1_conn_recv(h1_conn *c, char *data, size_t len)
+ssize_t h1_link_recv(h1_link *l, char *buf, size_t len)
 {
-    if (!c->tls) {
-        return recv(c->io.fd, data, len, 0);
+    if (!l->ssl) {
+        return recv(l->fd, buf, len, 0);
     }
-    c->tls_read_wants_write = 0;
+    l->read_wants_write = 0;
     errno = 0;
-    int rc = SSL_read(c->tls, data, len > 0x7fffffff ? 0x7fffffff : (int)len);
-    return rc > 0 ? rc : tls_fail(c, rc, 1);
+    int rc = SSL_read(l->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+    return rc > 0 ? rc : tls_fail(l, rc, 1);
 }
 
-int h1_conn_pending(const h1_conn *c)
+int h1_link_pending(const h1_link *l)
 {
-    return c->tls && SSL_has_pending(c->tls);
+    return l->ssl && SSL_has_pending(l->ssl);
 }
 
-ssize_t h1_conn_send(h1_conn *c, const char *data, size_t len)
+ssize_t h1_link_send(h1_link *l, const char *buf, size_t len)
 {
-    if (!c->tls) {
-        return send(c->io.fd, data, len, MSG_NOSIGNAL);
+    if (!l->ssl) {
+        return send(l->fd, buf, len, MSG_NOSIGNAL);
     }
     errno = 0;
-    int rc = SSL_write(c->tls, data, len > 0x7fffffff ? 0x7fffffff : (int)len);
+    int rc = SSL_write(l->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
     if (rc > 0) {
         return rc;
     }
-    ssize_t r = tls_fail(c, rc, 0);
+    ssize_t r = tls_fail(l, rc, 0);
     return r == 0 ? (errno = EPIPE, -1) : r;
 }

@@ -1,7 +1,9 @@
 /*
  * h1url.c - the URL checks both HTTP clients share, after Python requests
  * and urllib3 (requests' prepare_url and get_adapter, urllib3's parse_url
- * and create_connection), with their exception texts. See h1url.h.
+ * and create_connection), with their exception texts, and the URL helpers
+ * of the fast client (scheme, whether it takes a URL, base + path). See
+ * h1url.h.
  */
 #include "h1url.h"
 
@@ -193,7 +195,7 @@ static int check_host(const char *url, const char *hp, size_t n, const char **ki
 
 int h1_url_check(const char *url, const char **kind, char **msg)
 {
-    size_t skip = strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+    size_t skip = h1_scheme_len(url);
     if (skip == 0 && !strchr(url, ':')) {
         size_t n = strlen(url);
         char *r = repr_n(url, n);
@@ -216,22 +218,55 @@ int h1_url_check(const char *url, const char **kind, char **msg)
     return check_host(url, hp, (size_t)(a + n - hp), kind, msg);
 }
 
-int h1_url_escape(h1_buf *out, const char *url)
+int h1_url_escape(buf *out, const char *url)
 {
     static const char hex[] = "0123456789ABCDEF";
     const char *p = strstr(url, "://");
     size_t auth = p ? (size_t)(p + 3 - url) : 0;
     auth += strcspn(url + auth, "/?#");
     out->len = 0;
-    int bad = h1_buf_put(out, url, auth);
+    int bad = buf_put(out, url, auth);
     for (const char *s = url + auth; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c > 0x20 && c < 0x7f) {
-            bad |= h1_buf_put(out, s, 1);
+            bad |= buf_put(out, s, 1);
         } else {
             char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            bad |= h1_buf_put(out, esc, 3);
+            bad |= buf_put(out, esc, 3);
         }
     }
+    return bad ? -1 : 0;
+}
+
+size_t h1_scheme_len(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+}
+
+int h1_supports(const char *url)
+{
+    size_t skip = h1_scheme_len(url);
+    if (!skip) {
+        return 0;
+    }
+    size_t n = strcspn(url + skip, "/?#");
+    return n > 0 && !memchr(url + skip, '@', n);
+}
+
+int h1_join_url(buf *out, const char *base, const char *path)
+{
+    out->len = 0;
+    int bad = 0;
+    if (strncasecmp(path, "http://", 7) != 0 && strncasecmp(path, "https://", 8) != 0) {
+        size_t bl = base ? strlen(base) : 0;
+        if (bl == 0) {
+            return -2;
+        }
+        if (base[bl - 1] == '/' && path[0] == '/') {
+            bl--;   /* "http://x/" + "/a" */
+        }
+        bad |= buf_put(out, base, bl);
+    }
+    bad |= buf_puts(out, path);
     return bad ? -1 : 0;
 }

@@ -17,11 +17,17 @@
  * path and query keep their bytes but spaces, control characters and
  * non-ASCII bytes are percent-escaped, as requests does, so no CR or LF
  * from a URL ever reaches the request line.
+ *
+ * Also the URL helpers the fast client's layers share: which URLs it
+ * takes (h1_supports), the length of a URL's scheme, and the URL a
+ * request goes to (h1_join_url).
  */
 #ifndef LW_H1URL_H
 #define LW_H1URL_H
 
-#include "h1.h"
+#include <stddef.h>
+
+#include "buf.h"
 
 /* Check an absolute URL. Returns 0 when both clients may send to it; else
  * -1 with *kind set to the Python exception's name (a static string) and
@@ -32,6 +38,16 @@ int h1_url_check(const char *url, const char **kind, char **msg);
 /* url with the bytes of its path, query and fragment that requests
  * percent-escapes (space, controls, DEL, non-ASCII) escaped, into out.
  * Returns 0 or -1 when out of memory. */
-int h1_url_escape(h1_buf *out, const char *url);
+int h1_url_escape(buf *out, const char *url);
+
+/* The length of url's "http://" or "https://" (any case), else 0. */
+size_t h1_scheme_len(const char *url);
+/* Whether the fast client can send to this URL or base host (http:// or
+ * https://, a host, no user info). */
+int h1_supports(const char *url);
+/* The URL of a request: path itself when it is absolute (http:// or
+ * https://), else base + path ("http://x/" + "/a" gives one slash).
+ * Returns 0, -1 when out of memory, -2 for a relative path without base. */
+int h1_join_url(buf *out, const char *base, const char *path);
 
 #endif

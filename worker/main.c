@@ -104,12 +104,12 @@ static void list_classes(const lw_user_class *c, size_t n)
     }
 }
 
-static void hostname_for_logs(char *buf, size_t len)
+static void hostname_for_logs(char *out, size_t len)
 {
-    if (gethostname(buf, len - 1) != 0) {
-        snprintf(buf, len, "localhost");
+    if (gethostname(out, len - 1) != 0) {
+        snprintf(out, len, "localhost");
     }
-    buf[len - 1] = '\0';
+    out[len - 1] = '\0';
 }
 
 int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses)

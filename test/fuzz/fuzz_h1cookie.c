@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../worker/h1int.h"
+#include "../../worker/h1cookie.h"
 
 static const char *const hosts[] = {"a.example.com", "example.com"};
 static const char *const targets[] = {"/", "/admin/x?y=1"};
 
-static void check_line(const h1_buf *b)
+static void check_line(const buf *b)
 {
     if (b->len == 0) {
         return;
@@ -38,11 +38,11 @@ static void check_line(const h1_buf *b)
     }
 }
 
-static void put_all(h1_session *s)
+static void put_all(h1_jar *s)
 {
     for (int h = 0; h < 2; h++) {
         for (int https = 0; https < 2; https++) {
-            h1_buf b = {0};
+            buf b = {0};
             if (h1_cookies_put(&b, s, hosts[h], targets[h], https) == 0) {
                 check_line(&b);
             }
@@ -53,7 +53,7 @@ static void put_all(h1_session *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    h1_session *s = calloc(1, sizeof *s);
+    h1_jar *s = calloc(1, sizeof *s);
     if (!s) {
         return 0;
     }

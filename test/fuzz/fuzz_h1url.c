@@ -25,7 +25,7 @@
  * request line) hold no control byte, space or DEL. */
 static void check_escaped(const char *url)
 {
-    h1_buf out = {0};
+    buf out = {0};
     if (h1_url_escape(&out, url) != 0) {
         free(out.data);
         return;

@@ -14,10 +14,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../worker/h1int.h"
+#include "../../worker/h1.h"
+#include "../../worker/h1msg.h"
 
 static h1_engine *engine(void)
 {
@@ -30,7 +32,7 @@ static h1_engine *engine(void)
 static int set_at(h1_engine *h, h1_xfer *x, const char *base, const char *path,
                   const char *const *sess, const char *const *own)
 {
-    h1_buf url = {0};
+    buf url = {0};
     assert_int_equal(h1_join_url(&url, base, path), 0);
     int rc = h1_xfer_set(h, x, url.data, sess, own);
     free(url.data);
@@ -71,12 +73,12 @@ static void test_base_and_path(void **state)
     assert_int_equal(x.origin->port, 8080);
     /* the same origin is found again, not added */
     set_get(h, &x, "http://127.0.0.1:8080", "/c");
-    assert_int_equal(h->norigins, 1);
+    assert_int_equal(h1_dns_hosts(h->dns), 1);
     /* an absolute URL wins over the base; no path means "/" */
     set_get(h, &x, "http://127.0.0.1:8080", "http://127.0.0.2?q");
     assert_string_equal(x.target.data, "/?q");
     assert_int_equal(x.origin->port, 80);
-    assert_int_equal(h->norigins, 2);
+    assert_int_equal(h1_dns_hosts(h->dns), 2);
     /* IPv6 literal */
     set_get(h, &x, "http://[::1]:9000", "/v6");
     assert_string_equal(x.origin->host, "::1");
@@ -111,19 +113,19 @@ static void test_unresolved_host(void **state)
     assert_int_equal(x.result, H1_OK);        /* known when the answer comes */
     resolve_now(&x);
     assert_int_equal(x.origin->state, H1_DNS_FAILED);
-    assert_int_equal(h->norigins, 1);
+    assert_int_equal(h1_dns_hosts(h->dns), 1);
     double first = x.origin->failed_at;
     assert_true(first > 0);
     set_get(h, &x, "http://no-such-host.lw.invalid:8080", "/again");
     assert_int_equal(x.origin->state, H1_DNS_FAILED);   /* not looked up again */
-    assert_int_equal(h->norigins, 1);
+    assert_int_equal(h1_dns_hosts(h->dns), 1);
     assert_true(x.origin->failed_at == first);
     x.origin->failed_at -= H1_RESOLVE_RETRY;            /* time passes */
     set_get(h, &x, "http://no-such-host.lw.invalid:8080", "/");
     assert_int_equal(x.origin->state, H1_DNS_PENDING);  /* looked up again */
     resolve_now(&x);
     assert_true(x.origin->failed_at > first);
-    assert_int_equal(h->norigins, 1);
+    assert_int_equal(h1_dns_hosts(h->dns), 1);
     h1_xfer_free(&x);
     h1_free(h);
     assert_int_equal(unsetenv("LW_DNS_SERVERS"), 0);
@@ -145,9 +147,9 @@ static void test_host_table_evicts(void **state)
         set_get(h, &x, NULL, url);
         assert_int_equal(x.result, H1_OK);
         assert_int_equal(x.origin->state, H1_DNS_OK);   /* numeric: at once */
-        assert_true(h->norigins <= H1_ORIGIN_CACHE);
+        assert_true(h1_dns_hosts(h->dns) <= H1_ORIGIN_CACHE);
     }
-    assert_int_equal(h->norigins, H1_ORIGIN_CACHE);
+    assert_int_equal(h1_dns_hosts(h->dns), H1_ORIGIN_CACHE);
     assert_int_equal(first->port, 1);                   /* still alive */
     assert_string_equal(first->authority, "127.0.0.1:1");
     set_get(h, &x, NULL, "http://127.0.0.1:1/");        /* back in the table */
@@ -204,14 +206,14 @@ static void test_redirect_targets(void **state)
 
 static const char *cookie_header(h1_engine *h, h1_xfer *x)
 {
-    assert_int_equal(h1_build(h, x), 0);
+    assert_int_equal(h1_build(&h->wbuf, x), 0);
     return strstr(h->wbuf.data, "Cookie: ");
 }
 
 /* A Set-Cookie from a response to 127.0.0.1, path "/". */
 static void set_cookie(h1_session *s, const char *v)
 {
-    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "127.0.0.1", "/", v, strlen(v));
 }
 
 static void test_cookies(void **state)
@@ -253,8 +255,8 @@ static void test_cookies(void **state)
 static const char *cookies_for(h1_session *s, const char *host, const char *target)
 {
     static char line[4096];
-    h1_buf b = {0};
-    assert_int_equal(h1_cookies_put(&b, s, host, target, 0), 0);
+    buf b = {0};
+    assert_int_equal(h1_cookies_put(&b, &s->jar, host, target, 0), 0);
     size_t n = b.data ? strcspn(b.data, "\r") : 0;
     snprintf(line, sizeof line, "%.*s", (int)n, b.data ? b.data : "");
     free(b.data);
@@ -269,13 +271,13 @@ static void test_cookie_scope(void **state)
     (void)state;
     h1_session *s = h1_session_new();
     const char *v = "session=SECRET; Path=/admin";
-    h1_cookie_set(s, "127.0.0.1", "/admin/login", v, strlen(v));
+    h1_cookie_set(&s->jar, "127.0.0.1", "/admin/login", v, strlen(v));
     v = "dflt=1";                                   /* default path: /admin */
-    h1_cookie_set(s, "127.0.0.1", "/admin/login?x=/y", v, strlen(v));
+    h1_cookie_set(&s->jar, "127.0.0.1", "/admin/login?x=/y", v, strlen(v));
     v = "sec=1; Secure";
-    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "127.0.0.1", "/", v, strlen(v));
     v = "root=1";
-    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "127.0.0.1", "/", v, strlen(v));
     assert_string_equal(cookies_for(s, "127.0.0.1", "/admin"),
                         "Cookie: session=SECRET; dflt=1; root=1");
     assert_string_equal(cookies_for(s, "127.0.0.1", "/admin/x?q"),
@@ -283,8 +285,8 @@ static void test_cookie_scope(void **state)
     assert_string_equal(cookies_for(s, "127.0.0.1", "/administrator"), "Cookie: root=1");
     assert_string_equal(cookies_for(s, "127.0.0.1", "/"), "Cookie: root=1");
     {   /* over https, the Secure cookie goes too */
-        h1_buf b = {0};
-        assert_int_equal(h1_cookies_put(&b, s, "127.0.0.1", "/", 1), 0);
+        buf b = {0};
+        assert_int_equal(h1_cookies_put(&b, &s->jar, "127.0.0.1", "/", 1), 0);
         assert_non_null(b.data);
         assert_memory_equal(b.data, "Cookie: sec=1; root=1\r\n", 23);
         free(b.data);
@@ -292,17 +294,17 @@ static void test_cookie_scope(void **state)
     assert_string_equal(cookies_for(s, "127.0.0.2", "/admin"), "");
     /* Domain: sent to that domain and its subdomains; a foreign one refused */
     v = "d=1; Domain=.example.test; Path=/";
-    h1_cookie_set(s, "www.example.test", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "www.example.test", "/", v, strlen(v));
     v = "evil=1; Domain=other.test";
-    h1_cookie_set(s, "www.example.test", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "www.example.test", "/", v, strlen(v));
     v = "ho=1";
-    h1_cookie_set(s, "www.example.test", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "www.example.test", "/", v, strlen(v));
     v = "ipdom=1; Domain=0.0.1";                    /* no subdomains of an IP */
-    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "127.0.0.1", "/", v, strlen(v));
     v = "tld=1; Domain=test";                       /* a whole top-level domain */
-    h1_cookie_set(s, "www.example.test", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "www.example.test", "/", v, strlen(v));
     v = "lh=1; Domain=localhost";                   /* no inner dot: refused too */
-    h1_cookie_set(s, "localhost", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "localhost", "/", v, strlen(v));
     assert_string_equal(cookies_for(s, "localhost", "/"), "");
     assert_string_equal(cookies_for(s, "test", "/"), "");
     assert_string_equal(cookies_for(s, "example.test", "/"), "Cookie: d=1");
@@ -313,7 +315,7 @@ static void test_cookie_scope(void **state)
     assert_string_equal(cookies_for(s, "127.0.0.1", "/"), "Cookie: root=1");
     /* the same name on another path is another cookie */
     v = "session=OTHER; Path=/";
-    h1_cookie_set(s, "127.0.0.1", "/", v, strlen(v));
+    h1_cookie_set(&s->jar, "127.0.0.1", "/", v, strlen(v));
     assert_string_equal(cookies_for(s, "127.0.0.1", "/admin/"),
                         "Cookie: session=SECRET; dflt=1; root=1; session=OTHER");
     h1_session_free(s);
@@ -328,27 +330,27 @@ static void test_cookie_bounds(void **state)
     static char big[H1_COOKIE_MAX_BYTES + 16];
     memset(big, 'v', sizeof big - 1);
     memcpy(big, "big=", 4);
-    h1_cookie_set(s, "127.0.0.1", "/", big, sizeof big - 1);
-    assert_int_equal(s->ncookies, 0);
+    h1_cookie_set(&s->jar, "127.0.0.1", "/", big, sizeof big - 1);
+    assert_int_equal(s->jar.ncookies, 0);
     big[H1_COOKIE_MAX_BYTES] = '\0';               /* 4096 bytes: kept */
-    h1_cookie_set(s, "127.0.0.1", "/", big, H1_COOKIE_MAX_BYTES);
-    assert_int_equal(s->ncookies, 1);
+    h1_cookie_set(&s->jar, "127.0.0.1", "/", big, H1_COOKIE_MAX_BYTES);
+    assert_int_equal(s->jar.ncookies, 1);
     char v[64];
     /* a Path too long to keep, or a default path too long: ignored */
     static char longpath[2100];
     memset(longpath, 'p', sizeof longpath - 1);
     longpath[0] = longpath[sizeof longpath - 3] = '/';
-    h1_cookie_set(s, "127.0.0.1", longpath, "lp=1", 4);
-    assert_int_equal(s->ncookies, 1);
+    h1_cookie_set(&s->jar, "127.0.0.1", longpath, "lp=1", 4);
+    assert_int_equal(s->jar.ncookies, 1);
     char attr[1100] = "lp=1; Path=/";
     memset(attr + strlen(attr), 'q', 1050);
-    h1_cookie_set(s, "127.0.0.1", "/", attr, strlen(attr));
-    assert_int_equal(s->ncookies, 1);
+    h1_cookie_set(&s->jar, "127.0.0.1", "/", attr, strlen(attr));
+    assert_int_equal(s->jar.ncookies, 1);
     for (int i = 0; i < 100000; i++) {
         int n = snprintf(v, sizeof v, "c%d=%d", i, i);
-        h1_cookie_set(s, "127.0.0.1", "/", v, (size_t)n);
+        h1_cookie_set(&s->jar, "127.0.0.1", "/", v, (size_t)n);
     }
-    assert_int_equal(s->ncookies, H1_COOKIES_PER_DOMAIN);
+    assert_int_equal(s->jar.ncookies, H1_COOKIES_PER_DOMAIN);
     const char *c = cookies_for(s, "127.0.0.1", "/");
     assert_non_null(strstr(c, "c99999=99999"));
     assert_null(strstr(c, "c99949="));              /* the oldest went */
@@ -358,10 +360,10 @@ static void test_cookie_bounds(void **state)
             int n = snprintf(v, sizeof v, "k%d=%d", i, d);
             char host[32];
             snprintf(host, sizeof host, "h%d.test", d);
-            h1_cookie_set(s, host, "/", v, (size_t)n);
+            h1_cookie_set(&s->jar, host, "/", v, (size_t)n);
         }
     }
-    assert_int_equal(s->ncookies, H1_COOKIES_PER_SESSION);
+    assert_int_equal(s->jar.ncookies, H1_COOKIES_PER_SESSION);
     h1_session_free(s);
 }
 
@@ -388,11 +390,11 @@ static void test_cookie_random(void **state)
                                   parts[rand_r(&seed) % (sizeof parts / sizeof parts[0])]);
         }
         const char *host = hosts[rand_r(&seed) % 4], *path = paths[rand_r(&seed) % 5];
-        h1_cookie_set(s, host, path, v, n);
-        assert_true(s->ncookies <= H1_COOKIES_PER_SESSION);
+        h1_cookie_set(&s->jar, host, path, v, n);
+        assert_true(s->jar.ncookies <= H1_COOKIES_PER_SESSION);
         if (i % 100 == 0) {
-            h1_buf b = {0};
-            assert_int_equal(h1_cookies_put(&b, s, host, path, 0), 0);
+            buf b = {0};
+            assert_int_equal(h1_cookies_put(&b, &s->jar, host, path, 0), 0);
             assert_true(b.len < (size_t)H1_COOKIES_PER_SESSION * (H1_COOKIE_MAX_BYTES + 2) + 16);
             free(b.data);
         }
@@ -414,7 +416,7 @@ static void test_request_bytes(void **state)
     x.body_len = 7;
     x.s = s;
     assert_int_equal(set_at(h, &x, "http://127.0.0.1:8080/", "/v1/x", sess, own), 0);
-    assert_int_equal(h1_build(h, &x), 0);
+    assert_int_equal(h1_build(&h->wbuf, &x), 0);
     assert_string_equal(h->wbuf.data,
                         "POST /v1/x HTTP/1.1\r\n"
                         "Host: 127.0.0.1:8080\r\n"
@@ -429,7 +431,7 @@ static void test_request_bytes(void **state)
     strcpy(x.method, "GET");
     x.has_body = 0;
     assert_int_equal(set_at(h, &x, "http://127.0.0.1:8080", "/", NULL, accept), 0);
-    assert_int_equal(h1_build(h, &x), 0);
+    assert_int_equal(h1_build(&h->wbuf, &x), 0);
     assert_string_equal(h->wbuf.data,
                         "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
                         "Accept: application/json\r\n\r\n");
@@ -437,7 +439,7 @@ static void test_request_bytes(void **state)
      * (the client writes the body's); spaces and non-ASCII are escaped */
     const char *const host[] = {"Host: vhost.example", "Content-Length: 99", NULL};
     assert_int_equal(set_at(h, &x, "http://127.0.0.1:8080", "/a b/\xc3\xa9", NULL, host), 0);
-    assert_int_equal(h1_build(h, &x), 0);
+    assert_int_equal(h1_build(&h->wbuf, &x), 0);
     assert_string_equal(h->wbuf.data,
                         "GET /a%20b/%C3%A9 HTTP/1.1\r\nHost: vhost.example\r\n"
                         "Accept: */*\r\n\r\n");

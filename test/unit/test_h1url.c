@@ -143,7 +143,7 @@ static void test_random_urls(void **state)
 static void test_escape(void **state)
 {
     (void)state;
-    h1_buf b = {0};
+    buf b = {0};
     assert_int_equal(h1_url_escape(&b, "http://h:1/a b\r\nX: \xc3\xa9?q=\x7f#f g"), 0);
     assert_string_equal(b.data, "http://h:1/a%20b%0D%0AX:%20%C3%A9?q=%7F#f%20g");
     assert_int_equal(h1_url_escape(&b, "http://h/plain?x=1"), 0);

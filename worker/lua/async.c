@@ -90,20 +90,20 @@ static int l_wait(lua_State *L)
 
 /* The handle of arg, taken off the user's table of requests in flight and
  * pushed; 0 when there is none (the user has ended). */
-static int take_pending(lua_State *G, lwlua_user *lu, void *arg)
+static int take_pending(lua_State *L, lwlua_user *lu, void *arg)
 {
     if (lu->self_ref == LUA_NOREF || lu->pending_ref == LUA_NOREF) {
         return 0;
     }
-    lua_rawgeti(G, LUA_REGISTRYINDEX, lu->pending_ref);
-    lua_pushlightuserdata(G, arg);
-    lua_rawget(G, -2);
-    lua_pushlightuserdata(G, arg);
-    lua_pushnil(G);
-    lua_rawset(G, -4);
-    lua_remove(G, -2);
-    if (!lua_isuserdata(G, -1)) {
-        lua_pop(G, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lu->pending_ref);
+    lua_pushlightuserdata(L, arg);
+    lua_rawget(L, -2);
+    lua_pushlightuserdata(L, arg);
+    lua_pushnil(L);
+    lua_rawset(L, -4);
+    lua_remove(L, -2);
+    if (!lua_isuserdata(L, -1)) {
+        lua_pop(L, 1);
         return 0;
     }
     return 1;
@@ -112,41 +112,44 @@ static int take_pending(lua_State *G, lwlua_user *lu, void *arg)
 void lwlua_on_async(lw_user *u, lw_response *r, void *arg)
 {
     lwlua_user *lu = lw_user_data(u);
-    lua_State *G = lwlua_state();
-    int top = lua_gettop(G);
-    if (!take_pending(G, lu, arg)) {
+    lua_State *L = lwlua_state();
+    int top = lua_gettop(L);
+    if (!take_pending(L, lu, arg)) {
         return;
     }
     ((lwlua_async *)arg)->done = 1;
-    lua_getfenv(G, top + 1);                          /* top + 2 */
+    lua_getfenv(L, top + 1);                          /* top + 2 */
     lu->resp = r;
     lu->resp_seq++;
-    lwlua_push_response(G, lu, r);                    /* top + 3 */
-    lua_getfield(G, top + 2, "check");
-    if (lua_isfunction(G, -1)) {
-        lua_pushvalue(G, top + 3);
+    lwlua_push_response(L, lu, r);                    /* top + 3 */
+    lua_getfield(L, top + 2, "check");
+    if (lua_isfunction(L, -1)) {
+        lua_pushvalue(L, top + 3);
         lwlua_run_check(u);
     } else {
-        lua_pop(G, 1);
+        lua_pop(L, 1);
     }
     lu->resp = NULL;
-    lua_pushvalue(G, top + 3);
-    lua_setfield(G, top + 2, "response");
+    lua_pushvalue(L, top + 3);
+    lua_setfield(L, top + 2, "response");
     if (lu->wait_handle == arg && lu->waiting && lu->co && !lu->running) {
         lu->wait_handle = NULL;
         lu->waiting = 0;
-        lua_xmove(G, lu->co, 1);                      /* the response */
-        lua_settop(G, top);
+        lua_xmove(L, lu->co, 1);                      /* the response */
+        lua_settop(L, top);
         lwlua_resume(u, lu, 1);
         return;
     }
-    lua_settop(G, top);
+    lua_settop(L, top);
 }
 
-void lwlua_async_open(lua_State *L, int idx)
+void lwlua_async_open(lua_State *L)
 {
+    luaL_getmetatable(L, LWLUA_CLIENT_MT);
+    lua_getfield(L, -1, "__index");
     lua_pushcfunction(L, l_async);
-    lua_setfield(L, idx, "async");
+    lua_setfield(L, -2, "async");
+    lua_pop(L, 2);
     luaL_newmetatable(L, LWLUA_ASYNC_MT);
     lua_newtable(L);
     lua_pushcfunction(L, l_wait);

@@ -12,7 +12,8 @@
  * default verdict's text), r:header(name) / r.headers[name], r:json(),
  * r:success(), r:failure(msg). The verdict and the headers are there until
  * the task's next request or its end: then liblw records the response.
- * self.client:async() is in async.c.
+ * self.client:async() is in async.c, which adds itself to the methods
+ * registered here. A request's coroutine is resumed through coro.c.
  */
 #include <string.h>
 #include <strings.h>
@@ -298,14 +299,20 @@ void lwlua_push_response(lua_State *L, lwlua_user *lu, lw_response *r)
     lua_setmetatable(L, -2);
 }
 
-lwlua_client *lwlua_client_new(lua_State *L, lw_user *u)
+/* The response callback of a request sent by get, post, ... (not async):
+ * the coroutine waiting for it resumes with its response object. */
+void lwlua_on_response(lw_user *u, lw_response *r, void *arg)
 {
-    lwlua_client *c = lua_newuserdata(L, sizeof *c);
-    c->u = u;
-    c->typed = 0;
-    luaL_getmetatable(L, LWLUA_CLIENT_MT);
-    lua_setmetatable(L, -2);
-    return c;
+    lwlua_user *lu = lw_user_data(u);
+    (void)arg;
+    if (!lu->co || !lu->waiting || lu->wait_handle || lu->running) {
+        return;
+    }
+    lu->waiting = 0;
+    lu->resp = r;
+    lu->resp_seq++;
+    lwlua_push_response(lu->co, lu, r);
+    lwlua_resume(u, lu, 1);
 }
 
 void lwlua_client_open(lua_State *L)
@@ -322,7 +329,6 @@ void lwlua_client_open(lua_State *L)
     luaL_newmetatable(L, LWLUA_CLIENT_MT);
     lua_newtable(L);
     luaL_register(L, NULL, client);
-    lwlua_async_open(L, lua_gettop(L));
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newmetatable(L, LWLUA_RESPONSE_MT);

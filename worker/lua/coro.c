@@ -1,6 +1,8 @@
 /*
  * coro.c - the functions liblw calls for every Lua class (on_start, each
- * task, on_stop) and the response callback of every request a script sends.
+ * task, on_stop), the user objects, and the coroutines they run in: the
+ * bottom of the binding, calling none of its other files (a response
+ * resumes a coroutine through lwlua_resume: client.c, async.c).
  *
  * Each user has one coroutine, reused from task to task. A phase function
  * starts the script's method in it; when the method sends a request the
@@ -181,6 +183,18 @@ static int push_method(lw_user *u, const char *name)
     return 0;
 }
 
+/* Pushes a new client userdata (self.client; its methods: client.c) bound
+ * to u. */
+static lwlua_client *push_client(lw_user *u)
+{
+    lwlua_client *c = lua_newuserdata(G, sizeof *c);
+    c->u = u;
+    c->typed = 0;
+    luaL_getmetatable(G, LWLUA_CLIENT_MT);
+    lua_setmetatable(G, -2);
+    return c;
+}
+
 /* The user object: a table whose metatable is the class, with self.client. */
 void lwlua_on_start(lw_user *u)
 {
@@ -188,7 +202,7 @@ void lwlua_on_start(lw_user *u)
     const lwlua_class *c = lw_user_class_of(u)->arg;
     lu->co_ref = lu->self_ref = lu->pending_ref = LUA_NOREF;
     lua_createtable(G, 0, 2);
-    lu->client = lwlua_client_new(G, u);
+    lu->client = push_client(u);
     lua_setfield(G, -2, "client");
     lua_rawgeti(G, LUA_REGISTRYINDEX, c->class_ref);
     lua_setmetatable(G, -2);
@@ -226,20 +240,6 @@ void lwlua_on_stop(lw_user *u)
     } else {
         release_user(lu);
     }
-}
-
-void lwlua_on_response(lw_user *u, lw_response *r, void *arg)
-{
-    lwlua_user *lu = lw_user_data(u);
-    (void)arg;
-    if (!lu->co || !lu->waiting || lu->wait_handle || lu->running) {
-        return;
-    }
-    lu->waiting = 0;
-    lu->resp = r;
-    lu->resp_seq++;
-    lwlua_push_response(lu->co, lu, r);
-    lwlua_resume(u, lu, 1);
 }
 
 lw_user *lwlua_user_of(lua_State *L, int idx)

@@ -5,10 +5,14 @@
  *
  *   script.c   the state, loading the script, the declared classes
  *   module.c   the `lw` module: class declaration, wait times, helpers
- *   coro.c     the class functions liblw calls: coroutines, errors, the
- *              instruction limit
- *   client.c   self.client (requests) and response objects
+ *   coro.c     the class functions liblw calls: user objects, coroutines,
+ *              errors, the instruction limit (calls no other file here)
+ *   client.c   self.client (requests) and response objects (calls coro.c)
  *   async.c    self.client:async(): requests in flight together, wait()
+ *              (calls client.c and coro.c)
+ *
+ * script.c calls module.c, which registers client.c's and async.c's
+ * methods: calls go down only.
  */
 #ifndef LWLUA_H
 #define LWLUA_H
@@ -88,8 +92,6 @@ int lwlua_coro_init(lua_State *L, long instruction_limit);
 void lwlua_on_start(lw_user *u);
 void lwlua_on_stop(lw_user *u);
 void lwlua_task(lw_user *u);
-/* The response callback of every request a script sends. */
-void lwlua_on_response(lw_user *u, lw_response *r, void *arg);
 /* The user behind a user object at index idx (its client), or NULL. */
 lw_user *lwlua_user_of(lua_State *L, int idx);
 
@@ -118,14 +120,15 @@ lwlua_client *lwlua_read_request(lua_State *L, const char *method, int path_idx,
 void lwlua_method(lua_State *L, int idx, char out[16]);
 /* Pushes the response object of a request that was not sent. */
 int lwlua_not_sent(lua_State *L);
+/* Registers the client's and the responses' metatables. */
 void lwlua_client_open(lua_State *L);
-/* Pushes a new client userdata bound to u. */
-lwlua_client *lwlua_client_new(lua_State *L, lw_user *u);
+/* The response callback of a request sent by get, post, ... */
+void lwlua_on_response(lw_user *u, lw_response *r, void *arg);
 /* Pushes a response object for r onto L. */
 void lwlua_push_response(lua_State *L, lwlua_user *lu, lw_response *r);
 
-/* async.c: adds async to the client methods table at index idx. */
-void lwlua_async_open(lua_State *L, int idx);
+/* async.c: adds async to the client's methods (after lwlua_client_open). */
+void lwlua_async_open(lua_State *L);
 void lwlua_on_async(lw_user *u, lw_response *r, void *arg);
 
 #endif

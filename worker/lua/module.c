@@ -243,6 +243,7 @@ int lwlua_open_module(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, LWLUA_CLASSES);
     open_base(L);
     lwlua_client_open(L);
+    lwlua_async_open(L);
     lua_newtable(L);
     luaL_register(L, NULL, fns);
     open_json(L);
