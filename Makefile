@@ -132,7 +132,7 @@ CHECK_FUZZ_SECONDS ?= 10
 FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_SRC_decode  := proto/decode.c proto/dctx.c proto/options.c proto/encode.c
 FUZZ_SRC_h1parse := worker/h1parse.c worker/buf.c
-FUZZ_SRC_h1url   := $(LIB_SRC)
+FUZZ_SRC_url   := $(LIB_SRC)
 FUZZ_SRC_h1cookie := $(LIB_SRC)
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined

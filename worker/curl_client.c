@@ -20,7 +20,7 @@
 
 #include "buf.h"
 #include "curl_multi.h"
-#include "h1url.h"
+#include "url.h"
 #include "lw.h"
 
 #define SPARE_BUF_MAX 65536   /* bytes an idle transfer may keep allocated */
@@ -378,7 +378,7 @@ static int redirect_refused(xfer *x, CURLcode rc)
             return 0;
         }
     }
-    if (h1_url_check(url, &kind, &x->url_msg) == 0) {
+    if (url_check(url, &kind, &x->url_msg) == 0) {
         return 0;
     }
     x->head.resp.result = TR_ERR_URL;

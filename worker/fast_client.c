@@ -148,7 +148,7 @@ static void session_free(void *engine, void *session)
 
 static int supports(const char *url)
 {
-    return h1_supports(url);
+    return url_simple_http(url);
 }
 
 static void *engine_new(const tr_config *cfg)

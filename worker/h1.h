@@ -20,7 +20,7 @@
 
 #include <ev.h>
 
-#include "h1url.h"    /* h1_supports, h1_join_url */
+#include "url.h"    /* url_simple_http, url_join */
 #include "h1xfer.h"   /* h1_xfer and the engine's types */
 
 h1_engine *h1_new(struct ev_loop *loop, h1_done_fn done, void *ctx);

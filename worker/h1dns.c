@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h1url.h"
+#include "url.h"
 #include "log.h"
 #include "procinfo.h"
 
@@ -314,12 +314,12 @@ static void lookup(h1_origin *o)
 h1_origin *h1_origin_of(h1_dns *d, const char *url, const char **path,
                         char *errtext, size_t errlen)
 {
-    if (!h1_supports(url)) {
+    if (!url_simple_http(url)) {
         snprintf(errtext, errlen, "URL not supported by the fast HTTP client: %.180s", url);
         return NULL;
     }
-    int tls = h1_scheme_len(url) == 8;
-    const char *a = url + h1_scheme_len(url);
+    int tls = url_scheme_len(url) == 8;
+    const char *a = url + url_scheme_len(url);
     size_t n = strcspn(a, "/?#");
     *path = a + n;
     h1_origin *o = find(d, a, n, tls);

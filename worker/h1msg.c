@@ -1,6 +1,6 @@
 /*
  * h1msg.c - the fast HTTP/1.1 client's messages: a transfer's URL, origin
- * (h1dns.c) and target, redirect targets (checked by h1url.c), its header
+ * (h1dns.c) and target, redirect targets (checked by url.c), its header
  * lines and the bytes of its request (cookies: h1cookie.c).
  */
 #include "h1msg.h"
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "h1url.h"
+#include "url.h"
 
 /* x->target from the part of the URL after the authority. */
 static int set_target(h1_xfer *x, const char *rest)
@@ -157,12 +157,12 @@ int h1_retarget(h1_xfer *x, const char *loc)
     }
     free(x->url_msg);
     x->url_msg = NULL;
-    if (h1_url_check(x->url.data, &x->url_kind, &x->url_msg) != 0) {
+    if (url_check(x->url.data, &x->url_kind, &x->url_msg) != 0) {
         snprintf(x->errtext, sizeof x->errtext, "%s", x->url_msg ? x->url_msg : "out of memory");
         x->result = H1_ERR_URL;
         return 0;
     }
-    if (!h1_supports(x->url.data)) {
+    if (!url_simple_http(x->url.data)) {
         snprintf(x->errtext, sizeof x->errtext,
                  "Redirect to a URL the fast HTTP client does not support: %.150s", x->url.data);
         x->result = H1_ERR_CONNECTION;

@@ -27,7 +27,7 @@ typedef enum {
                             checks refuse, or a server that does not speak
                             TLS */
     H1_ERR_URL           /* a redirect to a URL requests refuses: url_kind
-                            and url_msg hold its exception (h1url.h) */
+                            and url_msg hold its exception (url.h) */
 } h1_result;
 
 struct h1_xfer {

@@ -22,7 +22,7 @@
 
 #include "buf.h"
 #include "error_key.h"
-#include "h1url.h"
+#include "url.h"
 #include "log.h"
 #include "procinfo.h"
 
@@ -138,7 +138,7 @@ static int escape_url(req_slot *s)
         return 0;
     }
     buf esc = {0};
-    if (h1_url_escape(&esc, s->url.data) != 0) {
+    if (url_escape(&esc, s->url.data) != 0) {
         free(esc.data);
         return -1;
     }
@@ -204,11 +204,11 @@ static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
     s->named = req->name != NULL;
     s->cb = req->on_response;
     s->arg = req->arg;
-    int rc = h1_join_url(&s->url, rs->host ? rs->host : rs->env->host, req->path);
+    int rc = url_join(&s->url, rs->host ? rs->host : rs->env->host, req->path);
     if (rc) {
         return rc;
     }
-    if (h1_url_check(s->url.data, &bad->kind, &bad->msg) != 0) {
+    if (url_check(s->url.data, &bad->kind, &bad->msg) != 0) {
         return -3;
     }
     if (escape_url(s) != 0) {

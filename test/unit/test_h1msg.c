@@ -33,7 +33,7 @@ static int set_at(h1_engine *h, h1_xfer *x, const char *base, const char *path,
                   const char *const *sess, const char *const *own)
 {
     buf url = {0};
-    assert_int_equal(h1_join_url(&url, base, path), 0);
+    assert_int_equal(url_join(&url, base, path), 0);
     int rc = h1_xfer_set(h, x, url.data, sess, own);
     free(url.data);
     return rc;
@@ -49,16 +49,16 @@ static void set_get(h1_engine *h, h1_xfer *x, const char *base, const char *path
 static void test_supports(void **state)
 {
     (void)state;
-    assert_true(h1_supports("http://127.0.0.1:8080"));
-    assert_true(h1_supports("HTTP://example.com/x"));
-    assert_true(h1_supports("http://[::1]:80/"));
-    assert_true(h1_supports("https://127.0.0.1"));
-    assert_true(h1_supports("HTTPS://example.com:8443/x"));
-    assert_false(h1_supports("https://user:pw@127.0.0.1/"));
-    assert_false(h1_supports("ftp://127.0.0.1/"));
-    assert_false(h1_supports("http://user:pw@127.0.0.1/"));
-    assert_false(h1_supports("http:///nohost"));
-    assert_false(h1_supports(""));
+    assert_true(url_simple_http("http://127.0.0.1:8080"));
+    assert_true(url_simple_http("HTTP://example.com/x"));
+    assert_true(url_simple_http("http://[::1]:80/"));
+    assert_true(url_simple_http("https://127.0.0.1"));
+    assert_true(url_simple_http("HTTPS://example.com:8443/x"));
+    assert_false(url_simple_http("https://user:pw@127.0.0.1/"));
+    assert_false(url_simple_http("ftp://127.0.0.1/"));
+    assert_false(url_simple_http("http://user:pw@127.0.0.1/"));
+    assert_false(url_simple_http("http:///nohost"));
+    assert_false(url_simple_http(""));
 }
 
 static void test_base_and_path(void **state)
@@ -193,7 +193,7 @@ static void test_redirect_targets(void **state)
     assert_string_equal(x.target.data, "/secure");
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");
     assert_int_equal(h1_retarget(&x, "ftp://127.0.0.1/file"), 0);   /* not a path */
-    assert_int_equal(x.result, H1_ERR_URL);   /* requests' text (h1url.c) */
+    assert_int_equal(x.result, H1_ERR_URL);   /* requests' text (url.c) */
     assert_string_equal(x.url_kind, "InvalidSchema");
     assert_string_equal(x.url_msg, "No connection adapters were found for 'ftp://127.0.0.1/file'");
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");

@@ -1,5 +1,5 @@
 /*
- * h1url.h - the checks every request URL passes before either HTTP client
+ * url.h - the checks every request URL passes before either HTTP client
  * (libcurl or the fast client) sends a byte, with the exceptions Python
  * requests (and so Locust) raises for the same URL:
  *
@@ -19,11 +19,11 @@
  * from a URL ever reaches the request line.
  *
  * Also the URL helpers the fast client's layers share: which URLs it
- * takes (h1_supports), the length of a URL's scheme, and the URL a
- * request goes to (h1_join_url).
+ * takes (url_simple_http), the length of a URL's scheme, and the URL a
+ * request goes to (url_join).
  */
-#ifndef LW_H1URL_H
-#define LW_H1URL_H
+#ifndef LW_URL_H
+#define LW_URL_H
 
 #include <stddef.h>
 
@@ -33,21 +33,21 @@
  * -1 with *kind set to the Python exception's name (a static string) and
  * *msg to its message (malloc'd; the caller frees it; NULL when out of
  * memory). */
-int h1_url_check(const char *url, const char **kind, char **msg);
+int url_check(const char *url, const char **kind, char **msg);
 
 /* url with the bytes of its path, query and fragment that requests
  * percent-escapes (space, controls, DEL, non-ASCII) escaped, into out.
  * Returns 0 or -1 when out of memory. */
-int h1_url_escape(buf *out, const char *url);
+int url_escape(buf *out, const char *url);
 
 /* The length of url's "http://" or "https://" (any case), else 0. */
-size_t h1_scheme_len(const char *url);
+size_t url_scheme_len(const char *url);
 /* Whether the fast client can send to this URL or base host (http:// or
  * https://, a host, no user info). */
-int h1_supports(const char *url);
+int url_simple_http(const char *url);
 /* The URL of a request: path itself when it is absolute (http:// or
  * https://), else base + path ("http://x/" + "/a" gives one slash).
  * Returns 0, -1 when out of memory, -2 for a relative path without base. */
-int h1_join_url(buf *out, const char *base, const char *path);
+int url_join(buf *out, const char *base, const char *path);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_h1url.c - unit tests for worker/h1url.c: the URL checks both HTTP
+ * test_url.c - unit tests for worker/url.c: the URL checks both HTTP
  * clients apply before sending, one cmocka test per row. Each refused URL's
  * expected text is what Python requests 2.34 / urllib3 2.8 (the pinned
  * venv) raise for it: kind(message) as Locust shows it; the integration
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../worker/h1url.h"
+#include "../../worker/url.h"
 
 typedef struct {
     const char *url;
@@ -70,7 +70,7 @@ static void test_row(void **state)
     const row *r = *state;
     const char *kind = NULL;
     char *msg = NULL;
-    int rc = h1_url_check(r->url, &kind, &msg);
+    int rc = url_check(r->url, &kind, &msg);
     if (!r->kind) {
         assert_int_equal(rc, 0);
         return;
@@ -93,7 +93,7 @@ static void test_long_host_whole(void **state)
     snprintf(want, sizeof want, "Failed to parse: '%.*s', label empty or too long", 1100, url + 7);
     const char *kind = NULL;
     char *msg = NULL;
-    assert_int_equal(h1_url_check(url, &kind, &msg), -1);
+    assert_int_equal(url_check(url, &kind, &msg), -1);
     assert_string_equal(kind, "LocationParseError");
     assert_string_equal(msg, want);
     free(msg);
@@ -122,7 +122,7 @@ static void test_random_urls(void **state)
         url[at] = '\0';
         const char *kind = NULL;
         char *msg = NULL;
-        if (h1_url_check(url, &kind, &msg) == 0) {
+        if (url_check(url, &kind, &msg) == 0) {
             const char *host = strstr(url, "://") + 3;
             size_t hl = strcspn(host, "/?#");
             for (const char *sep; (sep = memchr(host, '@', hl));) {   /* user info: not the host */
@@ -144,9 +144,9 @@ static void test_escape(void **state)
 {
     (void)state;
     buf b = {0};
-    assert_int_equal(h1_url_escape(&b, "http://h:1/a b\r\nX: \xc3\xa9?q=\x7f#f g"), 0);
+    assert_int_equal(url_escape(&b, "http://h:1/a b\r\nX: \xc3\xa9?q=\x7f#f g"), 0);
     assert_string_equal(b.data, "http://h:1/a%20b%0D%0AX:%20%C3%A9?q=%7F#f%20g");
-    assert_int_equal(h1_url_escape(&b, "http://h/plain?x=1"), 0);
+    assert_int_equal(url_escape(&b, "http://h/plain?x=1"), 0);
     assert_string_equal(b.data, "http://h/plain?x=1");
     free(b.data);
 }

@@ -1,6 +1,6 @@
 /*
- * fuzz_h1url.c - libFuzzer target for the URL checks both HTTP clients make
- * before sending (worker/h1url.c) and the escaping of a URL's path and
+ * fuzz_url.c - libFuzzer target for the URL checks both HTTP clients make
+ * before sending (worker/url.c) and the escaping of a URL's path and
  * query.
  *
  * The input, cut at its first NUL, is a URL as a master or a task may give
@@ -12,21 +12,21 @@
  *     path, query and fragment (the request line); the host was checked
  *     above, and a URL with user:password@ goes to libcurl, never into a
  *     request line of the fast client.
- * Seeds: test/fuzz/corpus/h1url.
+ * Seeds: test/fuzz/corpus/url.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../worker/h1url.h"
+#include "../../worker/url.h"
 
 /* The path, query and fragment of an escaped URL (what goes into a
  * request line) hold no control byte, space or DEL. */
 static void check_escaped(const char *url)
 {
     buf out = {0};
-    if (h1_url_escape(&out, url) != 0) {
+    if (url_escape(&out, url) != 0) {
         free(out.data);
         return;
     }
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(url, data, size);
     url[size] = '\0';
-    if (h1_url_check(url, &kind, &msg) == 0) {
+    if (url_check(url, &kind, &msg) == 0) {
         if (kind || msg) {
             abort();
         }

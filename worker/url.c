@@ -1,11 +1,11 @@
 /*
- * h1url.c - the URL checks both HTTP clients share, after Python requests
+ * url.c - the URL checks both HTTP clients share, after Python requests
  * and urllib3 (requests' prepare_url and get_adapter, urllib3's parse_url
  * and create_connection), with their exception texts, and the URL helpers
  * of the fast client (scheme, whether it takes a URL, base + path). See
- * h1url.h.
+ * url.h.
  */
-#include "h1url.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -193,9 +193,9 @@ static int check_host(const char *url, const char *hp, size_t n, const char **ki
     return 0;
 }
 
-int h1_url_check(const char *url, const char **kind, char **msg)
+int url_check(const char *url, const char **kind, char **msg)
 {
-    size_t skip = h1_scheme_len(url);
+    size_t skip = url_scheme_len(url);
     if (skip == 0 && !strchr(url, ':')) {
         size_t n = strlen(url);
         char *r = repr_n(url, n);
@@ -218,7 +218,7 @@ int h1_url_check(const char *url, const char **kind, char **msg)
     return check_host(url, hp, (size_t)(a + n - hp), kind, msg);
 }
 
-int h1_url_escape(buf *out, const char *url)
+int url_escape(buf *out, const char *url)
 {
     static const char hex[] = "0123456789ABCDEF";
     const char *p = strstr(url, "://");
@@ -238,14 +238,14 @@ int h1_url_escape(buf *out, const char *url)
     return bad ? -1 : 0;
 }
 
-size_t h1_scheme_len(const char *url)
+size_t url_scheme_len(const char *url)
 {
     return strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
 }
 
-int h1_supports(const char *url)
+int url_simple_http(const char *url)
 {
-    size_t skip = h1_scheme_len(url);
+    size_t skip = url_scheme_len(url);
     if (!skip) {
         return 0;
     }
@@ -253,7 +253,7 @@ int h1_supports(const char *url)
     return n > 0 && !memchr(url + skip, '@', n);
 }
 
-int h1_join_url(buf *out, const char *base, const char *path)
+int url_join(buf *out, const char *base, const char *path)
 {
     out->len = 0;
     int bad = 0;
