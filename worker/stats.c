@@ -159,6 +159,12 @@ static void table_clear(index_table *t)
         memset(t->slot, 0, t->cap * sizeof *t->slot);
 }
 
+/* Slot k of hash's probe sequence: an index + 1, or 0 (empty: the end). */
+static uint32_t table_probe(const index_table *t, uint64_t hash, size_t k)
+{
+    return t->cap ? t->slot[((size_t)hash + k) & (t->cap - 1)] : 0;
+}
+
 static void table_put(index_table *t, uint64_t hash, size_t idx)
 {
     size_t mask = t->cap - 1, i = (size_t)hash & mask;
@@ -191,6 +197,18 @@ static int table_reserve(index_table *t, size_t n,
     free(t->slot);
     *t = bigger;
     return 0;
+}
+
+/* Room for one more item in an indexed array of n items (capacity *cap)
+ * and in its index t: the array, perhaps moved, or NULL (out of memory). */
+static void *indexed_reserve(index_table *t, void *items, size_t *cap,
+                             size_t n, size_t size,
+                             uint64_t (*hash_of)(const void *, size_t),
+                             const void *ctx)
+{
+    if (table_reserve(t, n, hash_of, ctx) != 0)
+        return NULL;
+    return grow_array(items, cap, n + 1, size, ARRAY_INITIAL);
 }
 
 /* ---- int->int array maps ---------------------------------------------- */
@@ -363,13 +381,10 @@ static uint64_t entry_hash_at(const void *ctx, size_t i)
 static entry *entry_find(const lw_stats *s, const char *name,
                          const char *method, uint64_t hash)
 {
-    size_t mask = s->entry_index.cap - 1, i;
+    uint32_t at;
 
-    if (s->entry_index.cap == 0)
-        return NULL;
-    for (i = (size_t)hash & mask; s->entry_index.slot[i] != 0;
-         i = (i + 1) & mask) {
-        entry *e = s->entries[s->entry_index.slot[i] - 1];
+    for (size_t k = 0; (at = table_probe(&s->entry_index, hash, k)); k++) {
+        entry *e = s->entries[at - 1];
         if (e->hash == hash && strcmp(e->v.name, name) == 0 &&
             strcmp(e->v.method, method) == 0)
             return e;
@@ -377,20 +392,6 @@ static entry *entry_find(const lw_stats *s, const char *name,
     return NULL;
 }
 
-/* Room for one more entry, in the array and in its index. */
-static int entries_reserve(lw_stats *s)
-{
-    entry **v;
-
-    if (table_reserve(&s->entry_index, s->nentries, entry_hash_at, s) != 0)
-        return -1;
-    v = grow_array(s->entries, &s->cap_entries, s->nentries + 1, sizeof *v,
-                   ARRAY_INITIAL);
-    if (v == NULL)
-        return -1;
-    s->entries = v;
-    return 0;
-}
 
 /* The entry for (name, method), created on first use; NULL on OOM. */
 static entry *entry_get(lw_stats *s, const char *name, const char *method,
@@ -398,11 +399,15 @@ static entry *entry_get(lw_stats *s, const char *name, const char *method,
 {
     uint64_t hash = hash_strings(name, method, NULL);
     entry *e = entry_find(s, name, method, hash);
+    entry **v;
 
     if (e != NULL)
         return e;
-    if (entries_reserve(s) != 0)
+    v = indexed_reserve(&s->entry_index, s->entries, &s->cap_entries,
+                        s->nentries, sizeof *v, entry_hash_at, s);
+    if (v == NULL)
         return NULL;
+    s->entries = v;
     e = entry_new(name, method, hash, now);
     if (e == NULL)
         return NULL;
@@ -515,34 +520,17 @@ static uint64_t err_hash_at(const void *ctx, size_t i)
 static err_rec *err_find(lw_stats *s, const char *method, const char *name,
                          const char *error, uint64_t hash)
 {
-    size_t mask = s->err_index.cap - 1, i;
+    uint32_t at;
 
-    if (s->err_index.cap == 0)
-        return NULL;
-    for (i = (size_t)hash & mask; s->err_index.slot[i] != 0;
-         i = (i + 1) & mask) {
-        err_rec *r = &s->errs[s->err_index.slot[i] - 1];
-        if (r->hash == hash && strcmp(r->v.error, error) == 0 &&
-            strcmp(r->v.name, name) == 0 && strcmp(r->v.method, method) == 0)
-            return r;
+    for (size_t k = 0; (at = table_probe(&s->err_index, hash, k)); k++) {
+        const stats_error_view *v = &s->errs[at - 1].v;
+        if (s->errs[at - 1].hash == hash && strcmp(v->error, error) == 0 &&
+            strcmp(v->name, name) == 0 && strcmp(v->method, method) == 0)
+            return &s->errs[at - 1];
     }
     return NULL;
 }
 
-/* Room for one more error record, in the array and in its index. */
-static int errs_reserve(lw_stats *s)
-{
-    err_rec *v;
-
-    if (table_reserve(&s->err_index, s->nerrs, err_hash_at, s) != 0)
-        return -1;
-    v = grow_array(s->errs, &s->cap_errs, s->nerrs + 1, sizeof *v,
-                   ARRAY_INITIAL);
-    if (v == NULL)
-        return -1;
-    s->errs = v;
-    return 0;
-}
 
 /* A new record for a text not seen in this interval; NULL on failure. */
 static err_rec *err_new(lw_stats *s, const char *method, const char *name,
@@ -550,10 +538,12 @@ static err_rec *err_new(lw_stats *s, const char *method, const char *name,
 {
     char key[65];
     const char *in[4] = {method, name, error, key}, *out[4];
-    err_rec *r;
+    err_rec *r = indexed_reserve(&s->err_index, s->errs, &s->cap_errs,
+                                 s->nerrs, sizeof *r, err_hash_at, s);
 
-    if (errs_reserve(s) != 0)
+    if (r == NULL)
         return NULL;
+    s->errs = r;
     r = &s->errs[s->nerrs];
     if (error_key(method, name, error, key) != 0)
         return NULL;
