@@ -182,16 +182,19 @@ static int table_reserve(index_table *t, size_t n,
                          uint64_t (*hash_of)(const void *, size_t),
                          const void *ctx)
 {
-    index_table bigger;
+    index_table bigger = {NULL, t->cap};
 
     if ((n + 1) * 2 <= t->cap)
         return 0;
     if (n >= UINT32_MAX / 4)
         return -1;
-    bigger.cap = t->cap ? t->cap * 2 : 16;
-    bigger.slot = calloc(bigger.cap, sizeof *bigger.slot);
+    /* a new array (the slots are rehashed, not copied), grown by the
+     * same rule as every other */
+    bigger.slot = grow_array(NULL, &bigger.cap, (n + 1) * 2,
+                             sizeof *bigger.slot, ARRAY_INITIAL);
     if (bigger.slot == NULL)
         return -1;
+    memset(bigger.slot, 0, bigger.cap * sizeof *bigger.slot);
     for (size_t i = 0; i < n; i++)
         table_put(&bigger, hash_of(ctx, i), i);
     free(t->slot);
