@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "boolword.h"
 #include "locust_opts.h"
 
 static const char usage[] =
@@ -94,6 +94,18 @@ static int set_text(char *dst, size_t size, const char *s)
     }
     memcpy(dst, s, strlen(s) + 1);
     return 0;
+}
+
+/* A text that may not be empty: 0, or -1 (empty or too long). */
+static int set_name(char *dst, size_t size, const char *s)
+{
+    return (!*s || set_text(dst, size, s)) ? -1 : 0;
+}
+
+static int set_client(lw_config *cfg, const char *s)
+{
+    cfg->http_client = strcmp(s, "fast") == 0;
+    return (strcmp(s, "curl") != 0 && strcmp(s, "fast") != 0) ? -1 : 0;
 }
 
 static int check_url(const char *url)
@@ -232,16 +244,30 @@ static int set_increase_rate(lw_config *cfg, const char *s)
     return 0;
 }
 
-/* The options of a standalone run: honoured there, ignored by a worker. */
+/* The flag a switch of this worker sets, or NULL (not such a switch). */
+static int *switch_flag(lw_config *cfg, opt_id id)
+{
+    switch (id) {
+    case OPT_INSECURE: return &cfg->insecure;
+    case OPT_RECONNECT: return &cfg->reconnect_on_quit;
+    case OPT_WORKER: return &cfg->worker_mode;
+    case OPT_LIST: return &cfg->list_classes;
+    case OPT_TASK_RATIO_JSON: return &cfg->task_ratio_json;
+    case OPT_HEADLESS: return &cfg->headless;
+    case OPT_CSV_FULL_HISTORY: return &cfg->csv_full_history;
+    case OPT_ONLY_SUMMARY: return &cfg->only_summary;
+    case OPT_PRINT_STATS: return &cfg->print_stats;
+    case OPT_RESET_STATS: return &cfg->reset_stats;
+    default: return NULL;
+    }
+}
+
+/* The options of a standalone run that take a value: honoured there,
+ * ignored by a worker. */
 static const char *apply_standalone(const locust_opt *o, const char *arg, lw_config *cfg)
 {
     long v;
     switch (o->id) {
-    case OPT_HEADLESS: cfg->headless = 1; return NULL;
-    case OPT_CSV_FULL_HISTORY: cfg->csv_full_history = 1; return NULL;
-    case OPT_ONLY_SUMMARY: cfg->only_summary = 1; return NULL;
-    case OPT_PRINT_STATS: cfg->print_stats = 1; return NULL;
-    case OPT_RESET_STATS: cfg->reset_stats = 1; return NULL;
     case OPT_USERS:
         if (parse_long(arg, 0, 100000000L, &v)) {
             return "invalid count (want 0-100000000)";
@@ -261,7 +287,7 @@ static const char *apply_standalone(const locust_opt *o, const char *arg, lw_con
         cfg->exit_code_on_error = (int)v;
         return NULL;
     case OPT_CSV:
-        return (!*arg || set_text(cfg->csv_prefix, sizeof cfg->csv_prefix, arg)) ? "invalid file prefix" : NULL;
+        return set_name(cfg->csv_prefix, sizeof cfg->csv_prefix, arg) ? "invalid file prefix" : NULL;
     default:
         return NULL;
     }
@@ -297,17 +323,40 @@ static void note_ignored(lw_config *cfg, const char *name)
     note_in(cfg->ignored_standalone, name);
 }
 
-static int parse_bool(const char *s, int *out)
+/* The options with a value that a worker honours, and those it ignores
+ * (noted under their `name`): NULL, or what is wrong with the value. */
+static const char *apply_worker(const locust_opt *o, const char *name, const char *arg, lw_config *cfg)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
-            *out = strcasecmp(s, yes[i]) == 0;
-            return 0;
-        }
+    switch (o->id) {
+    case OPT_MASTER_HOST:
+        return set_name(cfg->master_host, sizeof cfg->master_host, arg) ? "invalid host" : NULL;
+    case OPT_MASTER_PORT:
+        return set_port(cfg, arg) ? "invalid port (want 1-65535)" : NULL;
+    case OPT_HOST:
+        return (set_text(cfg->host, sizeof cfg->host, arg) || check_url(arg)) ?
+               "invalid URL (want http(s)://host[:port])" : NULL;
+    case OPT_PROCESSES:
+        return set_processes(cfg, arg) ? "invalid count (want 1-1024 or -1)" : NULL;
+    case OPT_LOGLEVEL:
+        return log_parse_level(arg, &cfg->loglevel) ?
+               "invalid level (want DEBUG, INFO, WARNING or ERROR)" : NULL;
+    case OPT_LOGFILE:
+        return set_name(cfg->logfile, sizeof cfg->logfile, arg) ? "invalid file name" : NULL;
+    case OPT_REQUEST_TIMEOUT:
+        return set_timeout(cfg, arg) ? "invalid seconds (want more than 0, at most 86400)" : NULL;
+    case OPT_HTTP_CLIENT:
+        return set_client(cfg, arg) ? "invalid client (want curl or fast)" : NULL;
+    case OPT_RUN_TASKS:
+        return set_name(cfg->run_tasks, sizeof cfg->run_tasks, arg) ?
+               "invalid task list (want Class.task[,Class.task...])" : NULL;
+    case OPT_MAX_RPS:
+        return parse_positive(arg, 1e9, &cfg->max_rps) ? "invalid rate (want requests per second, more than 0)" : NULL;
+    case OPT_REQUEST_INCREASE_RATE:
+        return set_increase_rate(cfg, arg) ? "invalid rate (want R or R/interval, e.g. 100/1s)" : NULL;
+    default:
+        note_ignored(cfg, name);
+        return NULL;
     }
-    return -1;
 }
 
 /* Applies a value (NULL for a switch) to the option `o`, named `name` in
@@ -315,64 +364,17 @@ static int parse_bool(const char *s, int *out)
 static int apply(const locust_opt *o, const char *name, const char *arg,
                  lw_config *cfg, char *err, size_t errlen)
 {
+    int *flag = switch_flag(cfg, o->id);
     const char *why = NULL;
-    switch (o->id) {
-    case OPT_MASTER_HOST:
-        if (!*arg || set_text(cfg->master_host, sizeof cfg->master_host, arg)) {
-            why = "invalid host";
-        }
-        break;
-    case OPT_MASTER_PORT:
-        why = set_port(cfg, arg) ? "invalid port (want 1-65535)" : NULL;
-        break;
-    case OPT_HOST:
-        if (set_text(cfg->host, sizeof cfg->host, arg) || check_url(arg)) {
-            why = "invalid URL (want http(s)://host[:port])";
-        }
-        break;
-    case OPT_PROCESSES:
-        why = set_processes(cfg, arg) ? "invalid count (want 1-1024 or -1)" : NULL;
-        break;
-    case OPT_LOGLEVEL:
-        why = log_parse_level(arg, &cfg->loglevel) ?
-              "invalid level (want DEBUG, INFO, WARNING or ERROR)" : NULL;
-        break;
-    case OPT_LOGFILE:
-        why = (!*arg || set_text(cfg->logfile, sizeof cfg->logfile, arg)) ? "invalid file name" : NULL;
-        break;
-    case OPT_REQUEST_TIMEOUT:
-        why = set_timeout(cfg, arg) ? "invalid seconds (want more than 0, at most 86400)" : NULL;
-        break;
-    case OPT_HTTP_CLIENT:
-        if (strcmp(arg, "curl") != 0 && strcmp(arg, "fast") != 0) {
-            why = "invalid client (want curl or fast)";
-        }
-        cfg->http_client = strcmp(arg, "fast") == 0;
-        break;
-    case OPT_INSECURE: cfg->insecure = 1; break;
-    case OPT_RECONNECT: cfg->reconnect_on_quit = 1; break;
-    case OPT_WORKER: cfg->worker_mode = 1; break;
-    case OPT_LIST: cfg->list_classes = 1; break;
-    case OPT_TASK_RATIO_JSON: cfg->task_ratio_json = 1; break;
-    case OPT_RUN_TASKS:
-        if (!*arg || set_text(cfg->run_tasks, sizeof cfg->run_tasks, arg)) {
-            why = "invalid task list (want Class.task[,Class.task...])";
-        }
-        break;
-    case OPT_MAX_RPS:
-        why = parse_positive(arg, 1e9, &cfg->max_rps) ? "invalid rate (want requests per second, more than 0)" : NULL;
-        break;
-    case OPT_REQUEST_INCREASE_RATE:
-        why = set_increase_rate(cfg, arg) ? "invalid rate (want R or R/interval, e.g. 100/1s)" : NULL;
-        break;
-    default:
-        if (is_standalone_opt(o->id)) {
-            note_in(cfg->ignored, name);
-            why = apply_standalone(o, arg, cfg);
-        } else {
-            note_ignored(cfg, name);
-        }
-        break;
+    if (is_standalone_opt(o->id)) {
+        note_in(cfg->ignored, name);
+    }
+    if (flag) {
+        *flag = 1;
+    } else if (is_standalone_opt(o->id)) {
+        why = apply_standalone(o, arg, cfg);
+    } else {
+        why = apply_worker(o, name, arg, cfg);
     }
     if (why) {
         snprintf(err, errlen, "%s: %s '%.200s'", name, why, arg);
@@ -393,7 +395,7 @@ static int apply_env(lw_config *cfg, char *err, size_t errlen)
             continue;
         }
         if (t[i].arity == ARITY_FLAG && t[i].id != OPT_IGNORED) {
-            if (parse_bool(v, &on)) {
+            if (bool_word(v, &on)) {
                 snprintf(err, errlen, "%s: invalid value '%.200s' (want true or false)", t[i].env, v);
                 return -1;
             }

@@ -322,6 +322,16 @@ static void finish_quit(void *arg)
     ev_break(m->loop, EVBREAK_ALL);
 }
 
+/* The timers that keep the link to the master: beats, reports, ready
+ * retries and the wait for a lost master. */
+static void stop_link_timers(master *m)
+{
+    ev_timer_stop(m->loop, &m->heartbeat);
+    ev_timer_stop(m->loop, &m->report);
+    ev_timer_stop(m->loop, &m->ready_retry);
+    ev_timer_stop(m->loop, &m->orphan);
+}
+
 static void begin_quit(master *m, const char *why)
 {
     if (m->quitting) {
@@ -329,10 +339,7 @@ static void begin_quit(master *m, const char *why)
     }
     m->quitting = 1;
     log_msg(LOG_INFO, LOG_RUNNER, "%s: stopping users and exiting", why);
-    ev_timer_stop(m->loop, &m->heartbeat);
-    ev_timer_stop(m->loop, &m->report);
-    ev_timer_stop(m->loop, &m->ready_retry);
-    ev_timer_stop(m->loop, &m->orphan);
+    stop_link_timers(m);
     runner_shutdown(m->runner, QUIT_DRAIN_S, finish_quit, m);
 }
 
@@ -731,10 +738,7 @@ void master_free(master *m)
     if (!m) {
         return;
     }
-    ev_timer_stop(m->loop, &m->heartbeat);
-    ev_timer_stop(m->loop, &m->report);
-    ev_timer_stop(m->loop, &m->ready_retry);
-    ev_timer_stop(m->loop, &m->orphan);
+    stop_link_timers(m);
     ev_timer_stop(m->loop, &m->logs_timer);
     log_set_tap(NULL, NULL);
     logship_free(m->logs);

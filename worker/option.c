@@ -5,8 +5,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "boolword.h"
 #include "lw.h"
 #include "user.h"
 
@@ -33,16 +33,7 @@ double lw_option_number(const lw_user *u, const char *name, double dflt)
 
 int lw_option_bool(const lw_user *u, const char *name, int dflt)
 {
-    static const char *const yes[] = {"True", "true", "yes", "on", "1"};
-    static const char *const no[] = {"False", "false", "no", "off", "0"};
     const char *v = lw_option(u, name);
-    for (size_t i = 0; v && i < sizeof yes / sizeof yes[0]; i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            return 1;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            return 0;
-        }
-    }
-    return dflt;
+    int on;
+    return v && bool_word(v, &on) == 0 ? on : dflt;
 }

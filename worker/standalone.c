@@ -204,12 +204,12 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     (void)loop;
     (void)revents;
     driver *d = w->data;
-    if (d->quitting) {
-        log_msg(LOG_WARNING, LOG_MAIN, "Second signal: stopping the users now");
-        runner_shutdown(d->run, 0.3, on_stopped, d);
+    if (!d->quitting) {
+        begin_quit(d, w->signum == SIGTERM ? "Got SIGTERM signal" : "Got SIGINT signal, shutting down");
         return;
     }
-    begin_quit(d, w->signum == SIGTERM ? "Got SIGTERM signal" : "Got SIGINT signal, shutting down");
+    log_msg(LOG_WARNING, LOG_MAIN, "Second signal: stopping the users now");
+    runner_shutdown(d->run, 0.3, on_stopped, d);
 }
 
 static int init_spawn(driver *d)

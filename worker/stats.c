@@ -39,6 +39,7 @@
  * Not thread-safe: the caller serializes access.
  */
 #include "stats.h"
+#include "buf.h"
 #include "error_key.h"
 #include "log.h"
 #include "utf8.h"
@@ -49,6 +50,7 @@
 
 #define HIST_SMALL 280          /* histogram slots for keys below 10000 */
 #define SEC_INITIAL 8           /* first capacity of a per-second map */
+#define ARRAY_INITIAL 16        /* first capacity of entries and errors */
 
 typedef struct {
     int64_t key;
@@ -63,15 +65,8 @@ typedef struct {
 
 typedef struct {
     char *owned;                /* name and method storage; NULL for total */
-    const char *name, *method;
+    stats_view v;               /* the fields a reader sees (stats.h) */
     uint64_t hash;
-    double start_time;
-    int has_last;
-    double last_request_timestamp;
-    int64_t num_requests, num_none_requests, num_failures;
-    double total_response_time, max_response_time, min_response_time;
-    int has_min;
-    int64_t total_content_length;
     int64_t hist[HIST_SMALL];
     size_t hist_used;           /* non-zero slots in hist */
     kv_map hist_big;            /* keys >= 10000 */
@@ -79,13 +74,10 @@ typedef struct {
 } entry;
 
 typedef struct {
-    char key[65];
+    stats_error_view v;         /* the fields a reader sees (stats.h) */
     uint64_t hash;              /* of (method, name, error) */
     size_t seq;                 /* order of first occurrence */
-    char *owned;                /* method, name and error storage */
-    const char *method, *name, *error;
-    int64_t occurrences;
-    double first_seen, last_seen;
+    char *owned;                /* method, name, error and key storage */
 } err_rec;
 
 /* Open-addressing table of indexes + 1 (0 = empty); cap is a power of 2. */
@@ -122,26 +114,27 @@ static uint64_t hash_strings(const char *a, const char *b, const char *c)
     return c ? fnv1a(h, c) : h;
 }
 
-/* Concatenate n NUL-terminated strings into one malloc'd block. */
+/* Concatenate n (at most 4) NUL-terminated strings into one malloc'd
+ * block. */
 static char *pack_strings(const char **in, const char **out, int n)
 {
-    size_t len[3], total = 0;
-    char *buf, *p;
+    size_t len[4], total = 0;
+    char *block, *p;
 
     for (int i = 0; i < n; i++) {
         len[i] = strlen(in[i]) + 1;
         total += len[i];
     }
-    buf = malloc(total);
-    if (buf == NULL)
+    block = malloc(total);
+    if (block == NULL)
         return NULL;
-    p = buf;
+    p = block;
     for (int i = 0; i < n; i++) {
         memcpy(p, in[i], len[i]);
         out[i] = p;
         p += len[i];
     }
-    return buf;
+    return block;
 }
 
 static int64_t epoch_second(double now)
@@ -166,6 +159,12 @@ static void table_clear(index_table *t)
         memset(t->slot, 0, t->cap * sizeof *t->slot);
 }
 
+/* Slot k of hash's probe sequence: an index + 1, or 0 (empty: the end). */
+static uint32_t table_probe(const index_table *t, uint64_t hash, size_t k)
+{
+    return t->cap ? t->slot[((size_t)hash + k) & (t->cap - 1)] : 0;
+}
+
 static void table_put(index_table *t, uint64_t hash, size_t idx)
 {
     size_t mask = t->cap - 1, i = (size_t)hash & mask;
@@ -183,16 +182,19 @@ static int table_reserve(index_table *t, size_t n,
                          uint64_t (*hash_of)(const void *, size_t),
                          const void *ctx)
 {
-    index_table bigger;
+    index_table bigger = {NULL, t->cap};
 
     if ((n + 1) * 2 <= t->cap)
         return 0;
     if (n >= UINT32_MAX / 4)
         return -1;
-    bigger.cap = t->cap ? t->cap * 2 : 16;
-    bigger.slot = calloc(bigger.cap, sizeof *bigger.slot);
+    /* a new array (the slots are rehashed, not copied), grown by the
+     * same rule as every other */
+    bigger.slot = grow_array(NULL, &bigger.cap, (n + 1) * 2,
+                             sizeof *bigger.slot, ARRAY_INITIAL);
     if (bigger.slot == NULL)
         return -1;
+    memset(bigger.slot, 0, bigger.cap * sizeof *bigger.slot);
     for (size_t i = 0; i < n; i++)
         table_put(&bigger, hash_of(ctx, i), i);
     free(t->slot);
@@ -200,20 +202,28 @@ static int table_reserve(index_table *t, size_t n,
     return 0;
 }
 
+/* Room for one more item in an indexed array of n items (capacity *cap)
+ * and in its index t: the array, perhaps moved, or NULL (out of memory). */
+static void *indexed_reserve(index_table *t, void *items, size_t *cap,
+                             size_t n, size_t size,
+                             uint64_t (*hash_of)(const void *, size_t),
+                             const void *ctx)
+{
+    if (table_reserve(t, n, hash_of, ctx) != 0)
+        return NULL;
+    return grow_array(items, cap, n + 1, size, ARRAY_INITIAL);
+}
+
 /* ---- int->int array maps ---------------------------------------------- */
 
-static int kv_grow(kv_map *m, size_t initial)
+/* Room for need pairs; 0, or -1 when out of memory. */
+static int kv_reserve(kv_map *m, size_t need)
 {
-    size_t cap = m->cap ? m->cap * 2 : initial;
-    kv *v;
+    kv *v = grow_array(m->v, &m->cap, need, sizeof *v, SEC_INITIAL);
 
-    if (cap > SIZE_MAX / sizeof *v)
-        return -1;
-    v = realloc(m->v, cap * sizeof *v);
     if (v == NULL)
         return -1;
     m->v = v;
-    m->cap = cap;
     return 0;
 }
 
@@ -226,7 +236,7 @@ static void kv_add(kv_map *m, int64_t key, int64_t count)
             return;
         }
     }
-    if (m->n == m->cap && kv_grow(m, SEC_INITIAL) != 0)
+    if (kv_reserve(m, m->n + 1) != 0)
         return;
     m->v[m->n].key = key;
     m->v[m->n].count = count;
@@ -321,13 +331,8 @@ static int hist_pack(msgpack_packer *pk, const entry *e)
 
 static void entry_reset(entry *e, double now)
 {
-    e->start_time = now;
-    e->has_last = 0;
-    e->last_request_timestamp = 0;
-    e->num_requests = e->num_none_requests = e->num_failures = 0;
-    e->total_response_time = e->max_response_time = e->min_response_time = 0;
-    e->has_min = 0;
-    e->total_content_length = 0;
+    e->v = (stats_view){.name = e->v.name, .method = e->v.method,
+                        .start_time = now};
     if (e->hist_used != 0)
         memset(e->hist, 0, sizeof e->hist);
     e->hist_used = 0;
@@ -359,13 +364,13 @@ static entry *entry_new(const char *name, const char *method, uint64_t hash,
     if (e == NULL)
         return NULL;
     e->owned = pack_strings(in, out, 2);
-    if (e->owned == NULL || kv_grow(&e->reqs_per_sec, SEC_INITIAL) != 0 ||
-        kv_grow(&e->fail_per_sec, SEC_INITIAL) != 0) {
+    if (e->owned == NULL || kv_reserve(&e->reqs_per_sec, 1) != 0 ||
+        kv_reserve(&e->fail_per_sec, 1) != 0) {
         entry_free(e);
         return NULL;
     }
-    e->name = out[0];
-    e->method = out[1];
+    e->v.name = out[0];
+    e->v.method = out[1];
     e->hash = hash;
     entry_reset(e, now);
     return e;
@@ -379,37 +384,17 @@ static uint64_t entry_hash_at(const void *ctx, size_t i)
 static entry *entry_find(const lw_stats *s, const char *name,
                          const char *method, uint64_t hash)
 {
-    size_t mask = s->entry_index.cap - 1, i;
+    uint32_t at;
 
-    if (s->entry_index.cap == 0)
-        return NULL;
-    for (i = (size_t)hash & mask; s->entry_index.slot[i] != 0;
-         i = (i + 1) & mask) {
-        entry *e = s->entries[s->entry_index.slot[i] - 1];
-        if (e->hash == hash && strcmp(e->name, name) == 0 &&
-            strcmp(e->method, method) == 0)
+    for (size_t k = 0; (at = table_probe(&s->entry_index, hash, k)); k++) {
+        entry *e = s->entries[at - 1];
+        if (e->hash == hash && strcmp(e->v.name, name) == 0 &&
+            strcmp(e->v.method, method) == 0)
             return e;
     }
     return NULL;
 }
 
-static int entries_reserve(lw_stats *s)
-{
-    size_t cap;
-    entry **v;
-
-    if (table_reserve(&s->entry_index, s->nentries, entry_hash_at, s) != 0)
-        return -1;
-    if (s->nentries < s->cap_entries)
-        return 0;
-    cap = s->cap_entries ? s->cap_entries * 2 : 16;
-    v = realloc(s->entries, cap * sizeof *v);
-    if (v == NULL)
-        return -1;
-    s->entries = v;
-    s->cap_entries = cap;
-    return 0;
-}
 
 /* The entry for (name, method), created on first use; NULL on OOM. */
 static entry *entry_get(lw_stats *s, const char *name, const char *method,
@@ -417,11 +402,15 @@ static entry *entry_get(lw_stats *s, const char *name, const char *method,
 {
     uint64_t hash = hash_strings(name, method, NULL);
     entry *e = entry_find(s, name, method, hash);
+    entry **v;
 
     if (e != NULL)
         return e;
-    if (entries_reserve(s) != 0)
+    v = indexed_reserve(&s->entry_index, s->entries, &s->cap_entries,
+                        s->nentries, sizeof *v, entry_hash_at, s);
+    if (v == NULL)
         return NULL;
+    s->entries = v;
     e = entry_new(name, method, hash, now);
     if (e == NULL)
         return NULL;
@@ -435,28 +424,28 @@ static entry *entry_get(lw_stats *s, const char *name, const char *method,
 static void entry_log(entry *e, double rt_ms, int64_t content_length,
                       double now, int64_t sec)
 {
-    e->num_requests++;
+    e->v.num_requests++;
     kv_add(&e->reqs_per_sec, sec, 1);
-    e->last_request_timestamp = now;
-    e->has_last = 1;
-    e->total_content_length += content_length;
+    e->v.last_request_timestamp = now;
+    e->v.has_last = 1;
+    e->v.total_content_length += content_length;
     if (!(rt_ms >= 0) || isinf(rt_ms)) {
-        e->num_none_requests++;
+        e->v.num_none_requests++;
         return;
     }
-    e->total_response_time += rt_ms;
-    if (!e->has_min || rt_ms < e->min_response_time)
-        e->min_response_time = rt_ms;
-    e->has_min = 1;
-    if (rt_ms > e->max_response_time)
-        e->max_response_time = rt_ms;
+    e->v.total_response_time += rt_ms;
+    if (!e->v.has_min || rt_ms < e->v.min_response_time)
+        e->v.min_response_time = rt_ms;
+    e->v.has_min = 1;
+    if (rt_ms > e->v.max_response_time)
+        e->v.max_response_time = rt_ms;
     hist_add(e, rt_ms);
 }
 
 /* StatsEntry.log_error(). */
 static void entry_fail(entry *e, int64_t sec)
 {
-    e->num_failures++;
+    e->v.num_failures++;
     kv_add(&e->fail_per_sec, sec, 1);
 }
 
@@ -495,20 +484,22 @@ static int pack_opt_field(msgpack_packer *pk, const char *key, int has,
 /* StatsEntry.serialize(): exactly the 14 keys of StatsEntryDict. */
 static int entry_pack(msgpack_packer *pk, const entry *e)
 {
+    const stats_view *v = &e->v;
+
     if (msgpack_pack_map(pk, 14) ||
-        pack_str_field(pk, "name", e->name) ||
-        pack_str_field(pk, "method", e->method) ||
-        pack_opt_field(pk, "last_request_timestamp", e->has_last,
-                       e->last_request_timestamp) ||
-        pack_double_field(pk, "start_time", e->start_time) ||
-        pack_int_field(pk, "num_requests", e->num_requests) ||
-        pack_int_field(pk, "num_none_requests", e->num_none_requests) ||
-        pack_int_field(pk, "num_failures", e->num_failures) ||
-        pack_double_field(pk, "total_response_time", e->total_response_time) ||
-        pack_double_field(pk, "max_response_time", e->max_response_time) ||
-        pack_opt_field(pk, "min_response_time", e->has_min,
-                       e->min_response_time) ||
-        pack_int_field(pk, "total_content_length", e->total_content_length))
+        pack_str_field(pk, "name", v->name) ||
+        pack_str_field(pk, "method", v->method) ||
+        pack_opt_field(pk, "last_request_timestamp", v->has_last,
+                       v->last_request_timestamp) ||
+        pack_double_field(pk, "start_time", v->start_time) ||
+        pack_int_field(pk, "num_requests", v->num_requests) ||
+        pack_int_field(pk, "num_none_requests", v->num_none_requests) ||
+        pack_int_field(pk, "num_failures", v->num_failures) ||
+        pack_double_field(pk, "total_response_time", v->total_response_time) ||
+        pack_double_field(pk, "max_response_time", v->max_response_time) ||
+        pack_opt_field(pk, "min_response_time", v->has_min,
+                       v->min_response_time) ||
+        pack_int_field(pk, "total_content_length", v->total_content_length))
         return -1;
     if (pack_key(pk, "response_times") || hist_pack(pk, e) ||
         pack_key(pk, "num_reqs_per_sec") || kv_pack(pk, &e->reqs_per_sec) ||
@@ -519,7 +510,7 @@ static int entry_pack(msgpack_packer *pk, const entry *e)
 
 static int entry_active(const entry *e)
 {
-    return e->num_requests != 0 || e->num_failures != 0;
+    return e->v.num_requests != 0 || e->v.num_failures != 0;
 }
 
 /* ---- errors ----------------------------------------------------------- */
@@ -532,62 +523,40 @@ static uint64_t err_hash_at(const void *ctx, size_t i)
 static err_rec *err_find(lw_stats *s, const char *method, const char *name,
                          const char *error, uint64_t hash)
 {
-    size_t mask = s->err_index.cap - 1, i;
+    uint32_t at;
 
-    if (s->err_index.cap == 0)
-        return NULL;
-    for (i = (size_t)hash & mask; s->err_index.slot[i] != 0;
-         i = (i + 1) & mask) {
-        err_rec *r = &s->errs[s->err_index.slot[i] - 1];
-        if (r->hash == hash && strcmp(r->error, error) == 0 &&
-            strcmp(r->name, name) == 0 && strcmp(r->method, method) == 0)
-            return r;
+    for (size_t k = 0; (at = table_probe(&s->err_index, hash, k)); k++) {
+        const stats_error_view *v = &s->errs[at - 1].v;
+        if (s->errs[at - 1].hash == hash && strcmp(v->error, error) == 0 &&
+            strcmp(v->name, name) == 0 && strcmp(v->method, method) == 0)
+            return &s->errs[at - 1];
     }
     return NULL;
 }
 
-static int errs_reserve(lw_stats *s)
-{
-    size_t cap;
-    err_rec *v;
-
-    if (table_reserve(&s->err_index, s->nerrs, err_hash_at, s) != 0)
-        return -1;
-    if (s->nerrs < s->cap_errs)
-        return 0;
-    cap = s->cap_errs ? s->cap_errs * 2 : 16;
-    if (cap > SIZE_MAX / sizeof *v)
-        return -1;
-    v = realloc(s->errs, cap * sizeof *v);
-    if (v == NULL)
-        return -1;
-    s->errs = v;
-    s->cap_errs = cap;
-    return 0;
-}
 
 /* A new record for a text not seen in this interval; NULL on failure. */
 static err_rec *err_new(lw_stats *s, const char *method, const char *name,
                         const char *error, uint64_t hash)
 {
-    const char *in[3] = {method, name, error}, *out[3];
-    err_rec *r;
+    char key[65];
+    const char *in[4] = {method, name, error, key}, *out[4];
+    err_rec *r = indexed_reserve(&s->err_index, s->errs, &s->cap_errs,
+                                 s->nerrs, sizeof *r, err_hash_at, s);
 
-    if (errs_reserve(s) != 0)
+    if (r == NULL)
         return NULL;
+    s->errs = r;
     r = &s->errs[s->nerrs];
-    if (error_key(method, name, error, r->key) != 0)
+    if (error_key(method, name, error, key) != 0)
         return NULL;
-    r->owned = pack_strings(in, out, 3);
+    r->owned = pack_strings(in, out, 4);
     if (r->owned == NULL)
         return NULL;
-    r->method = out[0];
-    r->name = out[1];
-    r->error = out[2];
+    r->v = (stats_error_view){.method = out[0], .name = out[1],
+                              .error = out[2], .key = out[3]};
     r->hash = hash;
     r->seq = s->nerrs;
-    r->occurrences = 0;
-    r->first_seen = r->last_seen = 0;
     table_put(&s->err_index, hash, s->nerrs);
     s->nerrs++;
     return r;
@@ -604,10 +573,10 @@ static void err_log(lw_stats *s, const char *method, const char *name,
         r = err_new(s, method, name, error, hash);
     if (r == NULL)
         return;
-    if (r->occurrences == 0)
-        r->first_seen = now;
-    r->last_seen = now;
-    r->occurrences++;
+    if (r->v.occurrences == 0)
+        r->v.first_seen = now;
+    r->v.last_seen = now;
+    r->v.occurrences++;
 }
 
 static void errs_clear(lw_stats *s)
@@ -621,7 +590,7 @@ static void errs_clear(lw_stats *s)
 static int err_cmp(const void *a, const void *b)
 {
     const err_rec *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
+    int c = strcmp(x->v.key, y->v.key);
 
     if (c != 0)
         return c;
@@ -632,17 +601,17 @@ static int err_cmp(const void *a, const void *b)
 static int err_pack_group(msgpack_packer *pk, const err_rec *g, size_t n)
 {
     int64_t occ = 0;
-    double first = g[0].first_seen, last = g[0].last_seen;
+    double first = g[0].v.first_seen, last = g[0].v.last_seen;
 
     for (size_t i = 0; i < n; i++) {
-        occ += g[i].occurrences;
-        first = g[i].first_seen < first ? g[i].first_seen : first;
-        last = g[i].last_seen > last ? g[i].last_seen : last;
+        occ += g[i].v.occurrences;
+        first = g[i].v.first_seen < first ? g[i].v.first_seen : first;
+        last = g[i].v.last_seen > last ? g[i].v.last_seen : last;
     }
-    if (proto_pack_str(pk, g[0].key) || msgpack_pack_map(pk, 6) ||
-        pack_str_field(pk, "name", g[0].name) ||
-        pack_str_field(pk, "method", g[0].method) ||
-        pack_str_field(pk, "error", g[0].error) ||
+    if (proto_pack_str(pk, g[0].v.key) || msgpack_pack_map(pk, 6) ||
+        pack_str_field(pk, "name", g[0].v.name) ||
+        pack_str_field(pk, "method", g[0].v.method) ||
+        pack_str_field(pk, "error", g[0].v.error) ||
         pack_int_field(pk, "occurrences", occ) ||
         pack_double_field(pk, "first_seen", first) ||
         pack_double_field(pk, "last_seen", last))
@@ -654,7 +623,7 @@ static size_t group_len(const err_rec *v, size_t i, size_t n)
 {
     size_t j = i + 1;
 
-    while (j < n && strcmp(v[j].key, v[i].key) == 0)
+    while (j < n && strcmp(v[j].v.key, v[i].v.key) == 0)
         j++;
     return j - i;
 }
@@ -694,8 +663,8 @@ static int errs_pack(lw_stats *s, msgpack_packer *pk)
 static void total_init(entry *t, double now)
 {
     memset(t, 0, sizeof *t);
-    t->name = "Aggregated";
-    t->method = "";
+    t->v.name = "Aggregated";
+    t->v.method = "";
     entry_reset(t, now);
 }
 
@@ -755,16 +724,16 @@ size_t stats_name_len(const char *name)
     return kept;
 }
 
-/* name, or its first STATS_NAME_MAX bytes' whole characters copied to buf. */
-static const char *bounded_name(const char *name, char *buf)
+/* name, or its first STATS_NAME_MAX bytes' whole characters copied to cut. */
+static const char *bounded_name(const char *name, char *cut)
 {
     size_t len = stats_name_len(name);
 
     if (name[len] == '\0')
         return name;
-    memcpy(buf, name, len);
-    buf[len] = '\0';
-    return buf;
+    memcpy(cut, name, len);
+    cut[len] = '\0';
+    return cut;
 }
 
 void stats_log(lw_stats *s, const char *method, const char *name,
@@ -857,7 +826,7 @@ void stats_report_sent(lw_stats *s, double now_epoch)
 
 int64_t stats_pending(const lw_stats *s)
 {
-    return s ? s->total.num_requests : 0;
+    return s ? s->total.v.num_requests : 0;
 }
 
 /* ---- reader API (standalone runs) -------------------------------------- */
@@ -882,19 +851,7 @@ int stats_entry_view(const lw_stats *s, size_t i, stats_view *out)
 
     if (e == NULL)
         return -1;
-    out->name = e->name;
-    out->method = e->method;
-    out->start_time = e->start_time;
-    out->has_last = e->has_last;
-    out->last_request_timestamp = e->last_request_timestamp;
-    out->num_requests = e->num_requests;
-    out->num_none_requests = e->num_none_requests;
-    out->num_failures = e->num_failures;
-    out->total_response_time = e->total_response_time;
-    out->max_response_time = e->max_response_time;
-    out->min_response_time = e->min_response_time;
-    out->has_min = e->has_min;
-    out->total_content_length = e->total_content_length;
+    *out = e->v;
     return 0;
 }
 
@@ -955,17 +912,8 @@ size_t stats_error_count(const lw_stats *s)
 
 int stats_error_view_at(const lw_stats *s, size_t i, stats_error_view *out)
 {
-    const err_rec *r;
-
     if (s == NULL || i >= s->nerrs)
         return -1;
-    r = &s->errs[i];
-    out->method = r->method;
-    out->name = r->name;
-    out->error = r->error;
-    out->key = r->key;
-    out->occurrences = r->occurrences;
-    out->first_seen = r->first_seen;
-    out->last_seen = r->last_seen;
+    *out = s->errs[i].v;
     return 0;
 }

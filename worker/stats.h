@@ -72,6 +72,8 @@ int64_t stats_bucket(double ms);
  */
 #define STATS_TOTAL ((size_t)-1)
 
+/* One entry's counters. Each entry keeps exactly this struct, so a field
+ * added here is kept, reset and read without another edit. */
 typedef struct {
     const char *name, *method;   /* valid until the next stats_log/clear */
     double start_time;
@@ -100,6 +102,7 @@ size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out,
 int64_t stats_entry_per_sec(const lw_stats *s, size_t i, int64_t sec,
                             int fails);
 
+/* One error record, kept as is by stats (as for stats_view). */
 typedef struct {
     const char *method, *name, *error;
     const char *key;             /* Locust's error key (sha256 hex) */
