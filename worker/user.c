@@ -30,9 +30,7 @@ lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
     if (!u) {
         return NULL;
     }
-    u->env = env;
-    u->cls = cls;
-    u->class_index = class_index;
+    *u = (lw_user){.env = env, .cls = cls, .class_index = class_index};
     if (cls->user_data_size && !(u->data = calloc(1, cls->user_data_size))) {
         free(u);
         return NULL;

@@ -225,13 +225,7 @@ static int r_failure(lua_State *L)
 static int r_header(lua_State *L)
 {
     lw_response *r = open_response(L, "r:header()");
-    const char *v = lw_response_header(r, luaL_checkstring(L, 2));
-    if (v) {
-        lua_pushstring(L, v);
-    } else {
-        lua_pushnil(L);
-    }
-    return 1;
+    return lwlua_push_or_nil(L, lw_response_header(r, luaL_checkstring(L, 2)));
 }
 
 static int r_json(lua_State *L)

@@ -252,3 +252,22 @@ lw_user *lwlua_user_of(lua_State *L, int idx)
     lua_pop(L, 1);
     return c ? c->u : NULL;
 }
+
+lw_user *lwlua_running_user(lua_State *L, const char *what)
+{
+    lw_user *u = lwlua_user_of(L, 1);
+    if (!u) {
+        luaL_error(L, "%s: not a running user", what);
+    }
+    return u;
+}
+
+int lwlua_push_or_nil(lua_State *L, const char *s)
+{
+    if (s) {
+        lua_pushstring(L, s);
+    } else {
+        lua_pushnil(L);
+    }
+    return 1;
+}

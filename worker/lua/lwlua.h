@@ -94,6 +94,10 @@ void lwlua_on_stop(lw_user *u);
 void lwlua_task(lw_user *u);
 /* The user behind a user object at index idx (its client), or NULL. */
 lw_user *lwlua_user_of(lua_State *L, int idx);
+/* The same for self of method what, raising a Lua error when none runs. */
+lw_user *lwlua_running_user(lua_State *L, const char *what);
+/* Pushes s, or nil when s is NULL; returns 1 (the values pushed). */
+int lwlua_push_or_nil(lua_State *L, const char *s);
 
 /* The process's state, for the response callbacks. */
 lua_State *lwlua_state(void);

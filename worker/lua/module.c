@@ -174,12 +174,8 @@ static int l_user(lua_State *L)
 /* self:exception(msg): to the master's Exceptions tab. */
 static int l_exception(lua_State *L)
 {
-    lw_user *u = lwlua_user_of(L, 1);
     const char *msg = luaL_checkstring(L, 2);
-    if (!u) {
-        return luaL_error(L, "exception: not a running user");
-    }
-    lw_user_exception(u, msg);
+    lw_user_exception(lwlua_running_user(L, "exception"), msg);
     return 0;
 }
 
@@ -187,18 +183,8 @@ static int l_exception(lua_State *L)
  * custom option of its locustfile) as text, or nil. */
 static int l_option(lua_State *L)
 {
-    lw_user *u = lwlua_user_of(L, 1);
     const char *name = luaL_checkstring(L, 2);
-    if (!u) {
-        return luaL_error(L, "option: not a running user");
-    }
-    const char *v = lw_option(u, name);
-    if (v) {
-        lua_pushstring(L, v);
-    } else {
-        lua_pushnil(L);
-    }
-    return 1;
+    return lwlua_push_or_nil(L, lw_option(lwlua_running_user(L, "option"), name));
 }
 
 static void open_base(lua_State *L)
