@@ -8,7 +8,7 @@
 
 #include "buf.h"
 #include "curl_client.h"
-#include "fast_client.h"
+#include "h1client.h"
 #include "lw.h"
 
 static const transport *const all[TR_COUNT] = {

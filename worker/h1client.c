@@ -1,11 +1,11 @@
 /*
- * fast_client.c - the fast HTTP/1.1 client as a transport (transport.h),
+ * h1client.c - the fast HTTP/1.1 client as a transport (transport.h),
  * like Locust's FastHttpUser: http:// and https:// on the engine of h1.h.
  *
  * A session is an h1 session (the user's connections and cookie jar); a
  * transfer is an h1 transfer with the request body's copy beside it.
  */
-#include "fast_client.h"
+#include "h1client.h"
 
 #include <stddef.h>
 #include <stdlib.h>
