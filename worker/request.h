@@ -13,7 +13,7 @@
 #include "list.h"
 #include "lw.h"
 #include "stats.h"
-#include "transport.h"
+#include "transports.h"
 
 /* What the users of one process share: set up by the runner. */
 typedef struct {

@@ -15,9 +15,10 @@
  *            its next request; cancel abandons a running transfer (no
  *            callback).
  *
- * The transports are listed in transport.c, indexed by lw_client. A third
- * one is a new file with its table, a line there and an lw_client value:
- * request.c does not change.
+ * The transports are listed in transports.c, indexed by lw_client. A
+ * third one is a new file with its table, a line there and an lw_client
+ * value: request.c does not change. transport.c holds what every
+ * transport's operations share.
  */
 #ifndef LW_TRANSPORT_H
 #define LW_TRANSPORT_H
@@ -115,12 +116,6 @@ typedef struct {
         .header = header,                                                                        \
     }
 
-#define TR_COUNT 2   /* indexed by lw_client */
-
-/* The transport for a request of a class using client: its own when that
- * one supports url, else the default (libcurl). Returns its index. */
-int transport_pick(int client, const char *url);
-const transport *transport_at(int index);
 
 /* A zeroed transfer of size bytes with its head filled, or NULL. */
 void *transport_xfer_alloc(size_t size, void *engine, tr_done_fn done, void *arg);
