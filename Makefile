@@ -60,10 +60,10 @@ build/asan/obj/%.o: %.c $(wildcard */*.h)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
 
 build/liblw.a: $(OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/asan/liblw.a: $(ASAN_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/%-worker: examples/%/*.c build/liblw.a
 	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) build/liblw.a $(LDLIBS) -o $@

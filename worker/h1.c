@@ -96,9 +96,9 @@ void h1_session_free(h1_session *s)
     if (!s) {
         return;
     }
-    while (s->idle) {
-        h1_conn *c = s->idle;
-        s->idle = c->next;
+    while (s->idle.first) {
+        h1_conn *c = LIST_ITEM(s->idle.first, h1_conn, idle_link);
+        list_remove(&s->idle, &c->idle_link);
         conn_close(c);
     }
     h1_tls_forget(&s->tls_resume);
@@ -108,11 +108,8 @@ void h1_session_free(h1_session *s)
 
 static void idle_remove(h1_conn *c)
 {
-    for (h1_conn **pp = &c->s->idle; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            return;
-        }
+    if (c->idle_link.prev || c->s->idle.first == &c->idle_link) {
+        list_remove(&c->s->idle, &c->idle_link);
     }
 }
 
@@ -212,8 +209,7 @@ static void complete(h1_xfer *x, int close_conn)
     if (close_conn || !x->p.keep_alive || c->out) {
         conn_close(c);
     } else {
-        c->next = x->s->idle;
-        x->s->idle = c;
+        list_push_front(&x->s->idle, &c->idle_link);
     }
     if (is_redirect(x)) {
         follow(x);
@@ -482,12 +478,11 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 
 static h1_conn *take_idle(h1_session *s, const h1_origin *origin)
 {
-    for (h1_conn **pp = &s->idle; *pp; pp = &(*pp)->next) {
-        h1_conn *c = *pp;
+    for (list_link *l = s->idle.first; l; l = l->next) {
+        h1_conn *c = LIST_ITEM(l, h1_conn, idle_link);
         if (c->origin == origin || (c->origin->tls == origin->tls &&
                                     strcmp(c->origin->authority, origin->authority) == 0)) {
-            *pp = c->next;
-            c->next = NULL;
+            list_remove(&s->idle, &c->idle_link);
             return c;
         }
     }
@@ -571,9 +566,8 @@ static h1_conn *conn_open(h1_xfer *x)
 /* x waits for its origin's lookup: on_lookup sends it. */
 static void dns_wait(h1_xfer *x)
 {
-    x->waiting = 1;
-    x->wait_next = x->origin->waiters;
-    x->origin->waiters = x;
+    x->waiting = &x->origin->waiters;
+    list_push_front(x->waiting, &x->wait_link);
 }
 
 /* x waits no more (cancel, timeout, free). */
@@ -582,33 +576,24 @@ static void dns_unwait(h1_xfer *x)
     if (!x->waiting) {
         return;
     }
-    h1_xfer *w = x->origin->waiters;
-    if (w == x) {
-        x->origin->waiters = x->wait_next;
-    } else {
-        while (w && w->wait_next != x) {
-            w = w->wait_next;
-        }
-        if (w) {
-            w->wait_next = x->wait_next;
-        }
-    }
-    x->wait_next = NULL;
-    x->waiting = 0;
+    list_remove(x->waiting, &x->wait_link);
+    x->waiting = NULL;
 }
 
 /* The resolver's callback: o's lookup is over, its waiters go on. */
 static void on_lookup(h1_origin *o, void *ctx)
 {
     (void)ctx;
-    h1_xfer *w = o->waiters;
-    o->waiters = NULL;
-    while (w) {
-        h1_xfer *next = w->wait_next;
-        w->wait_next = NULL;
-        w->waiting = 0;
+    list_head ready = o->waiters;   /* these go on; later ones wait anew */
+    o->waiters = (list_head){0};
+    for (list_link *l = ready.first; l; l = l->next) {
+        LIST_ITEM(l, h1_xfer, wait_link)->waiting = &ready;
+    }
+    while (ready.first) {
+        h1_xfer *w = LIST_ITEM(ready.first, h1_xfer, wait_link);
+        list_remove(&ready, &w->wait_link);
+        w->waiting = NULL;
         begin(w, 0);
-        w = next;
     }
 }
 

@@ -25,13 +25,14 @@
 #include <string.h>
 
 #include "url.h"
+#include "list.h"
 #include "log.h"
 #include "procinfo.h"
 
 /* An ev_io for one of c-ares's sockets. */
 typedef struct dns_io {
     ev_io io;
-    struct dns_io *next;
+    list_link link;            /* in the resolver's ios */
 } dns_io;
 
 struct h1_dns {
@@ -40,7 +41,7 @@ struct h1_dns {
     void *ctx;
     ares_channel channel;
     ev_timer timer;
-    dns_io *ios;
+    list_head ios;
     h1_origin **origins;      /* the host table, each a reference */
     size_t norigins;
 };
@@ -79,17 +80,17 @@ static void on_dns_timer(struct ev_loop *loop, ev_timer *w, int revents)
 static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
     struct h1_dns *d = data;
-    dns_io **pp = &d->ios;
-    while (*pp && (*pp)->io.fd != fd) {
-        pp = &(*pp)->next;
+    dns_io *io = NULL;
+    for (list_link *l = d->ios.first; l && !io; l = l->next) {
+        dns_io *each = LIST_ITEM(l, dns_io, link);
+        io = each->io.fd == fd ? each : NULL;
     }
-    dns_io *io = *pp;
     if (io) {
         ev_io_stop(d->loop, &io->io);
     }
     if (!readable && !writable) {
         if (io) {
-            *pp = io->next;
+            list_remove(&d->ios, &io->link);
             free(io);
         }
         return;
@@ -99,8 +100,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
             log_msg(LOG_ERROR, LOG_RUNNER, "out of memory watching a DNS socket");
             return;
         }
-        io->next = d->ios;
-        d->ios = io;
+        list_push_front(&d->ios, &io->link);
     }
     ev_io_init(&io->io, on_dns_io, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
     io->io.data = d;
@@ -139,9 +139,9 @@ void h1_dns_free(h1_dns *d)
     }
     ares_destroy(d->channel);   /* lookups in flight end (ARES_EDESTRUCTION) */
     ev_timer_stop(d->loop, &d->timer);
-    while (d->ios) {
-        dns_io *io = d->ios;
-        d->ios = io->next;
+    while (d->ios.first) {
+        dns_io *io = LIST_ITEM(d->ios.first, dns_io, link);
+        list_remove(&d->ios, &io->link);
         ev_io_stop(d->loop, &io->io);
         free(io);
     }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "list.h"
+
 #define H1_RESOLVE_RETRY 10.0   /* s before a host that did not resolve is tried again */
 #define H1_MAX_ADDRS 4          /* addresses kept per host, tried in turn */
 #define H1_ORIGIN_CACHE 256     /* hosts the table keeps; then the least
@@ -37,7 +39,7 @@ typedef struct h1_origin {
     int preferred;            /* the address that last connected */
     double failed_at;         /* when it did not resolve (monotonic s) */
     double used_at;           /* last asked for (monotonic s) */
-    void *waiters;            /* the caller's, untouched here: who waits
+    list_head waiters;        /* the caller's, untouched here: who waits
                                  for the lookup */
 } h1_origin;
 

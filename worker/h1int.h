@@ -7,6 +7,7 @@
 #ifndef LW_H1INT_H
 #define LW_H1INT_H
 
+#include "list.h"
 #include "buf.h"
 #include "h1cookie.h"
 #include "h1dns.h"
@@ -17,7 +18,7 @@
 #define H1_MAX_REDIRECTS 30
 
 struct h1_session {
-    h1_conn *idle;            /* keep-alive connections, newest first */
+    list_head idle;           /* keep-alive connections, newest first */
     h1_jar jar;               /* its cookies */
     h1_tls_resume tls_resume; /* the TLS session of its last closed https
                                  connection, to resume */
@@ -28,7 +29,7 @@ struct h1_conn {
     h1_engine *h;
     h1_session *s;
     h1_xfer *x;               /* the transfer using it, or NULL when idle */
-    h1_conn *next;            /* in the session's idle list */
+    list_link idle_link;      /* in the session's idle list */
     h1_origin *origin;        /* a reference */
     int addr;                 /* index of the origin's address in use */
     int tries;                /* addresses tried for this connection */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "list.h"
 #include "buf.h"
 #include "h1parse.h"
 
@@ -61,8 +62,9 @@ struct h1_xfer {
     int user_host;           /* hdrs has the Host line */
     buf location;            /* Location of a redirect */
     struct h1_origin *origin;   /* a reference, or NULL */
-    h1_xfer *wait_next;      /* in the origin's waiters (h1.c) */
-    int waiting;             /* for the origin's lookup */
+    list_link wait_link;     /* in the origin's waiters (h1.c) */
+    list_head *waiting;      /* the list it waits in for the origin's
+                                lookup, or NULL */
     int redirects;
     int retried;
     int active;

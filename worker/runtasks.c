@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "custom.h"
+#include "list.h"
 #include "log.h"
 #include "procinfo.h"
 #include "runner.h"
@@ -27,7 +28,7 @@ typedef struct wrap {
     lw_response_fn cb;
     void *arg;
     const char *method;
-    struct wrap *next;
+    list_link link;          /* in rt.wraps */
     char path[];             /* the request's, as the task gave it */
 } wrap;
 
@@ -39,7 +40,7 @@ static struct {
     runner *run;
     struct ev_loop *loop;
     ev_timer stop;
-    wrap *wraps;
+    list_head wraps;         /* every wrapper made, freed at the end */
 } rt;
 
 /* ---- the names ---- */
@@ -133,8 +134,7 @@ static const lw_request *wrap_request(lw_user *u, const lw_request *req, lw_requ
     w->cb = req->on_response;
     w->arg = req->arg;
     w->method = req->method ? req->method : "GET";
-    w->next = rt.wraps;
-    rt.wraps = w;
+    list_push_front(&rt.wraps, &w->link);
     *tmp = *req;
     tmp->on_response = on_response;
     tmp->arg = w;
@@ -245,9 +245,9 @@ int runtasks_run(const lw_config *cfg, const lw_user_class *classes, size_t n)
         p += len + (p[len] == ',');
     }
     rt.active = 0;
-    while (rt.wraps) {
-        wrap *w = rt.wraps;
-        rt.wraps = w->next;
+    while (rt.wraps.first) {
+        wrap *w = LIST_ITEM(rt.wraps.first, wrap, link);
+        list_remove(&rt.wraps, &w->link);
         free(w);
     }
     code = code ? code : (rt.failed || stats_error_count(st) > 0) ? 1 : 0;
