@@ -11,7 +11,7 @@
  *     paths it goes to ("/admin" matches "/admin" and "/admin/x", not
  *     "/administrator"); longer paths first in the Cookie line;
  *   - Secure cookies go over https only, so never from this http client;
- *   - Max-Age (or Expires, read as browsers read it: h1date.c) sets when
+ *   - Max-Age (or Expires, read as http.cookiejar reads it: h1date.c) sets when
  *     it goes away; 0, a negative value or a past date deletes it; an
  *     Expires that is not a date is ignored;
  *   - a cookie is (name, domain, path): the same again replaces it in its
@@ -127,10 +127,11 @@ static int path_match(const char *req, size_t rl, const char *cpath)
     return rl == cl || cpath[cl - 1] == '/' || req[cl] == '/';
 }
 
-static void unlink_free(h1_jar *jar, h1_cookie **pp)
+#define COOKIE_OF(l) LIST_ITEM(l, h1_cookie, link)
+
+static void unlink_free(h1_jar *jar, h1_cookie *c)
 {
-    h1_cookie *c = *pp;
-    *pp = c->next;
+    list_remove(&jar->cookies, &c->link);
     jar->ncookies--;
     free(c);
 }
@@ -139,9 +140,9 @@ static void unlink_free(h1_jar *jar, h1_cookie **pp)
  * is kept oldest first. */
 static void evict_oldest(h1_jar *jar, const char *domain)
 {
-    for (h1_cookie **pp = &jar->cookies; *pp; pp = &(*pp)->next) {
-        if (!domain || strcasecmp((*pp)->domain, domain) == 0) {
-            unlink_free(jar, pp);
+    for (list_link *l = jar->cookies.first; l; l = l->next) {
+        if (!domain || strcasecmp(COOKIE_OF(l)->domain, domain) == 0) {
+            unlink_free(jar, COOKIE_OF(l));
             return;
         }
     }
@@ -150,8 +151,8 @@ static void evict_oldest(h1_jar *jar, const char *domain)
 static size_t count_domain(const h1_jar *jar, const char *domain)
 {
     size_t n = 0;
-    for (const h1_cookie *c = jar->cookies; c; c = c->next) {
-        n += strcasecmp(c->domain, domain) == 0;
+    for (const list_link *l = jar->cookies.first; l; l = l->next) {
+        n += strcasecmp(COOKIE_OF(l)->domain, domain) == 0;
     }
     return n;
 }
@@ -185,16 +186,16 @@ static h1_cookie *cookie_new(const char *pair, size_t plen, size_t name_len, con
     return c;
 }
 
-/* The link to the cookie (name, domain, host_only, path), or NULL. */
-static h1_cookie **find_same(h1_jar *jar, const char *v, size_t name_len, const char *domain,
-                             int host_only, const char *path)
+/* The cookie (name, domain, host_only, path), or NULL. */
+static h1_cookie *find_same(h1_jar *jar, const char *v, size_t name_len, const char *domain,
+                            int host_only, const char *path)
 {
-    for (h1_cookie **pp = &jar->cookies; *pp; pp = &(*pp)->next) {
-        h1_cookie *c = *pp;
+    for (list_link *l = jar->cookies.first; l; l = l->next) {
+        h1_cookie *c = COOKIE_OF(l);
         if (c->name_len == name_len && memcmp(c->pair, v, name_len) == 0 &&
             c->host_only == host_only && strcasecmp(c->domain, domain) == 0 &&
             strcmp(c->path, path) == 0) {
-            return pp;
+            return c;
         }
     }
     return NULL;
@@ -233,13 +234,11 @@ static int cookie_path(const char *req_path, const char *attrs, size_t alen, cha
 
 /* Into the jar: in place of the same cookie (its place in the order kept,
  * as in requests' jar), else last, after making room. */
-static void store(h1_jar *jar, h1_cookie **same, h1_cookie *c)
+static void store(h1_jar *jar, h1_cookie *same, h1_cookie *c)
 {
     if (same) {
-        h1_cookie *old = *same;
-        c->next = old->next;
-        *same = c;
-        free(old);
+        list_insert(&jar->cookies, &c->link, same->link.prev, same->link.next);
+        free(same);
         return;
     }
     if (count_domain(jar, c->domain) >= H1_COOKIES_PER_DOMAIN) {
@@ -248,12 +247,7 @@ static void store(h1_jar *jar, h1_cookie **same, h1_cookie *c)
     if (jar->ncookies >= H1_COOKIES_PER_SESSION) {
         evict_oldest(jar, NULL);
     }
-    h1_cookie **tail = &jar->cookies;
-    while (*tail) {
-        tail = &(*tail)->next;
-    }
-    c->next = NULL;
-    *tail = c;
+    list_push_back(&jar->cookies, &c->link);
     jar->ncookies++;
 }
 
@@ -291,7 +285,7 @@ void h1_cookie_set(h1_jar *jar, const char *host, const char *req_path, const ch
         cookie_path(req_path, attrs, alen, path, sizeof path) != 0) {
         return;
     }
-    h1_cookie **same = find_same(jar, v, name_len, domain, host_only, path);
+    h1_cookie *same = find_same(jar, v, name_len, domain, host_only, path);
     time_t end = cookie_end(attrs, alen);
     if (end < 0) {
         if (same) {
@@ -311,8 +305,8 @@ void h1_cookie_set(h1_jar *jar, const char *host, const char *req_path, const ch
 
 void h1_cookies_free(h1_jar *jar)
 {
-    while (jar->cookies) {
-        unlink_free(jar, &jar->cookies);
+    while (jar->cookies.first) {
+        unlink_free(jar, COOKIE_OF(jar->cookies.first));
     }
 }
 
@@ -335,16 +329,16 @@ int h1_cookies_put(buf *b, h1_jar *jar, const char *host, const char *target, in
     const h1_cookie *pick[H1_COOKIES_PER_SESSION];
     size_t n = 0, pl = strcspn(target, "?#");
     time_t now = time(NULL);
-    for (h1_cookie **pp = &jar->cookies; *pp;) {
-        h1_cookie *c = *pp;
+    for (list_link *l = jar->cookies.first, *next; l; l = next) {
+        h1_cookie *c = COOKIE_OF(l);
+        next = l->next;
         if (c->expires > 0 && c->expires <= now) {
-            unlink_free(jar, pp);   /* its time is up */
+            unlink_free(jar, c);   /* its time is up */
             continue;
         }
         if (n < H1_COOKIES_PER_SESSION && cookie_goes(c, host, target, pl, https)) {
             pick[n++] = c;
         }
-        pp = &c->next;
     }
     /* longer paths first, as requests does; otherwise oldest first */
     for (size_t i = 1; i < n; i++) {

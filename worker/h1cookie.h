@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "list.h"
 
 #define H1_COOKIE_MAX_BYTES 4096     /* name=value; a longer cookie is ignored */
 #define H1_COOKIES_PER_DOMAIN 50     /* then the domain's oldest goes */
@@ -17,7 +18,7 @@
 
 /* A cookie of a jar. */
 typedef struct h1_cookie {
-    struct h1_cookie *next;
+    list_link link;           /* in the jar, oldest first */
     size_t name_len;
     char *domain;             /* lowercase host or domain, no leading dot */
     char *path;
@@ -29,7 +30,7 @@ typedef struct h1_cookie {
 
 /* A jar: all zero is an empty one. */
 typedef struct {
-    h1_cookie *cookies;       /* oldest first */
+    list_head cookies;        /* oldest first */
     size_t ncookies;
 } h1_jar;
 
