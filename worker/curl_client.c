@@ -4,9 +4,11 @@
  *
  * The engine is curl_multi.c's multi handle on the loop with its pool of
  * idle easy handles. A session is a share handle holding the user's
- * connection cache and cookies, plus the user's headers as a curl list. A
- * transfer takes an easy handle for the time of its request and binds it
- * to the session; its result is told in requests' terms (tr_response).
+ * cookies and, once it needs one, its connection cache; a paced user's
+ * plain http:// connection is kept by curl_conn.c instead; plus the user's
+ * headers as a curl list. A transfer takes an easy handle for the time of
+ * its request and binds it to the session; its result is told in
+ * requests' terms (tr_response).
  */
 #include "curl_client.h"
 
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "curl_conn.h"
 #include "curl_multi.h"
 #include "url.h"
 #include "lw.h"
@@ -31,7 +34,9 @@ typedef struct {
 } engine;
 
 typedef struct {
-    CURLSH *share;
+    CURLSH *share;                /* cookies; connections once conns is set */
+    int conns;                    /* the share holds a connection cache */
+    curl_conn kept;               /* the user's idle http:// connection */
     struct curl_slist *headers;   /* the user's, as last given */
     size_t nheaders;
 } session;
@@ -45,8 +50,12 @@ typedef struct {
     int body_cut;                    /* the body went on beyond it */
     char reason[64];
     char errbuf[CURL_ERROR_SIZE];
-    int open_errno;
     char *url_msg;                   /* a refused redirect's message */
+    curl_conn_xfer cx;               /* the sockets (curl_conn.c) */
+    session *s;                      /* the request's session */
+    int64_t body_len;                /* bytes of request body */
+    int retried;                     /* ran again on a fresh connection */
+    double tried_ms;                 /* the first attempt's time */
 } xfer;
 
 static engine *eng_of(const xfer *x)
@@ -100,20 +109,6 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* curl's socket(): the same call, but a failure's errno is kept so that
- * running out of file descriptors can be told apart from a refused connect. */
-static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
-                                 struct curl_sockaddr *addr)
-{
-    xfer *x = clientp;
-    (void)purpose;
-    curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
-    if (fd == CURL_SOCKET_BAD) {
-        x->open_errno = errno;
-    }
-    return fd;
-}
-
 /* libcurl reads its own built-in CA bundle path, not OpenSSL's
  * $SSL_CERT_FILE and $SSL_CERT_DIR: set so, they apply to both clients. */
 static int set_ca_env(CURL *e)
@@ -140,7 +135,6 @@ static CURL *easy_new(const engine *eng)
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L) != CURLE_OK;
@@ -160,7 +154,8 @@ static CURL *easy_new(const engine *eng)
 }
 
 /* An easy handle for the transfer: from the engine's pool or new, bound to
- * the transfer and to its user's session (connections and cookies). */
+ * the transfer and to its user's session (cookies, and libcurl's
+ * connections). */
 static CURL *easy_bind(xfer *x, session *s)
 {
     CURL *e = http_easy_take(eng_of(x)->multi);
@@ -173,7 +168,6 @@ static CURL *easy_bind(xfer *x, session *s)
     bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x) != CURLE_OK;
     if (bad) {
         curl_easy_cleanup(e);
         return NULL;
@@ -187,8 +181,10 @@ static CURL *easy_bind(xfer *x, session *s)
  * easy handle and never resets the count between transfers, so a
  * long-lived handle eventually reports "tried 5 times" for a request it
  * never retried. A retry always opens a connection: a handle whose
- * transfer opened one, or was cancelled, is freed instead. The user's
- * connections and cookies live in its share, not in the handle.
+ * transfer opened one, or was cancelled, is freed instead (libcurl never
+ * retries on the kept connections of curl_conn.c, which it takes for new).
+ * The user's connections and cookies live in its session, not in the
+ * handle.
  */
 static void easy_release(xfer *x, int cancelled)
 {
@@ -196,8 +192,10 @@ static void easy_release(xfer *x, int cancelled)
     if (!x->easy) {
         return;
     }
-    if (cancelled || curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
-        connects > 0) {
+    int kept = x->cx.mode == CURL_CONN_KEPT;
+    curl_conn_abandon(&x->cx);
+    if (cancelled || (!kept && (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
+                                connects > 0))) {
         curl_easy_cleanup(x->easy);
     } else {
         http_easy_give(eng_of(x)->multi, x->easy);
@@ -320,17 +318,38 @@ static long timeout_ms(double seconds)
     return ms < 1 ? 1 : (long)ms;
 }
 
+/* A paced user's plain http:// goes on its kept connection (curl_conn.c);
+ * the rest on connections in the user's share, which gets its connection
+ * cache on the first such request. One made while another request of the
+ * user holds the share (it cannot change then) goes on a connection of its
+ * own. */
+static curl_conn_mode conn_mode(session *s, const tr_request *req)
+{
+    if (req->paced && curl_conn_enabled() && strncasecmp(req->url, "http://", 7) == 0) {
+        return CURL_CONN_KEPT;
+    }
+    if (!s->conns &&
+        curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) == CURLSHE_OK) {
+        s->conns = 1;
+    }
+    return s->conns ? CURL_CONN_LIBCURL : CURL_CONN_ONCE;
+}
+
 static int prepare(void *xp, void *sp, const tr_request *req)
 {
     xfer *x = xp;
     session *s = sp;
     x->keep = req->keep;
     x->reason[0] = x->errbuf[0] = '\0';
-    x->open_errno = 0;
+    x->s = s;
+    x->body_len = req->body ? (int64_t)req->body_len : 0;
+    x->retried = 0;
+    curl_conn_mode mode = conn_mode(s, req);   /* before the share is bound */
     if (!x->easy && !(x->easy = easy_bind(x, s))) {
         return -1;
     }
-    if (curl_easy_setopt(x->easy, CURLOPT_URL, req->url) != CURLE_OK || set_method(x->easy, req) ||
+    if (curl_conn_setup(&x->cx, x->easy, &s->kept, mode, x->body_len) != 0 ||
+        curl_easy_setopt(x->easy, CURLOPT_URL, req->url) != CURLE_OK || set_method(x->easy, req) ||
         set_headers(x, s, req) ||
         curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms(req->timeout)) != CURLE_OK) {
         return -1;
@@ -399,9 +418,9 @@ static void read_result(xfer *x, CURLcode rc)
     if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url) {
         r->url = url;
     }
-    r->time_ms = (double)total_us / 1000.0;
+    r->time_ms = (double)total_us / 1000.0 + (x->retried ? x->tried_ms : 0.0);
     r->bytes = (int64_t)size;
-    r->open_errno = x->open_errno;
+    r->open_errno = x->cx.open_errno;
     if (rc == CURLE_OK || redirect_refused(x, rc)) {
         return;
     }
@@ -411,11 +430,35 @@ static void read_result(xfer *x, CURLcode rc)
     r->text = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
 }
 
+/* The user's kept connection died under the request before any answer:
+ * once more on a fresh connection, as libcurl does with its own pooled
+ * connections; the time of both attempts counts. Returns 1 when started. */
+static int retry_fresh(xfer *x, CURLcode rc)
+{
+    curl_off_t total_us = 0;
+    if (!curl_conn_done(&x->cx, rc) || x->retried) {
+        return 0;
+    }
+    curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    if (curl_conn_setup(&x->cx, x->easy, &x->s->kept, CURL_CONN_KEPT, x->body_len) != 0 ||
+        http_start(eng_of(x)->multi, x->easy) != 0) {
+        curl_conn_abandon(&x->cx);
+        return 0;
+    }
+    x->retried = 1;
+    x->tried_ms = (double)total_us / 1000.0;
+    x->reason[0] = x->errbuf[0] = '\0';
+    return 1;
+}
+
 static void on_done(CURL *easy, CURLcode rc, void *ctx)
 {
     (void)ctx;
     xfer *x = NULL;
     if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) != CURLE_OK || !x) {
+        return;
+    }
+    if (retry_fresh(x, rc)) {
         return;
     }
     read_result(x, rc);
@@ -478,6 +521,7 @@ static void xfer_free(void *xp)
     if (!x) {
         return;
     }
+    curl_conn_abandon(&x->cx);
     if (x->easy) {
         curl_easy_cleanup(x->easy);
     }
@@ -488,13 +532,14 @@ static void xfer_free(void *xp)
 }
 
 /* DNS answers are not a user's: they stay in the multi handle's cache, for
- * the whole process. */
+ * the whole process. libcurl 7.88 gives each share that holds connections
+ * a cache of its own (a hash table and an internal easy handle): a session
+ * gets one only when it needs it (conn_mode). */
 static void *session_new(void *eng)
 {
     (void)eng;
     session *s = calloc(1, sizeof *s);
     if (!s || !(s->share = curl_share_init()) ||
-        curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) ||
         curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE)) {
         if (s && s->share) {
             curl_share_cleanup(s->share);
@@ -502,6 +547,7 @@ static void *session_new(void *eng)
         free(s);
         return NULL;
     }
+    curl_conn_init(&s->kept);
     return s;
 }
 
@@ -511,6 +557,7 @@ static void session_free(void *eng, void *sp)
     session *s = sp;
     if (s) {
         curl_share_cleanup(s->share);
+        curl_conn_close(&s->kept);
         curl_slist_free_all(s->headers);
         free(s);
     }

@@ -228,6 +228,7 @@ static int prepare(req_slot *s, const lw_request *req, bad_url *bad)
         .headers = req->headers,
         .timeout = timeout,
         .keep = req->on_response != NULL,
+        .paced = rs->paced,
     };
     return tp_of(s)->prepare(s->x, session, &tr);
 }

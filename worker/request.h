@@ -33,6 +33,7 @@ typedef struct {
     request_env *env;
     lw_user *owner;            /* passed to callbacks, never looked into */
     int client;                /* the user's class's lw_client */
+    int paced;                 /* its class starts at most a task a second */
     const char *host;          /* the user's own base URL, or NULL */
     void *session[TR_COUNT];   /* per transport, made on first use */
     char **headers;            /* the user's default header lines,

@@ -49,6 +49,10 @@ typedef struct {
     const char *const *headers;          /* the request's own, or NULL */
     double timeout;                      /* seconds, > 0 */
     int keep;                            /* keep body and headers */
+    int paced;                           /* the user starts at most a task
+                                            a second: idle most of the time,
+                                            its connection should cost
+                                            memory rather than CPU */
 } tr_request;
 
 /* A finished transfer, as the transport saw it. */

@@ -48,6 +48,7 @@ lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index)
     u->req.env = &env->req;
     u->req.owner = u;
     u->req.client = (int)cls->client;
+    u->req.paced = wait_time_min_interval(&cls->wait_time) >= 1.0;
     u->req.host = u->host;
     u->req.settled = user_settle;
     ev_timer_init(&u->timer, on_timer, 0.0, 0.0);

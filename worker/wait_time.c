@@ -53,3 +53,16 @@ int wait_time_valid(const lw_wait_time *wt)
         return -1;
     }
 }
+
+double wait_time_min_interval(const lw_wait_time *wt)
+{
+    switch (wt->kind) {
+    case LW_WAIT_CONSTANT_THROUGHPUT:
+        return wt->a > 0 ? 1.0 / wt->a : 0.0;
+    case LW_WAIT_CONSTANT:
+    case LW_WAIT_BETWEEN:
+    case LW_WAIT_CONSTANT_PACING:
+    default:
+        return wt->a;
+    }
+}

@@ -24,4 +24,10 @@ double wait_time_next(const lw_wait_time *wt, wait_state *w, double now,
 /* Checks a wait_time's parameters; returns 0 or -1. */
 int wait_time_valid(const lw_wait_time *wt);
 
+/* The shortest time, in seconds, from the start of one task to the start
+ * of the next that wt allows (the task's own time aside): constant(a),
+ * between(a, b) and constant_pacing(a) give a, constant_throughput(n)
+ * 1/n. */
+double wait_time_min_interval(const lw_wait_time *wt);
+
 #endif

@@ -47,6 +47,9 @@ classes in C, task for task:
   ByeUser    on_start GET /hi, task GET /, on_stop GET /bye
   PacingUser GET /delay, constant_pacing(1)
   ThroughputUser  GET /delay, constant_throughput(4)
+  OwnConnUser  GET /own/<n> and GET /own-moved/<n> (302 to /own/<n>), <n>
+               the user's own number, waiting constant(1): whose connection
+               each request came on
   HeavyUser, LightUser  (weights 3 and 1) on_start GET /hi/heavy or
              /hi/light, then GET /
   RecordUser records "CUSTOM worker-<index>" (5 ms), then 50 ms later a
@@ -391,6 +394,22 @@ class ThroughputUser(HttpUser):
     @task
     def delay(self):
         self.client.get("/delay")
+
+
+class OwnConnUser(HttpUser):
+    weight = 1
+    wait_time = constant(1)
+
+    def on_start(self):
+        self.me = random.randrange(1_000_000)
+
+    @task(2)
+    def own(self):
+        self.client.get(f"/own/{self.me}", name="/own")
+
+    @task
+    def own_moved(self):
+        self.client.get(f"/own-moved/{self.me}", name="/own-moved")
 
 
 class HeavyUser(HttpUser):

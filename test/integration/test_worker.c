@@ -57,6 +57,11 @@
  *   ByeUser    on_start GET /hi, task GET /, on_stop GET /bye
  *   PacingUser GET /delay, constant_pacing(1)
  *   ThroughputUser  GET /delay, constant_throughput(4)
+ *   OwnConnUser  GET /own/<n> (named "/own") and GET /own-moved/<n> (named
+ *              "/own-moved", 302 to /own/<n>), <n> the user's own number
+ *              (on_start), waiting constant(1) (a paced user: the curl
+ *              client keeps its connection itself): the target's log
+ *              tells whose connection each request came on
  *   HeavyUser, LightUser  (class weights 3 and 1) on_start GET /hi/heavy or
  *              /hi/light, then GET /
  *   RecordUser lw_record "CUSTOM worker-<index>", then after a 50 ms timer
@@ -234,6 +239,41 @@ static void session_moved(lw_user *u)
 static const lw_task session_tasks[] = {
     {"whoami", 1, session_whoami, NULL},
     {"moved", 1, session_moved, NULL},
+};
+
+/* OwnConnUser: every request names its user */
+
+typedef struct {
+    int n;
+} own_data;
+
+static void own_on_start(lw_user *u)
+{
+    own_data *d = lw_user_data(u);
+    d->n = (int)(lw_random() * 1000000);
+}
+
+static void own_send(lw_user *u, const char *prefix)
+{
+    const own_data *d = lw_user_data(u);
+    char path[48];
+    snprintf(path, sizeof path, "%s/%d", prefix, d->n);
+    lw_request_send(u, &(lw_request){.method = "GET", .path = path, .name = prefix});
+}
+
+static void own_get(lw_user *u)
+{
+    own_send(u, "/own");
+}
+
+static void own_moved(lw_user *u)
+{
+    own_send(u, "/own-moved");
+}
+
+static const lw_task own_tasks[] = {
+    {"own", 2, own_get, NULL},
+    {"own_moved", 1, own_moved, NULL},
 };
 
 /* BodyUser */
@@ -556,6 +596,9 @@ static const lw_user_class classes[] = {
      .tasks = delay_tasks, .ntasks = COUNT(delay_tasks)},
     {.name = "ThroughputUser", .weight = 1, .wait_time = LW_CONSTANT_THROUGHPUT(4),
      .tasks = delay_tasks, .ntasks = COUNT(delay_tasks)},
+    {.name = "OwnConnUser", .weight = 1, .wait_time = LW_CONSTANT(1),
+     .tasks = own_tasks, .ntasks = COUNT(own_tasks), .on_start = own_on_start,
+     .user_data_size = sizeof(own_data)},
     {.name = "HeavyUser", .weight = 3, .wait_time = LW_CONSTANT(0.2),
      .tasks = hello_tasks, .ntasks = COUNT(hello_tasks), .on_start = heavy_on_start},
     {.name = "LightUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
