@@ -13,12 +13,10 @@
 #include "curl_client.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
 #include "buf.h"
 #include "curl_conn.h"

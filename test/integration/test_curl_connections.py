@@ -18,6 +18,7 @@ from collections import defaultdict
 import pytest
 
 from conftest import Target, aggregated_count, c_worker_only, stats_row
+from test_faults_target import run
 from test_headless import run_headless
 
 pytestmark = [c_worker_only("the C worker's own connections"),
@@ -105,3 +106,21 @@ def test_connection_closed_by_server_is_replaced(cluster, target):
         assert total >= 6, (user, counts)
         assert len(conns) == math.ceil(total / 2), (user, counts)
         assert counts[1:] == [2] * (len(counts) - 1), (user, counts)
+
+
+def test_kept_connection_dropped_on_reuse_is_retried(cluster, fault_server):
+    """The server answers the first request of each connection and closes
+    the connection, unanswered, when the next one comes on it: the kept
+    connection looked alive when checked, and died under the request.
+    Nothing of the response came, so the request goes again once on a
+    fresh connection, never reported: zero failures, and the master counts
+    what the server answered, one connection each."""
+    server = fault_server("close-reused")
+    users = 3
+    result = run(cluster, ["OwnConnUser"], users, 4, server.url,
+                 settled=lambda rows: aggregated_count(rows) >= server.answered)
+
+    assert server.requests > server.answered, "no request came on a kept connection"
+    assert result.failures() == []
+    assert aggregated_count(result.stats()) == server.answered > 0
+    assert server.connections == server.answered
