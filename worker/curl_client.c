@@ -192,8 +192,9 @@ static void easy_release(xfer *x, int cancelled)
     }
     int kept = x->cx.mode == CURL_CONN_KEPT;
     curl_conn_abandon(&x->cx);
-    if (cancelled || (!kept && (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
-                                connects > 0))) {
+    if (cancelled ||
+        (!kept && (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
+                   connects > 0))) {
         curl_easy_cleanup(x->easy);
     } else {
         http_easy_give(eng_of(x)->multi, x->easy);

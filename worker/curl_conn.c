@@ -47,7 +47,7 @@ static int connects_anyway(void)
     static int anyway = -1;
     if (anyway < 0) {
         const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-        anyway = v && (v->version_num >> 8) == 0x0758;   /* 7.88.x */
+        anyway = v && (v->version_num >> 8) == 0x0758; /* 7.88.x */
     }
     return anyway;
 }
@@ -79,7 +79,7 @@ void curl_conn_init(curl_conn *c)
 void curl_conn_close(curl_conn *c)
 {
     if (c->fd >= 0) {
-        (void)close(c->fd);   /* nothing to do about a failed close */
+        (void)close(c->fd); /* nothing to do about a failed close */
     }
     free(c->origin);
     curl_conn_init(c);
@@ -95,8 +95,7 @@ static size_t origin_len(const char *url)
     return 7 + strcspn(url + 7, "/?#");
 }
 
-static int matches(const curl_conn *c, const char *url, size_t olen,
-                   const struct curl_sockaddr *a)
+static int matches(const curl_conn *c, const char *url, size_t olen, const struct curl_sockaddr *a)
 {
     return c->fd >= 0 && c->origin && strlen(c->origin) == olen &&
            memcmp(c->origin, url, olen) == 0 && c->alen == a->addrlen &&
@@ -159,7 +158,7 @@ static void record(curl_conn_xfer *x, int i, int fd, const char *url, size_t ole
     c->fd = fd;
     c->alen = a->addrlen;
     memcpy(&c->addr, &a->addr, a->addrlen);
-    c->origin = strndup(url, olen);   /* NULL: not kept, closed at the end */
+    c->origin = strndup(url, olen); /* NULL: not kept, closed at the end */
 }
 
 static int reusable(CURL *e, int request, int64_t body_len);
@@ -174,7 +173,7 @@ static curl_socket_t take_parked(curl_conn_xfer *x, const char *url, size_t olen
 {
     int p = x->parked;
     long hops = 0;
-    if (x->body_len > 0 || !matches(&x->open[p], url, olen, a) ||   /* body sent in full? */
+    if (x->body_len > 0 || !matches(&x->open[p], url, olen, a) || /* body sent in full? */
         curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &hops) != CURLE_OK || hops < 1 ||
         !reusable(x->easy, (int)hops - 1, 0) || !idle_alive(x->open[p].fd)) {
         return CURL_SOCKET_BAD;
@@ -215,7 +214,7 @@ static curl_socket_t on_open(void *clientp, curlsocktype purpose, struct curl_so
     }
     curl_socket_t fd = olen && x->parked >= 0 ? take_parked(x, url, olen, a) : CURL_SOCKET_BAD;
     if (x->parked >= 0) {
-        close_entry(x, x->parked);   /* an earlier hop's, not fit to go on */
+        close_entry(x, x->parked); /* an earlier hop's, not fit to go on */
     }
     if (fd != CURL_SOCKET_BAD) {
         return fd;
@@ -286,7 +285,7 @@ int curl_conn_setup(curl_conn_xfer *x, CURL *easy, curl_conn *kept, curl_conn_mo
     bad |= curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, x) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, ours) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, ours) != CURLE_OK;
-    bad |= curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 0L) != CURLE_OK;   /* on_open's */
+    bad |= curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 0L) != CURLE_OK; /* on_open's */
     return bad ? -1 : 0;
 }
 
@@ -318,8 +317,8 @@ static int reusable(CURL *e, int request, int64_t body_len)
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) {
         return 0;
     }
-    if (body_len > 0 && (curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &sent) != CURLE_OK ||
-                         sent < body_len)) {
+    if (body_len > 0 &&
+        (curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &sent) != CURLE_OK || sent < body_len)) {
         return 0;
     }
     if (has_header(e, request, "Connection", "close")) {
@@ -350,7 +349,7 @@ int curl_conn_done(curl_conn_xfer *x, CURLcode rc)
     if (x->easy && x->mode == CURL_CONN_KEPT && x->parked >= 0) {
         curl_conn *c = &x->open[x->parked];
         if (rc == CURLE_OK && c->origin && x->kept && reusable(x->easy, -1, x->body_len)) {
-            curl_conn_close(x->kept);   /* another request's, if any: one kept */
+            curl_conn_close(x->kept); /* another request's, if any: one kept */
             *x->kept = *c;
             curl_conn_init(c);
             x->parked = -1;
@@ -372,7 +371,7 @@ void curl_conn_abandon(curl_conn_xfer *x)
 {
     handing = -1;
     if (!x->easy) {
-        return;   /* never set up */
+        return; /* never set up */
     }
     for (int i = 0; i < CURL_CONN_OPEN_MAX; i++) {
         if (i != x->parked) {

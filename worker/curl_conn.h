@@ -29,39 +29,39 @@
 
 /* An open TCP connection to one origin. */
 typedef struct {
-    int fd;                        /* -1: none */
+    int fd; /* -1: none */
     socklen_t alen;
     union {
         struct sockaddr sa;
         struct sockaddr_in in4;
         struct sockaddr_in6 in6;
-    } addr;                        /* the peer libcurl connected it to */
-    char *origin;                  /* "http://authority" it was opened for;
+    } addr;       /* the peer libcurl connected it to */
+    char *origin; /* "http://authority" it was opened for;
                                       NULL when not plain http:// */
 } curl_conn;
 
-#define CURL_CONN_OPEN_MAX 3       /* sockets one transfer holds at once */
+#define CURL_CONN_OPEN_MAX 3 /* sockets one transfer holds at once */
 
 /* How a transfer's connections are kept. */
 typedef enum {
-    CURL_CONN_LIBCURL = 0,         /* in the user's share (https://) */
-    CURL_CONN_KEPT,                /* ours: the user's kept connection */
-    CURL_CONN_ONCE                 /* one transfer only, closed by libcurl */
+    CURL_CONN_LIBCURL = 0, /* in the user's share (https://) */
+    CURL_CONN_KEPT,        /* ours: the user's kept connection */
+    CURL_CONN_ONCE         /* one transfer only, closed by libcurl */
 } curl_conn_mode;
 
 /* One transfer's connections (the callbacks' data). */
 typedef struct {
-    CURL *easy;                    /* NULL: not set up (or done) */
+    CURL *easy; /* NULL: not set up (or done) */
     curl_conn_mode mode;
-    curl_conn *kept;               /* the user's idle connection (its own) */
-    curl_conn open[CURL_CONN_OPEN_MAX];  /* sockets opened or handed out
+    curl_conn *kept;                    /* the user's idle connection (its own) */
+    curl_conn open[CURL_CONN_OPEN_MAX]; /* sockets opened or handed out
                                             in this transfer (fd -1: free) */
-    int parked;                    /* index in open of the socket libcurl
+    int parked;                         /* index in open of the socket libcurl
                                       let go of last (still open), or -1 */
-    int reused;                    /* index in open of the user's kept
+    int reused;                         /* index in open of the user's kept
                                       connection, or -1 */
-    int open_errno;                /* errno of a failed socket() */
-    int64_t body_len;              /* bytes of the request's body */
+    int open_errno;                     /* errno of a failed socket() */
+    int64_t body_len;                   /* bytes of the request's body */
 } curl_conn_xfer;
 
 /* 1 when plain http:// transfers may use kept connections: no proxy is
