@@ -13,12 +13,12 @@
  */
 #include "curl_conn.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /*
@@ -28,17 +28,28 @@
  * on_sockopt has just declared connected, on this thread, is let through:
  * connect() on it returns 0 at once (libcurl then checks, as after any
  * connect, that the socket is writable and has no pending error). Every
- * other call is the plain system call.
+ * other call goes on to the connect() that this one hides (the C
+ * library's, or a preloaded library's such as a SOCKS wrapper's).
  */
 static _Thread_local int handing = -1;
 
+typedef int (*connect_fn)(int, __CONST_SOCKADDR_ARG, socklen_t);
+
 int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
+    static _Thread_local connect_fn next;   /* per thread: no shared write */
     if (fd >= 0 && fd == handing) {
         handing = -1;
         return 0;
     }
-    return (int)syscall(SYS_connect, fd, addr.__sockaddr__, len);
+    if (!next) {
+        next = (connect_fn)dlsym(RTLD_NEXT, "connect");
+    }
+    if (!next) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next(fd, addr, len);
 }
 
 /* Whether this libcurl calls connect() after ALREADY_CONNECTED. */

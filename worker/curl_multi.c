@@ -194,26 +194,3 @@ void http_easy_give(http_engine *h, CURL *easy)
     }
     h->pool[h->pooled++] = easy;
 }
-
-/* DNS answers are not a user's: they stay in the multi handle's cache, for
- * the whole process. */
-CURLSH *http_session_new(void)
-{
-    CURLSH *sh = curl_share_init();
-    if (!sh) {
-        return NULL;
-    }
-    if (curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) ||
-        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE)) {
-        curl_share_cleanup(sh);
-        return NULL;
-    }
-    return sh;
-}
-
-void http_session_free(CURLSH *sh)
-{
-    if (sh) {
-        curl_share_cleanup(sh);
-    }
-}

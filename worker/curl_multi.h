@@ -4,11 +4,9 @@
  * The engine runs transfers on easy handles that callers prepare; when one
  * finishes, on_done is called with the handle and curl's result (after the
  * handle has left the multi handle, so it may be reused or re-added at once).
- * Sessions (one per user) are curl share handles holding that user's
- * connection cache and cookies, so each user keeps its own keep-alive
- * connection like Locust's HttpUser. Easy handles are not the users': the
- * engine keeps the idle ones in a pool, and a request takes one and binds
- * it to its user's session for the time of the transfer.
+ * Easy handles are not the users': the engine keeps the idle ones in a
+ * pool, and a request takes one and binds it to its user's session
+ * (curl_client.c) for the time of the transfer.
  */
 #ifndef LW_CURL_MULTI_H
 #define LW_CURL_MULTI_H
@@ -37,9 +35,5 @@ CURL *http_easy_take(http_engine *h);
 /* Back to the pool (detached from its session here); cleaned up instead
  * when the pool is full. */
 void http_easy_give(http_engine *h, CURL *easy);
-
-/* A session: a share handle for connections and cookies. NULL on failure. */
-CURLSH *http_session_new(void);
-void http_session_free(CURLSH *sh);
 
 #endif
