@@ -29,8 +29,7 @@ int copy_str(const msgpack_object *o, char **out, const char *what, dctx *d)
     if (o->type != MSGPACK_OBJECT_STR)
         return fail(d, "%s is not a str", what);
     /* msgpack-c may give an empty str a NULL pointer. */
-    if (o->via.str.size > 0 &&
-        memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+    if (o->via.str.size > 0 && memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
         return fail(d, "%s contains a NUL byte", what);
     s = malloc((size_t)o->via.str.size + 1);
     if (s == NULL)

@@ -27,7 +27,6 @@
 
 #include "decode_int.h"
 
-
 /* ---- frame check: structure and sizes, without allocating ---- */
 
 /* How an 0xc4..0xdf tag continues: bytes of its length field, extra header
@@ -36,24 +35,22 @@ enum { FIXED, BODY, ARRAY, MAP };
 static const struct {
     unsigned char lenb, extra, fixed, kind;
 } TAGS[28] = {
-    {1, 0, 0, BODY},  {2, 0, 0, BODY},  {4, 0, 0, BODY},   /* bin 8/16/32 */
-    {1, 1, 0, BODY},  {2, 1, 0, BODY},  {4, 1, 0, BODY},   /* ext 8/16/32 */
-    {0, 0, 4, FIXED}, {0, 0, 8, FIXED},                    /* float 32/64 */
-    {0, 0, 1, FIXED}, {0, 0, 2, FIXED}, {0, 0, 4, FIXED},
-    {0, 0, 8, FIXED},                                      /* uint 8..64 */
-    {0, 0, 1, FIXED}, {0, 0, 2, FIXED}, {0, 0, 4, FIXED},
-    {0, 0, 8, FIXED},                                      /* int 8..64 */
-    {0, 1, 1, FIXED}, {0, 1, 2, FIXED}, {0, 1, 4, FIXED},
-    {0, 1, 8, FIXED}, {0, 1, 16, FIXED},                   /* fixext */
-    {1, 0, 0, BODY},  {2, 0, 0, BODY},  {4, 0, 0, BODY},   /* str 8/16/32 */
-    {2, 0, 0, ARRAY}, {4, 0, 0, ARRAY},                    /* array 16/32 */
-    {2, 0, 0, MAP},   {4, 0, 0, MAP},                      /* map 16/32 */
+    {1, 0, 0, BODY},   {2, 0, 0, BODY},  {4, 0, 0, BODY},                    /* bin 8/16/32 */
+    {1, 1, 0, BODY},   {2, 1, 0, BODY},  {4, 1, 0, BODY},                    /* ext 8/16/32 */
+    {0, 0, 4, FIXED},  {0, 0, 8, FIXED},                                     /* float 32/64 */
+    {0, 0, 1, FIXED},  {0, 0, 2, FIXED}, {0, 0, 4, FIXED}, {0, 0, 8, FIXED}, /* uint 8..64 */
+    {0, 0, 1, FIXED},  {0, 0, 2, FIXED}, {0, 0, 4, FIXED}, {0, 0, 8, FIXED}, /* int 8..64 */
+    {0, 1, 1, FIXED},  {0, 1, 2, FIXED}, {0, 1, 4, FIXED}, {0, 1, 8, FIXED},
+    {0, 1, 16, FIXED},                                    /* fixext */
+    {1, 0, 0, BODY},   {2, 0, 0, BODY},  {4, 0, 0, BODY}, /* str 8/16/32 */
+    {2, 0, 0, ARRAY},  {4, 0, 0, ARRAY},                  /* array 16/32 */
+    {2, 0, 0, MAP},    {4, 0, 0, MAP},                    /* map 16/32 */
 };
 
 /* The object at p: header size, payload size and number of child objects.
  * Returns 0, -1 for a header cut short, -2 for the reserved tag 0xc1. */
-static int object_shape(const unsigned char *p, size_t avail, size_t *head,
-                        uint64_t *body, uint64_t *kids)
+static int object_shape(const unsigned char *p, size_t avail, size_t *head, uint64_t *body,
+                        uint64_t *kids)
 {
     unsigned char c = p[0];
     uint64_t n = 0;
@@ -63,12 +60,12 @@ static int object_shape(const unsigned char *p, size_t avail, size_t *head,
     *body = 0;
     *kids = 0;
     if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
-        return 0;                               /* int, nil, bool */
-    if (c <= 0x9f) {                            /* fixmap, fixarray */
+        return 0;    /* int, nil, bool */
+    if (c <= 0x9f) { /* fixmap, fixarray */
         *kids = c <= 0x8f ? 2u * (c & 0x0fu) : (c & 0x0fu);
         return 0;
     }
-    if (c <= 0xbf) {                            /* fixstr */
+    if (c <= 0xbf) { /* fixstr */
         *body = c & 0x1fu;
         return 0;
     }
@@ -105,7 +102,7 @@ static int check_frame(const unsigned char *buf, size_t len, dctx *d)
             return fail(d, "message is truncated");
         off += head + (size_t)body;
         pending = pending - 1 + kids;
-        if (pending > len - off)    /* every pending object needs a byte */
+        if (pending > len - off) /* every pending object needs a byte */
             return fail(d, "message is truncated");
     }
     if (off != len)
@@ -186,14 +183,13 @@ static int decode_ack(const msgpack_object *data, proto_msg *m, dctx *d)
 
     m->ack_index = -1;
     if (data->type == MSGPACK_OBJECT_NIL)
-        return 0;                       /* 2.10.x: no index */
+        return 0; /* 2.10.x: no index */
     if (data->type != MSGPACK_OBJECT_MAP)
         return fail(d, "ack: data is not a map or nil");
     idx = map_get(data, "index");
     if (idx == NULL || idx->type == MSGPACK_OBJECT_NIL)
         return 0;
-    if (idx->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        idx->via.u64 > INT64_MAX)
+    if (idx->type != MSGPACK_OBJECT_POSITIVE_INTEGER || idx->via.u64 > INT64_MAX)
         return fail(d, "ack: index is not a non-negative int");
     m->ack_index = (int64_t)idx->via.u64;
     return 0;
@@ -240,11 +236,10 @@ static int decode_classes(const msgpack_object *ucc, proto_spawn *s, dctx *d)
     s->classes = calloc(n, sizeof *s->classes);
     if (s->classes == NULL)
         return fail(d, "out of memory");
-    s->nclasses = n;            /* names start NULL: safe to free */
+    s->nclasses = n; /* names start NULL: safe to free */
     for (i = 0; i < n; i++) {
         kv = &ucc->via.map.ptr[i];
-        if (copy_str(&kv->key, &s->classes[i].name, "spawn: user class name",
-                     d) != 0)
+        if (copy_str(&kv->key, &s->classes[i].name, "spawn: user class name", d) != 0)
             return -1;
         if (get_count(&kv->val, &s->classes[i].count) != 0)
             return fail(d, "spawn: a user class count is not a number");
@@ -265,8 +260,7 @@ static int decode_host(const msgpack_object *v, proto_spawn *s, dctx *d)
 
 /* nil (2.12.1 default), int (2.12.1 with --stop-timeout) or float (2.13+).
  * Negative and NaN become 0; +inf is kept (wait for tasks forever). */
-static int decode_stop_timeout(const msgpack_object *v, proto_spawn *s,
-                               dctx *d)
+static int decode_stop_timeout(const msgpack_object *v, proto_spawn *s, dctx *d)
 {
     double t;
 
@@ -341,8 +335,7 @@ static int decode_message(const msgpack_object *o, proto_msg *m, dctx *d)
     if (copy_str(&e[0], &m->type_name, "message type", d) != 0)
         return -1;
     m->type = type_of(m->type_name);
-    if (e[2].type == MSGPACK_OBJECT_STR &&
-        copy_str(&e[2], &m->node_id, "node_id", d) != 0)
+    if (e[2].type == MSGPACK_OBJECT_STR && copy_str(&e[2], &m->node_id, "node_id", d) != 0)
         return -1;
     if (m->type == PROTO_ACK)
         return decode_ack(&e[1], m, d);
@@ -350,7 +343,7 @@ static int decode_message(const msgpack_object *o, proto_msg *m, dctx *d)
         return decode_spawn(&e[1], &m->spawn, d);
     if (m->type == PROTO_UPDATE_USER_CLASS)
         return decode_update(&e[1], &m->update, d);
-    return 0;                   /* other types: data not needed */
+    return 0; /* other types: data not needed */
 }
 
 static int unpack_message(const char *buf, size_t len, proto_msg *m, dctx *d)
@@ -379,8 +372,7 @@ static void msg_reset(proto_msg *m)
     m->ack_index = -1;
 }
 
-int proto_decode(const char *buf, size_t len, proto_msg *out,
-                 char *err, size_t errlen)
+int proto_decode(const char *buf, size_t len, proto_msg *out, char *err, size_t errlen)
 {
     dctx d = {err, errlen};
 

@@ -63,8 +63,7 @@ static size_t sanitized_len(const unsigned char *s, size_t n)
 }
 
 /* Write s as str body, flushing runs of valid bytes in one call each. */
-static int pack_sanitized_body(msgpack_packer *pk, const unsigned char *s,
-                               size_t n)
+static int pack_sanitized_body(msgpack_packer *pk, const unsigned char *s, size_t n)
 {
     size_t i = 0, run = 0, k;
 
@@ -98,8 +97,7 @@ int proto_pack_str(msgpack_packer *pk, const char *s)
     return pack_sanitized_body(pk, u, n);
 }
 
-int proto_pack_class_counts(msgpack_packer *pk,
-                            const proto_class_count *classes, size_t n)
+int proto_pack_class_counts(msgpack_packer *pk, const proto_class_count *classes, size_t n)
 {
     size_t i;
 
@@ -127,8 +125,7 @@ int proto_end(msgpack_packer *pk, const char *node_id)
 }
 
 /* Common tail of every proto_encode_*: on failure leave no partial message. */
-static int finish(msgpack_sbuffer *sbuf, msgpack_packer *pk, int rc,
-                  const char *node_id)
+static int finish(msgpack_sbuffer *sbuf, msgpack_packer *pk, int rc, const char *node_id)
 {
     if (rc == 0 && proto_end(pk, node_id) == 0)
         return 0;
@@ -157,8 +154,7 @@ int proto_encode_client_ready(msgpack_sbuffer *sbuf, const char *node_id)
     return finish(sbuf, &pk, rc, node_id);
 }
 
-int proto_encode_nil(msgpack_sbuffer *sbuf, const char *type,
-                     const char *node_id)
+int proto_encode_nil(msgpack_sbuffer *sbuf, const char *type, const char *node_id)
 {
     msgpack_packer pk;
     int rc = proto_begin(sbuf, &pk, type);
@@ -168,20 +164,16 @@ int proto_encode_nil(msgpack_sbuffer *sbuf, const char *type,
     return finish(sbuf, &pk, rc, node_id);
 }
 
-int proto_encode_heartbeat(msgpack_sbuffer *sbuf, const char *node_id,
-                           const char *state, double cpu_percent,
-                           int64_t rss_bytes)
+int proto_encode_heartbeat(msgpack_sbuffer *sbuf, const char *node_id, const char *state,
+                           double cpu_percent, int64_t rss_bytes)
 {
     msgpack_packer pk;
     int rc = proto_begin(sbuf, &pk, "heartbeat");
 
     if (rc == 0)
-        rc = msgpack_pack_map(&pk, 3) ||
-             pack_key(&pk, "state") || proto_pack_str(&pk, state) ||
-             pack_key(&pk, "current_cpu_usage") ||
-             msgpack_pack_double(&pk, cpu_percent) ||
-             pack_key(&pk, "current_memory_usage") ||
-             msgpack_pack_int64(&pk, rss_bytes);
+        rc = msgpack_pack_map(&pk, 3) || pack_key(&pk, "state") || proto_pack_str(&pk, state) ||
+             pack_key(&pk, "current_cpu_usage") || msgpack_pack_double(&pk, cpu_percent) ||
+             pack_key(&pk, "current_memory_usage") || msgpack_pack_int64(&pk, rss_bytes);
     return finish(sbuf, &pk, rc, node_id);
 }
 
@@ -198,46 +190,41 @@ static int64_t total_count(const proto_class_count *classes, size_t n)
 }
 
 int proto_encode_spawning_complete(msgpack_sbuffer *sbuf, const char *node_id,
-                                   const proto_class_count *classes,
-                                   size_t nclasses)
+                                   const proto_class_count *classes, size_t nclasses)
 {
     msgpack_packer pk;
     int rc = proto_begin(sbuf, &pk, "spawning_complete");
 
     if (rc == 0)
-        rc = msgpack_pack_map(&pk, 2) ||
-             pack_key(&pk, "user_classes_count") ||
-             proto_pack_class_counts(&pk, classes, nclasses) ||
-             pack_key(&pk, "user_count") ||
+        rc = msgpack_pack_map(&pk, 2) || pack_key(&pk, "user_classes_count") ||
+             proto_pack_class_counts(&pk, classes, nclasses) || pack_key(&pk, "user_count") ||
              msgpack_pack_int64(&pk, total_count(classes, nclasses));
     return finish(sbuf, &pk, rc, node_id);
 }
 
-int proto_encode_exception(msgpack_sbuffer *sbuf, const char *node_id,
-                           const char *msg, const char *traceback)
+int proto_encode_exception(msgpack_sbuffer *sbuf, const char *node_id, const char *msg,
+                           const char *traceback)
 {
     msgpack_packer pk;
     int rc = proto_begin(sbuf, &pk, "exception");
 
     /* The master needs both keys as str: NULL becomes "". */
     if (rc == 0)
-        rc = msgpack_pack_map(&pk, 2) ||
-             pack_key(&pk, "msg") || proto_pack_str(&pk, msg ? msg : "") ||
-             pack_key(&pk, "traceback") ||
+        rc = msgpack_pack_map(&pk, 2) || pack_key(&pk, "msg") ||
+             proto_pack_str(&pk, msg ? msg : "") || pack_key(&pk, "traceback") ||
              proto_pack_str(&pk, traceback ? traceback : "");
     return finish(sbuf, &pk, rc, node_id);
 }
 
-int proto_encode_logs(msgpack_sbuffer *sbuf, const char *node_id,
-                      const char *const *lines, size_t n)
+int proto_encode_logs(msgpack_sbuffer *sbuf, const char *node_id, const char *const *lines,
+                      size_t n)
 {
     msgpack_packer pk;
     int rc = proto_begin(sbuf, &pk, "logs");
 
     if (rc == 0)
-        rc = msgpack_pack_map(&pk, 2) ||
-             pack_key(&pk, "worker_id") || proto_pack_str(&pk, node_id) ||
-             pack_key(&pk, "logs") || msgpack_pack_array(&pk, n);
+        rc = msgpack_pack_map(&pk, 2) || pack_key(&pk, "worker_id") ||
+             proto_pack_str(&pk, node_id) || pack_key(&pk, "logs") || msgpack_pack_array(&pk, n);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = proto_pack_str(&pk, lines[i]);
     return finish(sbuf, &pk, rc, node_id);

@@ -34,7 +34,7 @@ static void float_text(double v, char *buf, size_t len)
         snprintf(buf, len, "%.17g", v);
     if (strchr(buf, 'e') != NULL && v != 0) {
         int exp10 = (int)floor(log10(fabs(v)));
-        if (exp10 >= -4 && exp10 < 16)   /* Python writes these without 'e' */
+        if (exp10 >= -4 && exp10 < 16) /* Python writes these without 'e' */
             snprintf(buf, len, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, v);
     }
     if (strpbrk(buf, ".en") == NULL && strlen(buf) + 3 <= len)
@@ -128,7 +128,7 @@ const proto_option *proto_spawn_option(const proto_spawn *s, const char *name)
 {
     size_t i;
 
-    for (i = s->noptions; i > 0; i--)   /* the last one wins, as in a dict */
+    for (i = s->noptions; i > 0; i--) /* the last one wins, as in a dict */
         if (strcmp(s->options[i - 1].name, name) == 0)
             return &s->options[i - 1];
     return NULL;
@@ -178,7 +178,7 @@ static int update_tasks(const msgpack_object *v, proto_update *u)
 
     if (v->type != MSGPACK_OBJECT_ARRAY)
         return 0;
-    for (i = 0; i < u->ntasks; i++)     /* a repeated key: the last one wins */
+    for (i = 0; i < u->ntasks; i++) /* a repeated key: the last one wins */
         free(u->tasks[i]);
     free(u->tasks);
     u->tasks = NULL;

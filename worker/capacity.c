@@ -21,7 +21,8 @@ void capacity_raise_nofile(void)
         return;
     }
     rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > CAPACITY_NOFILE_MAX
-                      ? CAPACITY_NOFILE_MAX : rl.rlim_max;
+                      ? CAPACITY_NOFILE_MAX
+                      : rl.rlim_max;
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
         rlim_t was = rl.rlim_cur;
         rl.rlim_cur = want;
@@ -43,7 +44,7 @@ int capacity_open_fds(void)
         n += e->d_name[0] != '.';
     }
     closedir(d);
-    return n - 1;   /* the directory's own descriptor */
+    return n - 1; /* the directory's own descriptor */
 }
 
 /* The first number after `key` in a "key value" file (e.g. /proc/meminfo),
@@ -179,8 +180,8 @@ static double users_to_add(size_t n, const int64_t *alive, const int64_t *target
 
 /* The class whose share of room lost the largest fraction, among those
  * that still want users; -1 if none. */
-static long largest_rest(size_t n, const int64_t *alive, const int64_t *target,
-                         const double *add, double extra, int64_t room)
+static long largest_rest(size_t n, const int64_t *alive, const int64_t *target, const double *add,
+                         double extra, int64_t room)
 {
     long best = -1;
     double best_rest = -1;
@@ -222,7 +223,7 @@ int capacity_fit(const capacity *c, size_t n, const int64_t *alive, int64_t *tar
 {
     double *add = malloc((n ? n : 1) * sizeof *add), kept, bytes;
     if (!add) {
-        return 0;   /* user_new fails first, and says so */
+        return 0; /* user_new fails first, and says so */
     }
     double extra = users_to_add(n, alive, target, user_bytes, add, &kept, &bytes);
     if (extra <= 0) {
@@ -230,10 +231,11 @@ int capacity_fit(const capacity *c, size_t n, const int64_t *alive, int64_t *tar
         return 0;
     }
     double per_user = bytes / extra;
-    double fd_room = c->fd_users == INT64_MAX ? INFINITY
-                                              : (double)c->fd_users - kept - (double)stopping;
+    double fd_room =
+        c->fd_users == INT64_MAX ? INFINITY : (double)c->fd_users - kept - (double)stopping;
     double mem_room = c->mem_bytes == INT64_MAX || per_user <= 0
-                          ? INFINITY : floor((double)c->mem_bytes * CAPACITY_MEM_SHARE / per_user);
+                          ? INFINITY
+                          : floor((double)c->mem_bytes * CAPACITY_MEM_SHARE / per_user);
     double room = fd_room < mem_room ? fd_room : mem_room;
     if (room >= extra) {
         free(add);

@@ -51,10 +51,10 @@ int capacity_measure(capacity *c, int base_fds);
 int capacity_open_fds(void);
 
 typedef struct {
-    int64_t asked;        /* users the master asked for, in all */
-    int64_t runs;         /* users the worker will run */
-    int by_fds;           /* the open-file limit bound it (else memory) */
-    double user_bytes;    /* the mean estimate per added user */
+    int64_t asked;     /* users the master asked for, in all */
+    int64_t runs;      /* users the worker will run */
+    int by_fds;        /* the open-file limit bound it (else memory) */
+    double user_bytes; /* the mean estimate per added user */
 } capacity_cut;
 
 /*

@@ -41,8 +41,8 @@ static int check_tasks(const lw_user_class *c, char *err, size_t len)
         }
         sum += c->tasks[t].weight;
         if (sum > INT_MAX) {
-            snprintf(err, len, "user class '%s': the task weights add up to more than %d",
-                     c->name, INT_MAX);
+            snprintf(err, len, "user class '%s': the task weights add up to more than %d", c->name,
+                     INT_MAX);
             return -1;
         }
     }

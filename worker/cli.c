@@ -248,17 +248,28 @@ static int set_increase_rate(lw_config *cfg, const char *s)
 static int *switch_flag(lw_config *cfg, opt_id id)
 {
     switch (id) {
-    case OPT_INSECURE: return &cfg->insecure;
-    case OPT_RECONNECT: return &cfg->reconnect_on_quit;
-    case OPT_WORKER: return &cfg->worker_mode;
-    case OPT_LIST: return &cfg->list_classes;
-    case OPT_TASK_RATIO_JSON: return &cfg->task_ratio_json;
-    case OPT_HEADLESS: return &cfg->headless;
-    case OPT_CSV_FULL_HISTORY: return &cfg->csv_full_history;
-    case OPT_ONLY_SUMMARY: return &cfg->only_summary;
-    case OPT_PRINT_STATS: return &cfg->print_stats;
-    case OPT_RESET_STATS: return &cfg->reset_stats;
-    default: return NULL;
+    case OPT_INSECURE:
+        return &cfg->insecure;
+    case OPT_RECONNECT:
+        return &cfg->reconnect_on_quit;
+    case OPT_WORKER:
+        return &cfg->worker_mode;
+    case OPT_LIST:
+        return &cfg->list_classes;
+    case OPT_TASK_RATIO_JSON:
+        return &cfg->task_ratio_json;
+    case OPT_HEADLESS:
+        return &cfg->headless;
+    case OPT_CSV_FULL_HISTORY:
+        return &cfg->csv_full_history;
+    case OPT_ONLY_SUMMARY:
+        return &cfg->only_summary;
+    case OPT_PRINT_STATS:
+        return &cfg->print_stats;
+    case OPT_RESET_STATS:
+        return &cfg->reset_stats;
+    default:
+        return NULL;
     }
 }
 
@@ -275,11 +286,17 @@ static const char *apply_standalone(const locust_opt *o, const char *arg, lw_con
         cfg->users = v;
         return NULL;
     case OPT_SPAWN_RATE:
-        return parse_positive(arg, 1e9, &cfg->spawn_rate) ? "invalid rate (want a number more than 0)" : NULL;
+        return parse_positive(arg, 1e9, &cfg->spawn_rate)
+                   ? "invalid rate (want a number more than 0)"
+                   : NULL;
     case OPT_RUN_TIME:
-        return parse_timespan(arg, &cfg->run_time) ? "invalid time span (want 20, 20s, 3m, 2h, 1h20m, ...)" : NULL;
+        return parse_timespan(arg, &cfg->run_time)
+                   ? "invalid time span (want 20, 20s, 3m, 2h, 1h20m, ...)"
+                   : NULL;
     case OPT_STOP_TIMEOUT:
-        return parse_timespan(arg, &cfg->stop_timeout) ? "invalid time span (want 20, 20s, 3m, 2h, 1h20m, ...)" : NULL;
+        return parse_timespan(arg, &cfg->stop_timeout)
+                   ? "invalid time span (want 20, 20s, 3m, 2h, 1h20m, ...)"
+                   : NULL;
     case OPT_EXIT_CODE_ON_ERROR:
         if (parse_long(arg, 0, 255, &v)) {
             return "invalid exit code (want 0-255)";
@@ -287,7 +304,8 @@ static const char *apply_standalone(const locust_opt *o, const char *arg, lw_con
         cfg->exit_code_on_error = (int)v;
         return NULL;
     case OPT_CSV:
-        return set_name(cfg->csv_prefix, sizeof cfg->csv_prefix, arg) ? "invalid file prefix" : NULL;
+        return set_name(cfg->csv_prefix, sizeof cfg->csv_prefix, arg) ? "invalid file prefix"
+                                                                      : NULL;
     default:
         return NULL;
     }
@@ -325,7 +343,8 @@ static void note_ignored(lw_config *cfg, const char *name)
 
 /* The options with a value that a worker honours, and those it ignores
  * (noted under their `name`): NULL, or what is wrong with the value. */
-static const char *apply_worker(const locust_opt *o, const char *name, const char *arg, lw_config *cfg)
+static const char *apply_worker(const locust_opt *o, const char *name, const char *arg,
+                                lw_config *cfg)
 {
     switch (o->id) {
     case OPT_MASTER_HOST:
@@ -333,13 +352,15 @@ static const char *apply_worker(const locust_opt *o, const char *name, const cha
     case OPT_MASTER_PORT:
         return set_port(cfg, arg) ? "invalid port (want 1-65535)" : NULL;
     case OPT_HOST:
-        return (set_text(cfg->host, sizeof cfg->host, arg) || check_url(arg)) ?
-               "invalid URL (want http(s)://host[:port])" : NULL;
+        return (set_text(cfg->host, sizeof cfg->host, arg) || check_url(arg))
+                   ? "invalid URL (want http(s)://host[:port])"
+                   : NULL;
     case OPT_PROCESSES:
         return set_processes(cfg, arg) ? "invalid count (want 1-1024 or -1)" : NULL;
     case OPT_LOGLEVEL:
-        return log_parse_level(arg, &cfg->loglevel) ?
-               "invalid level (want DEBUG, INFO, WARNING or ERROR)" : NULL;
+        return log_parse_level(arg, &cfg->loglevel)
+                   ? "invalid level (want DEBUG, INFO, WARNING or ERROR)"
+                   : NULL;
     case OPT_LOGFILE:
         return set_name(cfg->logfile, sizeof cfg->logfile, arg) ? "invalid file name" : NULL;
     case OPT_REQUEST_TIMEOUT:
@@ -347,12 +368,16 @@ static const char *apply_worker(const locust_opt *o, const char *name, const cha
     case OPT_HTTP_CLIENT:
         return set_client(cfg, arg) ? "invalid client (want curl or fast)" : NULL;
     case OPT_RUN_TASKS:
-        return set_name(cfg->run_tasks, sizeof cfg->run_tasks, arg) ?
-               "invalid task list (want Class.task[,Class.task...])" : NULL;
+        return set_name(cfg->run_tasks, sizeof cfg->run_tasks, arg)
+                   ? "invalid task list (want Class.task[,Class.task...])"
+                   : NULL;
     case OPT_MAX_RPS:
-        return parse_positive(arg, 1e9, &cfg->max_rps) ? "invalid rate (want requests per second, more than 0)" : NULL;
+        return parse_positive(arg, 1e9, &cfg->max_rps)
+                   ? "invalid rate (want requests per second, more than 0)"
+                   : NULL;
     case OPT_REQUEST_INCREASE_RATE:
-        return set_increase_rate(cfg, arg) ? "invalid rate (want R or R/interval, e.g. 100/1s)" : NULL;
+        return set_increase_rate(cfg, arg) ? "invalid rate (want R or R/interval, e.g. 100/1s)"
+                                           : NULL;
     default:
         note_ignored(cfg, name);
         return NULL;
@@ -361,8 +386,8 @@ static const char *apply_worker(const locust_opt *o, const char *name, const cha
 
 /* Applies a value (NULL for a switch) to the option `o`, named `name` in
  * messages. */
-static int apply(const locust_opt *o, const char *name, const char *arg,
-                 lw_config *cfg, char *err, size_t errlen)
+static int apply(const locust_opt *o, const char *name, const char *arg, lw_config *cfg, char *err,
+                 size_t errlen)
 {
     int *flag = switch_flag(cfg, o->id);
     const char *why = NULL;
@@ -396,7 +421,8 @@ static int apply_env(lw_config *cfg, char *err, size_t errlen)
         }
         if (t[i].arity == ARITY_FLAG && t[i].id != OPT_IGNORED) {
             if (bool_word(v, &on)) {
-                snprintf(err, errlen, "%s: invalid value '%.200s' (want true or false)", t[i].env, v);
+                snprintf(err, errlen, "%s: invalid value '%.200s' (want true or false)", t[i].env,
+                         v);
                 return -1;
             }
             if (!on) {
@@ -428,7 +454,7 @@ static void defaults(lw_config *cfg)
 typedef struct {
     int argc;
     char **argv;
-    int i;              /* the next argument */
+    int i; /* the next argument */
     lw_config *cfg;
     char *err;
     size_t errlen;
@@ -492,7 +518,8 @@ static cli_result take_long(walk *w, const char *arg)
     const locust_opt *o = locust_opt_long(body, len);
     char name[80];
     if (!o) {
-        snprintf(w->err, w->errlen, "unknown option '%.*s' (see --help)", (int)(len > 200 ? 200 : len + 2), arg);
+        snprintf(w->err, w->errlen, "unknown option '%.*s' (see --help)",
+                 (int)(len > 200 ? 200 : len + 2), arg);
         return CLI_ERROR;
     }
     snprintf(name, sizeof name, "--%s", o->name);
@@ -542,20 +569,20 @@ int cli_standalone(const lw_config *cfg)
 static cli_result check_mode(lw_config *cfg, char *err, size_t errlen)
 {
     if (cfg->users_on_argv && !cfg->worker_mode && !cfg->headless) {
-        snprintf(err, errlen, "-u/--users needs --headless (a standalone run) or --worker "
+        snprintf(err, errlen,
+                 "-u/--users needs --headless (a standalone run) or --worker "
                  "(a worker, where the master sets the users)");
         return CLI_ERROR;
     }
     if (cli_standalone(cfg)) {
         memcpy(cfg->ignored, cfg->ignored_standalone, sizeof cfg->ignored);
     } else if (cfg->run_tasks[0]) {
-        note_in(cfg->ignored, "--run-tasks");   /* a worker runs what the master says */
+        note_in(cfg->ignored, "--run-tasks"); /* a worker runs what the master says */
     }
     return CLI_RUN;
 }
 
-cli_result cli_parse(int argc, char **argv, lw_config *cfg, char *err,
-                     size_t errlen)
+cli_result cli_parse(int argc, char **argv, lw_config *cfg, char *err, size_t errlen)
 {
     walk w = {argc, argv, 1, cfg, err, errlen};
     int only_positional = 0;

@@ -21,18 +21,25 @@ struct csvout {
     FILE *stats, *history, *failures, *exceptions;
 };
 
-static const char *const stats_cols[] = {
-    "Type", "Name", "Request Count", "Failure Count", "Median Response Time",
-    "Average Response Time", "Min Response Time", "Max Response Time",
-    "Average Content Size", "Requests/s", "Failures/s"
-};
-static const char *const history_cols[] = {"Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s"};
+static const char *const stats_cols[] = {"Type",
+                                         "Name",
+                                         "Request Count",
+                                         "Failure Count",
+                                         "Median Response Time",
+                                         "Average Response Time",
+                                         "Min Response Time",
+                                         "Max Response Time",
+                                         "Average Content Size",
+                                         "Requests/s",
+                                         "Failures/s"};
+static const char *const history_cols[] = {"Timestamp", "User Count", "Type",
+                                           "Name",      "Requests/s", "Failures/s"};
 static const char *const history_tail[] = {
-    "Total Request Count", "Total Failure Count", "Total Median Response Time",
+    "Total Request Count",         "Total Failure Count",     "Total Median Response Time",
     "Total Average Response Time", "Total Min Response Time", "Total Max Response Time",
-    "Total Average Content Size"
-};
-static const char *const failure_cols[] = {"Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"};
+    "Total Average Content Size"};
+static const char *const failure_cols[] = {"Method",      "Name",       "Error",
+                                           "Occurrences", "First Seen", "Last Seen"};
 static const char *const exception_cols[] = {"Count", "Message", "Traceback", "Nodes"};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

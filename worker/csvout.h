@@ -27,11 +27,9 @@ void csvout_close(csvout *c);
 
 /* Rewrite _stats.csv, _failures.csv and _exceptions.csv with the current
  * numbers. Returns 0 or -1 (write error, logged by the caller). */
-int csvout_write(csvout *c, const lw_stats *s, const csv_exception *ex,
-                 size_t nex);
+int csvout_write(csvout *c, const lw_stats *s, const csv_exception *ex, size_t nex);
 /* Append one _stats_history.csv row (the total) at epoch second `now`. */
-int csvout_history(csvout *c, const lw_stats *s, int64_t user_count,
-                   double now);
+int csvout_history(csvout *c, const lw_stats *s, int64_t user_count, double now);
 
 /* Writers of one piece, for tests: a field quoted as Python's csv module
  * does, and the rows of _stats.csv (header included). */

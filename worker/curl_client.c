@@ -24,7 +24,7 @@
 #include "url.h"
 #include "lw.h"
 
-#define SPARE_BUF_MAX 65536   /* bytes an idle transfer may keep allocated */
+#define SPARE_BUF_MAX 65536 /* bytes an idle transfer may keep allocated */
 
 typedef struct {
     http_engine *multi;
@@ -32,28 +32,28 @@ typedef struct {
 } engine;
 
 typedef struct {
-    CURLSH *share;                /* cookies; connections once conns is set */
-    int conns;                    /* the share holds a connection cache */
-    curl_conn kept;               /* the user's idle http:// connection */
-    struct curl_slist *headers;   /* the user's, as last given */
+    CURLSH *share;              /* cookies; connections once conns is set */
+    int conns;                  /* the share holds a connection cache */
+    curl_conn kept;             /* the user's idle http:// connection */
+    struct curl_slist *headers; /* the user's, as last given */
     size_t nheaders;
 } session;
 
 typedef struct {
-    tr_xfer_head head;               /* engine, callback, response */
-    CURL *easy;                      /* taken for the time of a request */
-    struct curl_slist *req_headers;  /* session + request headers, or NULL */
-    buf body;                        /* the response body, when kept */
+    tr_xfer_head head;              /* engine, callback, response */
+    CURL *easy;                     /* taken for the time of a request */
+    struct curl_slist *req_headers; /* session + request headers, or NULL */
+    buf body;                       /* the response body, when kept */
     int keep;
-    int body_cut;                    /* the body went on beyond it */
+    int body_cut; /* the body went on beyond it */
     char reason[64];
     char errbuf[CURL_ERROR_SIZE];
-    char *url_msg;                   /* a refused redirect's message */
-    curl_conn_xfer cx;               /* the sockets (curl_conn.c) */
-    session *s;                      /* the request's session */
-    int64_t body_len;                /* bytes of request body */
-    int retried;                     /* ran again on a fresh connection */
-    double tried_ms;                 /* the first attempt's time */
+    char *url_msg;     /* a refused redirect's message */
+    curl_conn_xfer cx; /* the sockets (curl_conn.c) */
+    session *s;        /* the request's session */
+    int64_t body_len;  /* bytes of request body */
+    int retried;       /* ran again on a fresh connection */
+    double tried_ms;   /* the first attempt's time */
 } xfer;
 
 static engine *eng_of(const xfer *x)
@@ -72,11 +72,11 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     }
     size_t keep = n, room = LW_RESPONSE_BODY_MAX - x->body.len;
     if (keep > room) {
-        x->body_cut = 1;    /* read and counted, not kept */
+        x->body_cut = 1; /* read and counted, not kept */
         keep = room;
     }
     if (keep && buf_put(&x->body, ptr, keep) != 0) {
-        return 0;   /* curl reports a write error */
+        return 0; /* curl reports a write error */
     }
     return n;
 }
@@ -208,8 +208,8 @@ static int set_method(CURL *e, const tr_request *req)
     int bad = curl_easy_setopt(e, CURLOPT_NOBODY, 0L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL) != CURLE_OK;
     if (req->body) {
-        bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                                (curl_off_t)req->body_len) != CURLE_OK;
+        bad |=
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body) != CURLE_OK;
         if (strcmp(m, "POST") != 0) {
             bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m) != CURLE_OK;
@@ -343,7 +343,7 @@ static int prepare(void *xp, void *sp, const tr_request *req)
     x->s = s;
     x->body_len = req->body ? (int64_t)req->body_len : 0;
     x->retried = 0;
-    curl_conn_mode mode = conn_mode(s, req);   /* before the share is bound */
+    curl_conn_mode mode = conn_mode(s, req); /* before the share is bound */
     if (!x->easy && !(x->easy = easy_bind(x, s))) {
         return -1;
     }
@@ -485,7 +485,7 @@ static void finish(void *xp)
     x->body.len = 0;
     x->body_cut = 0;
     if (x->body.data) {
-        x->body.data[0] = '\0';   /* no text of an earlier response */
+        x->body.data[0] = '\0'; /* no text of an earlier response */
     }
     if (x->body.cap > SPARE_BUF_MAX) {
         free(x->body.data);

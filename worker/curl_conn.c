@@ -37,7 +37,7 @@ typedef int (*connect_fn)(int, __CONST_SOCKADDR_ARG, socklen_t);
 
 int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-    static _Thread_local connect_fn next;   /* per thread: no shared write */
+    static _Thread_local connect_fn next; /* per thread: no shared write */
     if (fd >= 0 && fd == handing) {
         handing = -1;
         return 0;

@@ -11,12 +11,12 @@
 
 #include "log.h"
 
-#define HTTP_POOL_MAX 256   /* idle easy handles kept; then they are freed */
+#define HTTP_POOL_MAX 256 /* idle easy handles kept; then they are freed */
 
 struct http_engine {
     struct ev_loop *loop;
     CURLM *multi;
-    CURL *pool[HTTP_POOL_MAX];  /* idle easy handles */
+    CURL *pool[HTTP_POOL_MAX]; /* idle easy handles */
     int pooled;
     ev_timer timer;
     http_done_fn on_done;
@@ -51,8 +51,7 @@ static void socket_action(http_engine *h, curl_socket_t fd, int flags)
     int still;
     CURLMcode rc = curl_multi_socket_action(h->multi, fd, flags, &still);
     if (rc != CURLM_OK) {
-        log_msg(LOG_ERROR, LOG_RUNNER, "curl_multi_socket_action: %s",
-                curl_multi_strerror(rc));
+        log_msg(LOG_ERROR, LOG_RUNNER, "curl_multi_socket_action: %s", curl_multi_strerror(rc));
     }
     collect_done(h);
 }
@@ -61,8 +60,8 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     http_sock *s = (http_sock *)w;
-    int flags = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
-                (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
+    int flags =
+        (revents & EV_READ ? CURL_CSELECT_IN : 0) | (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
     socket_action(s->h, s->fd, flags);
 }
 
@@ -87,12 +86,10 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 static int sock_events(int what)
 {
-    return (what & CURL_POLL_IN ? EV_READ : 0) |
-           (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    return (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
 }
 
-static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
-                     void *socketp)
+static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     (void)easy;
     http_engine *h = userp;
@@ -161,8 +158,7 @@ int http_start(http_engine *h, CURL *easy)
 {
     CURLMcode rc = curl_multi_add_handle(h->multi, easy);
     if (rc != CURLM_OK) {
-        log_msg(LOG_ERROR, LOG_RUNNER, "curl_multi_add_handle: %s",
-                curl_multi_strerror(rc));
+        log_msg(LOG_ERROR, LOG_RUNNER, "curl_multi_add_handle: %s", curl_multi_strerror(rc));
         return -1;
     }
     h->running++;

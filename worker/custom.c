@@ -23,15 +23,15 @@ typedef struct lw_timer {
     lw_user *u;
     lw_timer_fn fn;
     void *arg;
-    list_link link;          /* in the user's timers */
+    list_link link; /* in the user's timers */
 } lw_timer;
 
 struct user_ext {
     list_head timers;
-    int holds;               /* lw_task_hold()s not released yet */
+    int holds; /* lw_task_hold()s not released yet */
     lw_timer_fn cleanup;
     void *cleanup_arg;
-    int freeing;             /* custom_user_free is running */
+    int freeing; /* custom_user_free is running */
 };
 
 static long worker_index = -1;
@@ -66,9 +66,8 @@ static int freeing(const lw_user *u)
     return u->ext && u->ext->freeing;
 }
 
-int lw_record(lw_user *u, const char *type, const char *name,
-              double response_time_ms, int64_t response_length,
-              const char *error)
+int lw_record(lw_user *u, const char *type, const char *name, double response_time_ms,
+              int64_t response_length, const char *error)
 {
     if (!u) {
         log_msg(LOG_ERROR, LOG_USER, "lw_record: the user is NULL; the operation is not recorded");
@@ -79,7 +78,7 @@ int lw_record(lw_user *u, const char *type, const char *name,
         return -1;
     }
     if (u->cancelled || freeing(u)) {
-        return 0;   /* cut off at the end of a stop: never counted */
+        return 0; /* cut off at the end of a stop: never counted */
     }
     if (isnan(response_time_ms)) {
         response_time_ms = -1;
@@ -132,7 +131,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     lw_timer_fn fn = t->fn;
     void *arg = t->arg;
     free(t);
-    u->running_fn++;          /* settle once, after fn and the release */
+    u->running_fn++; /* settle once, after fn and the release */
     fn(u, arg);
     u->running_fn--;
     lw_task_release(u);
@@ -170,7 +169,7 @@ void lw_user_set_cleanup(lw_user *u, lw_timer_fn fn, void *arg)
 void custom_user_free(lw_user *u)
 {
     struct user_ext *x = u->ext;
-    ratelimit_forget(u);   /* its requests waiting for a token */
+    ratelimit_forget(u); /* its requests waiting for a token */
     if (!x) {
         return;
     }

@@ -16,8 +16,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const dispatch_slot *)a)->name, ((const dispatch_slot *)b)->name);
 }
 
-int dispatch_init(dispatcher *d, const lw_user_class *classes, size_t n,
-                  const int *selected)
+int dispatch_init(dispatcher *d, const lw_user_class *classes, size_t n, const int *selected)
 {
     d->n = 0;
     d->slots = calloc(n ? n : 1, sizeof *d->slots);

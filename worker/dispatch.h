@@ -13,11 +13,11 @@
 #include "lw.h"
 
 typedef struct {
-    double kl;       /* heap key: weight * log2(x / (x + 1)) */
-    double x;        /* the next x */
+    double kl; /* heap key: weight * log2(x / (x + 1)) */
+    double x;  /* the next x */
     double weight;
     const char *name;
-    size_t index;    /* into the caller's class array */
+    size_t index; /* into the caller's class array */
 } dispatch_slot;
 
 typedef struct {
@@ -27,8 +27,7 @@ typedef struct {
 
 /* The classes with selected[i] set (NULL: all) and a weight above 0.
  * Returns 0, or -1 when out of memory. */
-int dispatch_init(dispatcher *d, const lw_user_class *classes, size_t n,
-                  const int *selected);
+int dispatch_init(dispatcher *d, const lw_user_class *classes, size_t n, const int *selected);
 void dispatch_free(dispatcher *d);
 /* The class index of the next user, or -1 when no class can be picked. */
 long dispatch_next(dispatcher *d);

@@ -12,7 +12,6 @@
 char *py_repr_str(const char *s);
 
 /* Writes 64 hex chars and a NUL into out. Returns 0, or -1 on failure. */
-int error_key(const char *method, const char *name, const char *error,
-              char out[65]);
+int error_key(const char *method, const char *name, const char *error, char out[65]);
 
 #endif

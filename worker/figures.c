@@ -9,12 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-const double fig_percentiles[FIG_NPCT] = {
-    0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0
-};
-const char *const fig_percentile_names[FIG_NPCT] = {
-    "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"
-};
+const double fig_percentiles[FIG_NPCT] = {0.50, 0.66, 0.75,  0.80,   0.90, 0.95,
+                                          0.98, 0.99, 0.999, 0.9999, 1.0};
+const char *const fig_percentile_names[FIG_NPCT] = {"50%", "66%", "75%",   "80%",    "90%", "95%",
+                                                    "98%", "99%", "99.9%", "99.99%", "100%"};
 
 static pynum py_int(int64_t v)
 {
@@ -26,8 +24,7 @@ static pynum py_float(double v)
     return (pynum){1, 0, v};
 }
 
-int64_t fig_percentile(const stats_bucket_count *h, size_t n,
-                       int64_t num_requests, double percent)
+int64_t fig_percentile(const stats_bucket_count *h, size_t n, int64_t num_requests, double percent)
 {
     int64_t wanted = (int64_t)((double)num_requests * percent);
     int64_t processed = 0;
@@ -81,16 +78,14 @@ static double current_rate(const lw_stats *s, size_t i, int fails)
 static double total_rate(const lw_stats *s, int64_t n)
 {
     stats_view t;
-    if (stats_entry_view(s, STATS_TOTAL, &t) || !t.has_last ||
-        t.last_request_timestamp == 0 || t.start_time == 0 ||
-        t.last_request_timestamp == t.start_time) {
+    if (stats_entry_view(s, STATS_TOTAL, &t) || !t.has_last || t.last_request_timestamp == 0 ||
+        t.start_time == 0 || t.last_request_timestamp == t.start_time) {
         return 0.0;
     }
     return (double)n / (t.last_request_timestamp - t.start_time);
 }
 
-static void fill(figures *f, const lw_stats *s, size_t i,
-                 const stats_bucket_count *h, size_t n)
+static void fill(figures *f, const lw_stats *s, size_t i, const stats_bucket_count *h, size_t n)
 {
     const stats_view *v = &f->v;
     int64_t timed = v->num_requests - v->num_none_requests;
@@ -100,7 +95,8 @@ static void fill(figures *f, const lw_stats *s, size_t i,
     f->min = v->has_min && v->min_response_time != 0 ? py_float(v->min_response_time) : py_int(0);
     f->max = v->max_response_time > 0 ? py_float(v->max_response_time) : py_int(0);
     f->avg_content = v->num_requests
-        ? py_float((double)v->total_content_length / (double)v->num_requests) : py_int(0);
+                         ? py_float((double)v->total_content_length / (double)v->num_requests)
+                         : py_int(0);
     f->fail_ratio = v->num_requests ? (double)v->num_failures / (double)v->num_requests
                                     : (v->num_failures > 0 ? 1.0 : 0.0);
     f->current_rps = current_rate(s, i, 0);
@@ -172,7 +168,7 @@ char *fig_float_repr(double v, char *buf, size_t len)
                  e < 0 ? '-' : '+', abs(e));
     } else if (e < 0) {
         snprintf(buf, len, "%s0.%0*d%s", sign, -e - 1, 0, d);
-        if (-e - 1 == 0) {   /* %0*d with width 0 still prints "0" */
+        if (-e - 1 == 0) { /* %0*d with width 0 still prints "0" */
             snprintf(buf, len, "%s0.%s", sign, d);
         }
     } else if (nd <= e + 1) {

@@ -15,7 +15,7 @@
 /* Locust's PERCENTILES_TO_REPORT. */
 #define FIG_NPCT 11
 extern const double fig_percentiles[FIG_NPCT];
-extern const char *const fig_percentile_names[FIG_NPCT];   /* "50%", ... */
+extern const char *const fig_percentile_names[FIG_NPCT]; /* "50%", ... */
 
 /* A Python number: an int or a float (they print differently). */
 typedef struct {
@@ -26,11 +26,11 @@ typedef struct {
 
 typedef struct {
     stats_view v;
-    pynum median;          /* median_response_time */
-    double avg;            /* avg_response_time */
-    pynum min;             /* min_response_time or 0 */
-    pynum max;             /* max_response_time */
-    pynum avg_content;     /* avg_content_length */
+    pynum median;      /* median_response_time */
+    double avg;        /* avg_response_time */
+    pynum min;         /* min_response_time or 0 */
+    pynum max;         /* max_response_time */
+    pynum avg_content; /* avg_content_length */
     double fail_ratio;
     double current_rps, current_fail_per_sec;
     double total_rps, total_fail_per_sec;
@@ -39,8 +39,7 @@ typedef struct {
 } figures;
 
 /* calculate_response_time_percentile over buckets sorted ascending. */
-int64_t fig_percentile(const stats_bucket_count *h, size_t n,
-                       int64_t num_requests, double percent);
+int64_t fig_percentile(const stats_bucket_count *h, size_t n, int64_t num_requests, double percent);
 
 /* The figures of entry i (or STATS_TOTAL). Returns 0, or -1 when out of
  * memory or i is out of range. */

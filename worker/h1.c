@@ -156,8 +156,7 @@ static void fail_soon(h1_xfer *x)
 static int is_redirect(const h1_xfer *x)
 {
     int st = x->p.status;
-    return (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) &&
-           x->location.len > 0;
+    return (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && x->location.len > 0;
 }
 
 /* Follow a redirect like Python requests: 301 (for a POST), 302 and 303
@@ -173,7 +172,7 @@ static void follow(h1_xfer *x)
         fail(x, H1_ERR_CONNECTION, "Maximum (30) redirects followed");
         return;
     }
-    h1_origin *was = x->origin;   /* compared below: kept alive till then */
+    h1_origin *was = x->origin; /* compared below: kept alive till then */
     was->refs++;
     x->redirects++;
     int head = strcmp(x->method, "HEAD") == 0;
@@ -272,7 +271,7 @@ static void conn_lost(h1_conn *c, int err)
     h1_xfer *x = c->x;
     char text[200];
     if (!h1_started(&x->p) && c->served > 0 && !x->retried) {
-        drop_conn(x);           /* the server closed it between requests */
+        drop_conn(x); /* the server closed it between requests */
         x->retried = 1;
         begin(x, 1);
         return;
@@ -284,9 +283,9 @@ static void conn_lost(h1_conn *c, int err)
     if (err) {
         snprintf(text, sizeof text, "Recv failure: %s", strerror(err));
     } else {
-        snprintf(text, sizeof text, "%s", h1_started(&x->p)
-                 ? "transfer closed with outstanding read data remaining"
-                 : "Empty reply from server");
+        snprintf(text, sizeof text, "%s",
+                 h1_started(&x->p) ? "transfer closed with outstanding read data remaining"
+                                   : "Empty reply from server");
     }
     fail(x, H1_ERR_CONNECTION, text);
 }
@@ -389,13 +388,13 @@ static int finish_connect(h1_conn *c)
         ev_io_stop(c->h->loop, &c->io);
         close(c->io.fd);
         if (conn_dial(c, x) == 0) {
-            return -1;          /* the next address is being tried */
+            return -1; /* the next address is being tried */
         }
         h1_origin_unref(c->origin);
         free(c->out);
         free(c);
         x->c = NULL;
-        x->result = H1_ERR_CONNECTION;  /* conn_dial wrote errtext */
+        x->result = H1_ERR_CONNECTION; /* conn_dial wrote errtext */
         finish(x);
         return -1;
     }
@@ -424,7 +423,7 @@ static int conn_read_once(h1_conn *c)
         }
         return 0;
     }
-    if (!c->x) {                /* idle: the server closed it or talks out of turn */
+    if (!c->x) { /* idle: the server closed it or talks out of turn */
         idle_remove(c);
         conn_close(c);
         return 0;
@@ -461,7 +460,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
     }
     if ((revents & EV_WRITE) && c->link.read_wants_write && !c->out) {
         set_events(c, EV_READ);
-        revents |= EV_READ;     /* the TLS read goes on now */
+        revents |= EV_READ; /* the TLS read goes on now */
     } else if (revents & EV_WRITE) {
         if (!c->x) {
             set_events(c, EV_READ);
@@ -498,7 +497,7 @@ static int open_socket(h1_xfer *x, const h1_origin *o, int i, int *connecting)
         return -1;
     }
     int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  /* best effort */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* best effort */
     *connecting = 0;
     if (connect(fd, (const struct sockaddr *)&o->addr[i], o->addrlen[i]) != 0) {
         if (errno != EINPROGRESS) {
@@ -529,7 +528,7 @@ static int conn_dial(h1_conn *c, h1_xfer *x)
                 return -1;
             }
             if (c->link.handshaking) {
-                ev_io_set(&c->io, fd, EV_WRITE);   /* the ClientHello goes from the loop */
+                ev_io_set(&c->io, fd, EV_WRITE); /* the ClientHello goes from the loop */
             }
             ev_io_start(c->h->loop, &c->io);
             return 0;
@@ -584,7 +583,7 @@ static void dns_unwait(h1_xfer *x)
 static void on_lookup(h1_origin *o, void *ctx)
 {
     (void)ctx;
-    list_head ready = o->waiters;   /* these go on; later ones wait anew */
+    list_head ready = o->waiters; /* these go on; later ones wait anew */
     o->waiters = (list_head){0};
     for (list_link *l = ready.first; l; l = l->next) {
         LIST_ITEM(l, h1_xfer, wait_link)->waiting = &ready;
@@ -605,10 +604,10 @@ static void begin(h1_xfer *x, int fresh)
     x->location.len = x->rbody.len = x->rheaders.len = 0;
     x->body_cut = 0;
     if (x->rbody.data) {
-        x->rbody.data[0] = '\0';   /* no text of an earlier response */
+        x->rbody.data[0] = '\0'; /* no text of an earlier response */
     }
     if (x->origin->state == H1_DNS_PENDING) {
-        dns_wait(x);            /* on_lookup follows the answer */
+        dns_wait(x); /* on_lookup follows the answer */
         return;
     }
     if (x->origin->state == H1_DNS_FAILED) {
@@ -630,7 +629,7 @@ static void begin(h1_xfer *x, int fresh)
         return;
     }
     if (!c->connecting && !c->link.handshaking) {
-        (void)send_now(c, 1);   /* a failure ends the transfer from the loop */
+        (void)send_now(c, 1); /* a failure ends the transfer from the loop */
         return;
     }
     if (!(c->out = malloc(x->h->wbuf.len))) {
@@ -651,18 +650,18 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     h1_xfer *x = w->data;
     if (x->result != H1_OK) {
-        finish(x);              /* a failure kept for the loop */
+        finish(x); /* a failure kept for the loop */
     } else if (x->waiting) {
         dns_unwait(x);
         fail(x, H1_ERR_TIMEOUT, "Resolving timed out");
     } else {
-        fail(x, H1_ERR_TIMEOUT, x->c && (x->c->connecting || x->c->link.handshaking)
-                                    ? "Connection timed out" : "Operation timed out");
+        fail(x, H1_ERR_TIMEOUT,
+             x->c && (x->c->connecting || x->c->link.handshaking) ? "Connection timed out"
+                                                                  : "Operation timed out");
     }
 }
 
-int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
-                const char *const *session_headers,
+int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url, const char *const *session_headers,
                 const char *const *headers)
 {
     x->h = h;
@@ -682,7 +681,7 @@ int h1_start(h1_engine *h, h1_session *s, h1_xfer *x)
     x->open_errno = 0;
     x->t0 = now_mono();
     h->running++;
-    ev_now_update(h->loop);     /* the timeout counts from now, not the loop's last wake */
+    ev_now_update(h->loop); /* the timeout counts from now, not the loop's last wake */
     ev_timer_init(&x->timer, on_timer, x->timeout > 0 ? x->timeout : 1e9, 0.0);
     x->timer.data = x;
     ev_timer_start(h->loop, &x->timer);

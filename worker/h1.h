@@ -21,7 +21,7 @@
 #include <ev.h>
 
 #include "url.h"    /* url_simple_http, url_join */
-#include "h1xfer.h"   /* h1_xfer and the engine's types */
+#include "h1xfer.h" /* h1_xfer and the engine's types */
 
 h1_engine *h1_new(struct ev_loop *loop, h1_done_fn done, void *ctx);
 /* https:// without certificate or host name checks (--insecure); before
@@ -40,8 +40,7 @@ void h1_session_free(h1_session *s);
  * each a NULL-terminated array, or NULL for none). A host
  * that does not resolve fails the transfer when it starts. Returns 0, or
  * -1 when out of memory. */
-int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url,
-                const char *const *session_headers,
+int h1_xfer_set(h1_engine *h, h1_xfer *x, const char *url, const char *const *session_headers,
                 const char *const *headers);
 /* Start it. The done callback always follows (errors included), never
  * from inside this call. Returns 0, or -1 when it could not start. */

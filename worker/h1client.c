@@ -14,21 +14,24 @@
 #include "buf.h"
 #include "h1.h"
 
-#define SPARE_BUF_MAX 65536   /* bytes an idle transfer may keep allocated */
+#define SPARE_BUF_MAX 65536 /* bytes an idle transfer may keep allocated */
 
 typedef struct {
-    tr_xfer_head head;         /* engine, callback, response */
+    tr_xfer_head head; /* engine, callback, response */
     h1_xfer x;
-    void *session;             /* the user's h1 session */
-    buf req_body;              /* the request body's copy */
+    void *session; /* the user's h1 session */
+    buf req_body;  /* the request body's copy */
 } xfer;
 
 static void read_result(xfer *f)
 {
     h1_xfer *x = &f->x;
     tr_response *r = &f->head.resp;
-    *r = (tr_response){.result = TR_OK, .text = x->errtext, .reason = "",
-                       .time_ms = x->rt_ms, .open_errno = x->open_errno,
+    *r = (tr_response){.result = TR_OK,
+                       .text = x->errtext,
+                       .reason = "",
+                       .time_ms = x->rt_ms,
+                       .open_errno = x->open_errno,
                        .url = x->url.data ? x->url.data : ""};
     switch (x->result) {
     case H1_OK:

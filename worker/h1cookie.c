@@ -62,7 +62,7 @@ static int cookie_attr(const char *attrs, size_t len, const char *name, char *ou
             size_t vl = n - nl < outlen - 1 ? n - nl : outlen - 1;
             memcpy(out, a + nl, vl);
             out[vl] = '\0';
-            found = 1;   /* the last one wins, as in requests */
+            found = 1; /* the last one wins, as in requests */
         }
     }
     return found;
@@ -218,10 +218,11 @@ static int cookie_domain(const char *host, const char *attrs, size_t alen, char 
 }
 
 /* The cookie's Path, or the default path of the request. -1: too long. */
-static int cookie_path(const char *req_path, const char *attrs, size_t alen, char *path, size_t size)
+static int cookie_path(const char *req_path, const char *attrs, size_t alen, char *path,
+                       size_t size)
 {
     if (cookie_attr(attrs, alen, "path=", path, size) && path[0] == '/') {
-        return strlen(path) + 1 < size ? 0 : -1;   /* not cut */
+        return strlen(path) + 1 < size ? 0 : -1; /* not cut */
     }
     size_t pl = default_path(req_path, strcspn(req_path, "?#"));
     if (pl >= size) {
@@ -289,7 +290,7 @@ void h1_cookie_set(h1_jar *jar, const char *host, const char *req_path, const ch
     time_t end = cookie_end(attrs, alen);
     if (end < 0) {
         if (same) {
-            unlink_free(jar, same);   /* deleted by Max-Age <= 0 or a past date */
+            unlink_free(jar, same); /* deleted by Max-Age <= 0 or a past date */
         }
         return;
     }
@@ -312,8 +313,7 @@ void h1_cookies_free(h1_jar *jar)
 
 /* Whether c goes with a request to host and path (a Secure cookie over
  * https only). */
-static int cookie_goes(const h1_cookie *c, const char *host, const char *path, size_t pl,
-                       int https)
+static int cookie_goes(const h1_cookie *c, const char *host, const char *path, size_t pl, int https)
 {
     if (c->secure && !https) {
         return 0;
@@ -333,7 +333,7 @@ int h1_cookies_put(buf *b, h1_jar *jar, const char *host, const char *target, in
         h1_cookie *c = COOKIE_OF(l);
         next = l->next;
         if (c->expires > 0 && c->expires <= now) {
-            unlink_free(jar, c);   /* its time is up */
+            unlink_free(jar, c); /* its time is up */
             continue;
         }
         if (n < H1_COOKIES_PER_SESSION && cookie_goes(c, host, target, pl, https)) {

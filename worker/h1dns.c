@@ -32,17 +32,17 @@
 /* An ev_io for one of c-ares's sockets. */
 typedef struct dns_io {
     ev_io io;
-    list_link link;            /* in the resolver's ios */
+    list_link link; /* in the resolver's ios */
 } dns_io;
 
 struct h1_dns {
     struct ev_loop *loop;
-    h1_dns_done_fn done;      /* a lookup is over */
+    h1_dns_done_fn done; /* a lookup is over */
     void *ctx;
     ares_channel channel;
     ev_timer timer;
     list_head ios;
-    h1_origin **origins;      /* the host table, each a reference */
+    h1_origin **origins; /* the host table, each a reference */
     size_t norigins;
 };
 
@@ -137,7 +137,7 @@ void h1_dns_free(h1_dns *d)
     if (!d) {
         return;
     }
-    ares_destroy(d->channel);   /* lookups in flight end (ARES_EDESTRUCTION) */
+    ares_destroy(d->channel); /* lookups in flight end (ARES_EDESTRUCTION) */
     ev_timer_stop(d->loop, &d->timer);
     while (d->ios.first) {
         dns_io *io = LIST_ITEM(d->ios.first, dns_io, link);
@@ -269,7 +269,7 @@ static void on_resolved(void *arg, int status, int timeouts, struct ares_addrinf
     if (status != ARES_EDESTRUCTION) {
         o->dns->done(o, o->dns->ctx);
     }
-    h1_origin_unref(o);     /* the lookup's reference */
+    h1_origin_unref(o); /* the lookup's reference */
 }
 
 /* A numeric host (IPv4 or IPv6) needs no lookup. Returns 1 if it was. */
@@ -303,16 +303,15 @@ static void lookup(h1_origin *o)
     }
     char port[8];
     snprintf(port, sizeof port, "%d", o->port);
-    struct ares_addrinfo_hints hints = {.ai_flags = ARES_AI_NUMERICSERV, .ai_family = AF_UNSPEC,
-                                        .ai_socktype = SOCK_STREAM};
+    struct ares_addrinfo_hints hints = {
+        .ai_flags = ARES_AI_NUMERICSERV, .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     o->state = H1_DNS_PENDING;
-    o->refs++;              /* until on_resolved */
+    o->refs++; /* until on_resolved */
     ares_getaddrinfo(d->channel, o->host, port, &hints, on_resolved, o);
     rearm(d);
 }
 
-h1_origin *h1_origin_of(h1_dns *d, const char *url, const char **path,
-                        char *errtext, size_t errlen)
+h1_origin *h1_origin_of(h1_dns *d, const char *url, const char **path, char *errtext, size_t errlen)
 {
     if (!url_simple_http(url)) {
         snprintf(errtext, errlen, "URL not supported by the fast HTTP client: %.180s", url);

@@ -12,9 +12,10 @@
 
 #include "list.h"
 
-#define H1_RESOLVE_RETRY 10.0   /* s before a host that did not resolve is tried again */
-#define H1_MAX_ADDRS 4          /* addresses kept per host, tried in turn */
-#define H1_ORIGIN_CACHE 256     /* hosts the table keeps; then the least
+#define H1_RESOLVE_RETRY 10.0 /* s before a host that did not resolve is tried again */
+#define H1_MAX_ADDRS 4        /* addresses kept per host, tried in turn */
+#define H1_ORIGIN_CACHE \
+    256 /* hosts the table keeps; then the least
                                    recently used one leaves it */
 
 typedef enum { H1_DNS_PENDING = 0, H1_DNS_OK, H1_DNS_FAILED } h1_dns_state;
@@ -29,17 +30,17 @@ typedef struct h1_origin {
     h1_dns *dns;
     int refs;
     h1_dns_state state;
-    char *host;               /* as in the URL, without brackets */
-    char *authority;          /* the Host header: host[:port] as written */
+    char *host;      /* as in the URL, without brackets */
+    char *authority; /* the Host header: host[:port] as written */
     int port;
-    int tls;                  /* https:// */
+    int tls; /* https:// */
     struct sockaddr_storage addr[H1_MAX_ADDRS];
     socklen_t addrlen[H1_MAX_ADDRS];
     int naddrs;
-    int preferred;            /* the address that last connected */
-    double failed_at;         /* when it did not resolve (monotonic s) */
-    double used_at;           /* last asked for (monotonic s) */
-    list_head waiters;        /* the caller's, untouched here: who waits
+    int preferred;     /* the address that last connected */
+    double failed_at;  /* when it did not resolve (monotonic s) */
+    double used_at;    /* last asked for (monotonic s) */
+    list_head waiters; /* the caller's, untouched here: who waits
                                  for the lookup */
 } h1_origin;
 
@@ -58,8 +59,8 @@ void h1_dns_free(h1_dns *d);
  * host that did not resolve is looked up again after H1_RESOLVE_RETRY s.
  * *path is set to the rest of the URL ("" for none). NULL: errtext says
  * why. */
-h1_origin *h1_origin_of(h1_dns *d, const char *url, const char **path,
-                        char *errtext, size_t errlen);
+h1_origin *h1_origin_of(h1_dns *d, const char *url, const char **path, char *errtext,
+                        size_t errlen);
 void h1_origin_unref(h1_origin *o);
 /* Hosts in the table. */
 size_t h1_dns_hosts(const h1_dns *d);

@@ -28,15 +28,15 @@ struct h1_conn {
     ev_io io;
     h1_engine *h;
     h1_session *s;
-    h1_xfer *x;               /* the transfer using it, or NULL when idle */
-    list_link idle_link;      /* in the session's idle list */
-    h1_origin *origin;        /* a reference */
-    int addr;                 /* index of the origin's address in use */
-    int tries;                /* addresses tried for this connection */
-    int connecting;           /* TCP connect under way */
-    h1_link link;             /* its socket and TLS */
-    int served;               /* responses read on it */
-    char *out;                /* request bytes not sent yet */
+    h1_xfer *x;          /* the transfer using it, or NULL when idle */
+    list_link idle_link; /* in the session's idle list */
+    h1_origin *origin;   /* a reference */
+    int addr;            /* index of the origin's address in use */
+    int tries;           /* addresses tried for this connection */
+    int connecting;      /* TCP connect under way */
+    h1_link link;        /* its socket and TLS */
+    int served;          /* responses read on it */
+    char *out;           /* request bytes not sent yet */
     size_t out_len, out_off;
 };
 
@@ -45,9 +45,9 @@ struct h1_engine {
     h1_done_fn done;
     void *ctx;
     int running;
-    h1_dns *dns;              /* the host table and resolver */
-    h1_tls tls;               /* TLS settings and context */
-    buf wbuf;                 /* request bytes being built */
+    h1_dns *dns; /* the host table and resolver */
+    h1_tls tls;  /* TLS settings and context */
+    buf wbuf;    /* request bytes being built */
     char rbuf[H1_RBUF_SIZE];
 };
 

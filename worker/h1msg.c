@@ -26,7 +26,7 @@ static int set_target(h1_xfer *x, const char *rest)
         unsigned char c = (unsigned char)rest[i];
         if (c > 0x20 && c < 0x7f) {
             bad |= buf_put(&x->target, rest + i, 1);
-        } else {   /* a space, a control or a non-ASCII byte: escaped, as requests does */
+        } else { /* a space, a control or a non-ASCII byte: escaped, as requests does */
             char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
             bad |= buf_put(&x->target, esc, 3);
         }
@@ -125,9 +125,10 @@ int h1_retarget(h1_xfer *x, const char *loc)
     buf old = x->url;
     x->url = (buf){0};
     int bad = 0;
-    size_t scheme = strspn(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+    size_t scheme =
+        strspn(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
     if (scheme > 0 && loc[scheme] == ':') {
-        bad = buf_puts(&x->url, loc);   /* absolute: http(s) or unsupported, checked below */
+        bad = buf_puts(&x->url, loc); /* absolute: http(s) or unsupported, checked below */
     } else {
         const char *a = old.data + 7;
         size_t auth_end = 7 + strcspn(a, "/?#");
@@ -175,13 +176,13 @@ int h1_build(buf *b, const h1_xfer *x)
 {
     const h1_origin *o = x->origin;
     b->len = 0;
-    int bad = buf_puts(b, x->method) | buf_put(b, " ", 1) |
-              buf_put(b, x->target.data, x->target.len) |
-              buf_puts(b, " HTTP/1.1\r\n") |
-              (x->user_host ? 0 : buf_puts(b, "Host: ") | buf_puts(b, o->authority) |
-                                  buf_put(b, "\r\n", 2)) |
-              buf_put(b, x->hdrs.data, x->hdrs.len) |
-              h1_cookies_put(b, &x->s->jar, o->host, x->target.data, o->tls);
+    int bad =
+        buf_puts(b, x->method) | buf_put(b, " ", 1) | buf_put(b, x->target.data, x->target.len) |
+        buf_puts(b, " HTTP/1.1\r\n") |
+        (x->user_host ? 0
+                      : buf_puts(b, "Host: ") | buf_puts(b, o->authority) | buf_put(b, "\r\n", 2)) |
+        buf_put(b, x->hdrs.data, x->hdrs.len) |
+        h1_cookies_put(b, &x->s->jar, o->host, x->target.data, o->tls);
     if (x->has_body) {
         char cl[40];
         int n = snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", x->body_len);

@@ -18,24 +18,24 @@
 #include "buf.h"
 
 enum {
-    ST_STATUS,      /* status line */
-    ST_HEADER,      /* header lines up to the empty line */
-    ST_BODY_LEN,    /* Content-Length body: remaining bytes */
-    ST_BODY_CLOSE,  /* body delimited by the connection closing */
-    ST_CHUNK_SIZE,  /* chunk-size line */
-    ST_CHUNK_DATA,  /* chunk data: remaining bytes */
-    ST_CHUNK_CR,    /* CR (or LF) after chunk data */
-    ST_CHUNK_LF,    /* LF after chunk data and CR */
-    ST_TRAILER,     /* trailer lines up to the empty line */
+    ST_STATUS,     /* status line */
+    ST_HEADER,     /* header lines up to the empty line */
+    ST_BODY_LEN,   /* Content-Length body: remaining bytes */
+    ST_BODY_CLOSE, /* body delimited by the connection closing */
+    ST_CHUNK_SIZE, /* chunk-size line */
+    ST_CHUNK_DATA, /* chunk data: remaining bytes */
+    ST_CHUNK_CR,   /* CR (or LF) after chunk data */
+    ST_CHUNK_LF,   /* LF after chunk data and CR */
+    ST_TRAILER,    /* trailer lines up to the empty line */
     ST_DONE,
     ST_ERROR
 };
 
 enum {
-    F_CONN_CLOSE = 1,   /* Connection: close */
-    F_CONN_KEEP = 2,    /* Connection: keep-alive */
-    F_TE = 4,           /* a Transfer-Encoding header was seen */
-    F_INTERIM = 8       /* this head is a 1xx to skip */
+    F_CONN_CLOSE = 1, /* Connection: close */
+    F_CONN_KEEP = 2,  /* Connection: keep-alive */
+    F_TE = 4,         /* a Transfer-Encoding header was seen */
+    F_INTERIM = 8     /* this head is a 1xx to skip */
 };
 
 #define LINE_MIN_CAP 256
@@ -113,8 +113,7 @@ static int equals_lower(const char *s, size_t n, const char *lit)
 
 /* The next element of a comma-separated list, trimmed, starting at *pos;
  * moves *pos past its comma (beyond n after the last element). */
-static void list_item(const char *s, size_t n, size_t *pos,
-                      const char **item, size_t *ilen)
+static void list_item(const char *s, size_t n, size_t *pos, const char **item, size_t *ilen)
 {
     const char *comma = memchr(s + *pos, ',', n - *pos);
     size_t end = comma != NULL ? (size_t)(comma - s) : n;
@@ -239,8 +238,8 @@ static int line_append(h1_parser *p, const char *data, size_t n)
  * Returns 1 with the line (without the LF) in *line and *llen when it is
  * complete, 0 when all of data was gathered and the line goes on, -1 when
  * the line is too long or out of memory. */
-static int next_line(h1_parser *p, const char *data, size_t len,
-                     size_t *used, const char **line, size_t *llen)
+static int next_line(h1_parser *p, const char *data, size_t len, size_t *used, const char **line,
+                     size_t *llen)
 {
     const char *nl = memchr(data, '\n', len);
     size_t take = nl != NULL ? (size_t)(nl - data) + 1 : len;
@@ -291,9 +290,8 @@ static int parse_status(h1_parser *p, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
 
-    if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 || !is_digit(u[7]) ||
-        s[8] != ' ' || !is_digit(u[9]) || !is_digit(u[10]) ||
-        !is_digit(u[11]) || (n > 12 && s[12] != ' '))
+    if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 || !is_digit(u[7]) || s[8] != ' ' ||
+        !is_digit(u[9]) || !is_digit(u[10]) || !is_digit(u[11]) || (n > 12 && s[12] != ' '))
         return -1;
     p->minor = s[7] - '0';
     p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
@@ -358,8 +356,7 @@ static void connection(h1_parser *p, const char *v, size_t n)
 }
 
 /* The headers that frame the response or decide keep-alive. */
-static int interpret(h1_parser *p, const char *name, size_t nlen,
-                     const char *value, size_t vlen)
+static int interpret(h1_parser *p, const char *name, size_t nlen, const char *value, size_t vlen)
 {
     if (equals_lower(name, nlen, "content-length"))
         return content_length(p, value, vlen);
@@ -372,8 +369,7 @@ static int interpret(h1_parser *p, const char *name, size_t nlen,
 
 /* A header or trailer line "name: value". Headers of a final response are
  * interpreted; those of an interim one are only checked. */
-static int field_line(h1_parser *p, const char *s, size_t n,
-                      const h1_callbacks *cb, void *ctx)
+static int field_line(h1_parser *p, const char *s, size_t n, const h1_callbacks *cb, void *ctx)
 {
     const char *colon = memchr(s, ':', n);
     const char *value;
@@ -394,8 +390,7 @@ static int field_line(h1_parser *p, const char *s, size_t n,
         return 0;
     if (p->state == ST_HEADER && interpret(p, s, nlen, value, vlen) != 0)
         return -1;
-    if (cb != NULL && cb->on_header != NULL &&
-        cb->on_header(ctx, s, nlen, value, vlen) != 0)
+    if (cb != NULL && cb->on_header != NULL && cb->on_header(ctx, s, nlen, value, vlen) != 0)
         return -1;
     return 0;
 }
@@ -411,8 +406,7 @@ static int keep_alive(const h1_parser *p)
 
 static int has_body(const h1_parser *p)
 {
-    return !p->no_body && p->status >= 200 && p->status != 204 &&
-           p->status != 304;
+    return !p->no_body && p->status >= 200 && p->status != 204 && p->status != 304;
 }
 
 /* The empty line after the headers: choose how the body is framed. */
@@ -438,8 +432,7 @@ static void end_of_head(h1_parser *p)
 
 /* ---- steps ------------------------------------------------------------ */
 
-static int on_line(h1_parser *p, const char *s, size_t n,
-                   const h1_callbacks *cb, void *ctx)
+static int on_line(h1_parser *p, const char *s, size_t n, const h1_callbacks *cb, void *ctx)
 {
     int64_t size;
     size_t raw = n + 1;
@@ -475,8 +468,8 @@ static int on_line(h1_parser *p, const char *s, size_t n,
     }
 }
 
-static ssize_t step_line(h1_parser *p, const char *data, size_t len,
-                         const h1_callbacks *cb, void *ctx)
+static ssize_t step_line(h1_parser *p, const char *data, size_t len, const h1_callbacks *cb,
+                         void *ctx)
 {
     const char *line = NULL;
     size_t used, llen = 0;
@@ -489,8 +482,8 @@ static ssize_t step_line(h1_parser *p, const char *data, size_t len,
     return (ssize_t)used;
 }
 
-static ssize_t step_body(h1_parser *p, const char *data, size_t len,
-                         const h1_callbacks *cb, void *ctx)
+static ssize_t step_body(h1_parser *p, const char *data, size_t len, const h1_callbacks *cb,
+                         void *ctx)
 {
     size_t n = len;
 
@@ -526,8 +519,7 @@ static ssize_t step_crlf(h1_parser *p, char c)
     return 1;
 }
 
-static ssize_t step(h1_parser *p, const char *data, size_t len,
-                    const h1_callbacks *cb, void *ctx)
+static ssize_t step(h1_parser *p, const char *data, size_t len, const h1_callbacks *cb, void *ctx)
 {
     switch (p->state) {
     case ST_STATUS:
@@ -549,8 +541,7 @@ static ssize_t step(h1_parser *p, const char *data, size_t len,
 
 /* ---- API -------------------------------------------------------------- */
 
-ssize_t h1_feed(h1_parser *p, const char *data, size_t len,
-                const h1_callbacks *cb, void *ctx)
+ssize_t h1_feed(h1_parser *p, const char *data, size_t len, const h1_callbacks *cb, void *ctx)
 {
     size_t pos = 0;
 

@@ -36,37 +36,36 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define H1P_MAX_LINE (16 * 1024)  /* one line, terminator included */
-#define H1P_MAX_HEAD (64 * 1024)  /* status line + headers, or trailers */
+#define H1P_MAX_LINE (16 * 1024) /* one line, terminator included */
+#define H1P_MAX_HEAD (64 * 1024) /* status line + headers, or trailers */
 
 typedef struct {
     /* callbacks; any may be NULL. Return 0 to continue, non-zero to abort
      * (h1_feed then returns -1). The pointers are valid during the call
      * only and are not NUL-terminated. A callback must not call h1_* on
      * the parser that called it. */
-    int (*on_header)(void *ctx, const char *name, size_t nlen,
-                     const char *value, size_t vlen);
+    int (*on_header)(void *ctx, const char *name, size_t nlen, const char *value, size_t vlen);
     int (*on_body)(void *ctx, const char *data, size_t len);
 } h1_callbacks;
 
 typedef struct {
     /* results, valid as they become known */
-    int status;               /* e.g. 200; 0 until the status line is parsed */
-    int minor;                /* HTTP/1.<minor> */
-    char reason[64];          /* reason phrase, truncated, NUL-terminated */
-    int64_t content_length;   /* -1 when absent */
-    int chunked;              /* Transfer-Encoding: chunked */
-    int keep_alive;           /* 1 if the connection may be reused after
+    int status;             /* e.g. 200; 0 until the status line is parsed */
+    int minor;              /* HTTP/1.<minor> */
+    char reason[64];        /* reason phrase, truncated, NUL-terminated */
+    int64_t content_length; /* -1 when absent */
+    int chunked;            /* Transfer-Encoding: chunked */
+    int keep_alive;         /* 1 if the connection may be reused after
                                  this response (final once headers end) */
-    int64_t body_bytes;       /* body bytes delivered to on_body so far
+    int64_t body_bytes;     /* body bytes delivered to on_body so far
                                  (decoded, i.e. without chunk framing) */
-    int done;                 /* 1 when the whole response has been parsed */
+    int done;               /* 1 when the whole response has been parsed */
     /* internal state below */
-    char *line;               /* a line spanning feeds; NULL when unused */
-    int64_t remaining;        /* bytes left in the body or current chunk */
-    uint32_t line_len;        /* bytes gathered in line */
-    uint32_t line_cap;        /* allocated size of line */
-    uint32_t head_bytes;      /* bytes of the current header/trailer block */
+    char *line;          /* a line spanning feeds; NULL when unused */
+    int64_t remaining;   /* bytes left in the body or current chunk */
+    uint32_t line_len;   /* bytes gathered in line */
+    uint32_t line_cap;   /* allocated size of line */
+    uint32_t head_bytes; /* bytes of the current header/trailer block */
     uint8_t state;
     uint8_t flags;
     uint8_t no_body;
@@ -83,8 +82,7 @@ void h1_reset(h1_parser *p);
  * (stops right after the end of the response: bytes beyond it are not
  * consumed; 0 once done), or -1 on a malformed response or when a callback
  * aborted (and -1 again on every later call). */
-ssize_t h1_feed(h1_parser *p, const char *data, size_t len,
-                const h1_callbacks *cb, void *ctx);
+ssize_t h1_feed(h1_parser *p, const char *data, size_t len, const h1_callbacks *cb, void *ctx);
 /* The peer closed the connection. Returns 1 if that completes the response
  * (a body delimited by close) or it was already complete, 0 if the response
  * is truncated/incomplete. Sets done on success. */

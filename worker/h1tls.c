@@ -34,11 +34,11 @@ static SSL_CTX *ctx_new(int insecure)
         return NULL;
     }
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                          SSL_MODE_RELEASE_BUFFERS);
+                              SSL_MODE_RELEASE_BUFFERS);
     /* a server that closes without close_notify ends the stream, as a
        plain connection's EOF does */
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_read_ahead(ctx, 1);     /* a record in one read() */
+    SSL_CTX_set_read_ahead(ctx, 1); /* a record in one read() */
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
         SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1) != 0) {
         SSL_CTX_free(ctx);
@@ -69,7 +69,7 @@ static int is_ip(const char *host)
 /* SNI and the name or address the certificate must be for. */
 static int set_peer(SSL *ssl, const char *host, int insecure)
 {
-    if (is_ip(host)) {      /* no SNI for an address (RFC 6066) */
+    if (is_ip(host)) { /* no SNI for an address (RFC 6066) */
         return insecure || X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
     }
     if (SSL_set_tlsext_host_name(ssl, host) != 1) {
@@ -78,8 +78,7 @@ static int set_peer(SSL *ssl, const char *host, int insecure)
     return insecure || SSL_set1_host(ssl, host) == 1 ? 0 : -1;
 }
 
-int h1_tls_open(h1_link *l, h1_tls *t, h1_tls_resume *r, h1_origin *o, char *err,
-                size_t errlen)
+int h1_tls_open(h1_link *l, h1_tls *t, h1_tls_resume *r, h1_origin *o, char *err, size_t errlen)
 {
     if (!t->ctx && !(t->ctx = ctx_new(t->insecure))) {
         snprintf(err, errlen, "failed to create an SSL context");
@@ -93,9 +92,9 @@ int h1_tls_open(h1_link *l, h1_tls *t, h1_tls_resume *r, h1_origin *o, char *err
     }
     SSL_set_connect_state(ssl);
     if (r->sess && r->origin == o) {
-        (void)SSL_set_session(ssl, r->sess);   /* a full handshake if refused */
+        (void)SSL_set_session(ssl, r->sess); /* a full handshake if refused */
     }
-    h1_tls_forget(r);           /* the SSL holds it now: one copy at most */
+    h1_tls_forget(r); /* the SSL holds it now: one copy at most */
     l->ssl = ssl;
     l->handshaking = 1;
     return 0;
@@ -125,7 +124,7 @@ void h1_tls_close(h1_link *l, h1_tls_resume *r, h1_origin *o)
     } else {
         SSL_SESSION_free(ss);
     }
-    SSL_free(l->ssl);   /* no close_notify: the socket closes next */
+    SSL_free(l->ssl); /* no close_notify: the socket closes next */
     l->ssl = NULL;
 }
 
@@ -145,10 +144,13 @@ static void handshake_error(const h1_link *l, const h1_tls *t, const h1_origin *
     ERR_clear_error();
     if (!t->insecure && verify != X509_V_OK) {
         if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
-            snprintf(err, errlen, "SSL: no alternative certificate subject name matches "
-                     "target host name '%.150s'", o->host);
+            snprintf(err, errlen,
+                     "SSL: no alternative certificate subject name matches "
+                     "target host name '%.150s'",
+                     o->host);
         } else {
-            snprintf(err, errlen, "SSL certificate problem: %s", X509_verify_cert_error_string(verify));
+            snprintf(err, errlen, "SSL certificate problem: %s",
+                     X509_verify_cert_error_string(verify));
         }
         return;
     }
@@ -191,7 +193,7 @@ static ssize_t tls_fail(h1_link *l, int rc, int reading)
     ERR_clear_error();
     switch (detail) {
     case SSL_ERROR_ZERO_RETURN:
-        return 0;               /* close_notify: the end of the stream */
+        return 0; /* close_notify: the end of the stream */
     case SSL_ERROR_WANT_READ:
         errno = EAGAIN;
         return -1;
@@ -201,7 +203,7 @@ static ssize_t tls_fail(h1_link *l, int rc, int reading)
         return -1;
     case SSL_ERROR_SYSCALL:
         if (sys == 0 && reading) {
-            return 0;           /* the peer closed without close_notify */
+            return 0; /* the peer closed without close_notify */
         }
         errno = sys ? sys : EPIPE;
         return -1;

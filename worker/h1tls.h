@@ -12,22 +12,22 @@
 
 /* The TLS settings of an engine: all zero is none yet. */
 typedef struct {
-    struct ssl_ctx_st *ctx;   /* made at the first https:// connection */
-    int insecure;             /* no certificate or host name checks */
+    struct ssl_ctx_st *ctx; /* made at the first https:// connection */
+    int insecure;           /* no certificate or host name checks */
 } h1_tls;
 
 /* The TLS session a user's session keeps to resume: all zero is none. */
 typedef struct {
     struct ssl_session_st *sess;
-    h1_origin *origin;        /* whose it is (a reference) */
+    h1_origin *origin; /* whose it is (a reference) */
 } h1_tls_resume;
 
 /* One connection's transport: all zero but fd is a plain one. */
 typedef struct {
-    int fd;                   /* the socket */
-    struct ssl_st *ssl;       /* an https:// connection's TLS, else NULL */
-    int handshaking;          /* TLS handshake under way */
-    int read_wants_write;     /* a TLS read waits for the socket to take bytes */
+    int fd;               /* the socket */
+    struct ssl_st *ssl;   /* an https:// connection's TLS, else NULL */
+    int handshaking;      /* TLS handshake under way */
+    int read_wants_write; /* a TLS read waits for the socket to take bytes */
 } h1_link;
 
 /* The link's TLS on its socket, for origin o: SNI, ALPN http/1.1, and
@@ -35,8 +35,7 @@ typedef struct {
  * store ($SSL_CERT_FILE, $SSL_CERT_DIR) for o's host; r's session is
  * resumed when it is o's (r is left empty). Returns 0, or -1 with the
  * reason in err. */
-int h1_tls_open(h1_link *l, h1_tls *t, h1_tls_resume *r, h1_origin *o, char *err,
-                size_t errlen);
+int h1_tls_open(h1_link *l, h1_tls *t, h1_tls_resume *r, h1_origin *o, char *err, size_t errlen);
 /* One step of the handshake: 1 when done, 0 when it waits for the socket
  * (*events: EV_READ or EV_WRITE), -1 when it failed (err: libcurl's text
  * for the same fault). */

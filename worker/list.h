@@ -17,7 +17,7 @@ typedef struct {
 } list_head;
 
 /* The item holding link l (a member named member of type type). */
-#define LIST_ITEM(l, type, member) ((type *)(void *)((char *)(l) - offsetof(type, member)))
+#define LIST_ITEM(l, type, member) ((type *)(void *)((char *)(l)-offsetof(type, member)))
 
 /* Link l in between prev and next (either NULL at an end). */
 static inline void list_insert(list_head *h, list_link *l, list_link *prev, list_link *next)

@@ -11,8 +11,10 @@
 
 #include <string.h>
 
-#define IGN(long_name, short_name, arity, env) \
-    {long_name, short_name, arity, env, OPT_IGNORED}
+#define IGN(long_name, short_name, arity, env)         \
+    {                                                  \
+        long_name, short_name, arity, env, OPT_IGNORED \
+    }
 
 static const locust_opt table[] = {
     /* honoured */

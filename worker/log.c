@@ -15,7 +15,7 @@
 
 #include "utf8.h"
 
-#define LOG_TEXT_MAX 2047   /* bytes of message text per line */
+#define LOG_TEXT_MAX 2047 /* bytes of message text per line */
 
 static char log_host[128] = "localhost";
 static log_level log_min = LOG_INFO;
@@ -38,8 +38,11 @@ void log_init(const char *hostname, log_level level)
 
 int log_parse_level(const char *s, log_level *out)
 {
-    static const struct { const char *name; log_level level; } names[] = {
-        {"DEBUG", LOG_DEBUG}, {"INFO", LOG_INFO}, {"WARNING", LOG_WARNING},
+    static const struct {
+        const char *name;
+        log_level level;
+    } names[] = {
+        {"DEBUG", LOG_DEBUG},  {"INFO", LOG_INFO},   {"WARNING", LOG_WARNING},
         {"WARN", LOG_WARNING}, {"ERROR", LOG_ERROR}, {"CRITICAL", LOG_ERROR},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -59,10 +62,14 @@ int log_enabled(log_level level)
 static const char *level_name(log_level level)
 {
     switch (level) {
-    case LOG_DEBUG: return "DEBUG";
-    case LOG_INFO: return "INFO";
-    case LOG_WARNING: return "WARNING";
-    default: return "ERROR";
+    case LOG_DEBUG:
+        return "DEBUG";
+    case LOG_INFO:
+        return "INFO";
+    case LOG_WARNING:
+        return "WARNING";
+    default:
+        return "ERROR";
     }
 }
 
@@ -107,7 +114,7 @@ void log_msg(log_level level, const char *logger, const char *fmt, ...)
     struct timeval tv;
     struct tm tm;
     char stamp[32];
-    char text[LOG_TEXT_MAX + 4];   /* + the bytes that show where to cut */
+    char text[LOG_TEXT_MAX + 4]; /* + the bytes that show where to cut */
     va_list ap;
 
     gettimeofday(&tv, NULL);
@@ -117,10 +124,10 @@ void log_msg(log_level level, const char *logger, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     text[utf8_cut(text, strlen(text), LOG_TEXT_MAX)] = '\0';
-    log_clean(text);   /* one call, one line: no forged lines */
+    log_clean(text); /* one call, one line: no forged lines */
     char line[LOG_TEXT_MAX + 256];
-    snprintf(line, sizeof line, "[%s,%03ld] %s/%s/%s: %s", stamp,
-             (long)(tv.tv_usec / 1000), log_host, level_name(level), logger, text);
+    snprintf(line, sizeof line, "[%s,%03ld] %s/%s/%s: %s", stamp, (long)(tv.tv_usec / 1000),
+             log_host, level_name(level), logger, text);
     fprintf(stderr, "%s\n", line);
     if (log_tap) {
         log_tap(line, log_tap_ctx);

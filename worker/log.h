@@ -8,12 +8,7 @@
 
 #include <stddef.h>
 
-typedef enum {
-    LOG_DEBUG = 10,
-    LOG_INFO = 20,
-    LOG_WARNING = 30,
-    LOG_ERROR = 40
-} log_level;
+typedef enum { LOG_DEBUG = 10, LOG_INFO = 20, LOG_WARNING = 30, LOG_ERROR = 40 } log_level;
 
 void log_init(const char *hostname, log_level level);
 int log_parse_level(const char *s, log_level *out);

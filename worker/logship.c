@@ -9,13 +9,13 @@
 #include <string.h>
 
 struct logship {
-    char *lines[LOGSHIP_KEEP];   /* ring: oldest at `first` */
+    char *lines[LOGSHIP_KEEP]; /* ring: oldest at `first` */
     const char *ordered[LOGSHIP_KEEP];
     size_t first, count;
-    uint64_t total;              /* lines ever added */
-    uint64_t taken;              /* total at the last logship_take */
+    uint64_t total; /* lines ever added */
+    uint64_t taken; /* total at the last logship_take */
     int enabled;
-    int first_send;              /* send once even without a new line */
+    int first_send; /* send once even without a new line */
     int stopped;
 };
 
@@ -58,7 +58,7 @@ void logship_enable(logship *l)
 {
     if (!l->enabled) {
         l->enabled = l->first_send = 1;
-        l->taken = l->total;   /* lines kept so far do not count as a burst */
+        l->taken = l->total; /* lines kept so far do not count as a burst */
     }
 }
 

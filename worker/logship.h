@@ -25,9 +25,9 @@ void logship_add(logship *l, const char *line);
 void logship_enable(logship *l);
 
 typedef enum {
-    LOGSHIP_NOTHING = 0,   /* no new line, or sending has stopped */
-    LOGSHIP_SEND,          /* send the lines */
-    LOGSHIP_SEND_LAST      /* a burst: send the lines one last time */
+    LOGSHIP_NOTHING = 0, /* no new line, or sending has stopped */
+    LOGSHIP_SEND,        /* send the lines */
+    LOGSHIP_SEND_LAST    /* a burst: send the lines one last time */
 } logship_verdict;
 
 /* Once per interval: whether to send, and the lines to send (oldest first;

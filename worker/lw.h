@@ -24,8 +24,8 @@
 #define LW_VERSION_PATCH 0
 #define LW_STR2_(x) #x
 #define LW_STR_(x) LW_STR2_(x)
-#define LW_VERSION LW_STR_(LW_VERSION_MAJOR) "." LW_STR_(LW_VERSION_MINOR) "." \
-                   LW_STR_(LW_VERSION_PATCH)
+#define LW_VERSION \
+    LW_STR_(LW_VERSION_MAJOR) "." LW_STR_(LW_VERSION_MINOR) "." LW_STR_(LW_VERSION_PATCH)
 
 /* The number of elements of an array (not of a pointer). */
 #define LW_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
@@ -49,42 +49,41 @@ typedef struct {
 #define LW_CONSTANT(s) ((lw_wait_time){LW_WAIT_CONSTANT, (s), 0})
 #define LW_BETWEEN(lo, hi) ((lw_wait_time){LW_WAIT_BETWEEN, (lo), (hi)})
 #define LW_CONSTANT_PACING(s) ((lw_wait_time){LW_WAIT_CONSTANT_PACING, (s), 0})
-#define LW_CONSTANT_THROUGHPUT(n) \
-    ((lw_wait_time){LW_WAIT_CONSTANT_THROUGHPUT, (n), 0})
+#define LW_CONSTANT_THROUGHPUT(n) ((lw_wait_time){LW_WAIT_CONSTANT_THROUGHPUT, (n), 0})
 
 typedef void (*lw_task_fn)(lw_user *u);
 
 /* The HTTP client of a class's users. */
 typedef enum {
-    LW_CLIENT_CURL = 0,   /* libcurl, like HttpUser: http, https, proxies */
-    LW_CLIENT_FAST        /* own HTTP/1.1 client, like FastHttpUser: http://
+    LW_CLIENT_CURL = 0, /* libcurl, like HttpUser: http, https, proxies */
+    LW_CLIENT_FAST      /* own HTTP/1.1 client, like FastHttpUser: http://
                              only (https:// requests still go through curl) */
 } lw_client;
 
 typedef struct {
-    const char *name;   /* the locustfile's task name: the web UI's class
+    const char *name; /* the locustfile's task name: the web UI's class
                            picker selects tasks by it */
-    int weight;         /* relative weight, >= 1; a class's add up to
+    int weight;       /* relative weight, >= 1; a class's add up to
                            INT_MAX at most (lw_main checks) */
     lw_task_fn fn;
-    const char *const *tags;  /* NULL-terminated, like @tag(...); NULL: none.
+    const char *const *tags; /* NULL-terminated, like @tag(...); NULL: none.
                                  The master's --tags / --exclude-tags filter
                                  tasks by them at the start of each test */
 } lw_task;
 
 typedef struct {
-    const char *name;            /* must equal the master's class name */
-    int weight;                  /* documentation; the master dispatches */
+    const char *name; /* must equal the master's class name */
+    int weight;       /* documentation; the master dispatches */
     lw_wait_time wait_time;
     const lw_task *tasks;
     size_t ntasks;
-    lw_task_fn on_start;         /* optional; runs before the first task */
-    lw_task_fn on_stop;          /* optional; runs when the user stops */
-    size_t user_data_size;       /* zeroed bytes per user: lw_user_data() */
-    lw_client client;            /* default LW_CLIENT_CURL; --http-client
+    lw_task_fn on_start;   /* optional; runs before the first task */
+    lw_task_fn on_stop;    /* optional; runs when the user stops */
+    size_t user_data_size; /* zeroed bytes per user: lw_user_data() */
+    lw_client client;      /* default LW_CLIENT_CURL; --http-client
                                     overrides it for every class */
     /* Appended fields: initialize by name (.arg = ...). */
-    void *arg;                   /* optional, for the class's functions:
+    void *arg; /* optional, for the class's functions:
                                     lw_user_class_of(u)->arg */
 } lw_user_class;
 
@@ -94,16 +93,16 @@ typedef struct {
 typedef void (*lw_response_fn)(lw_user *u, lw_response *r, void *arg);
 
 typedef struct {
-    const char *method;          /* default "GET" */
-    const char *path;            /* relative to the host, or a full URL */
-    const char *name;            /* stats row name; default: path */
-    const char *body;            /* NULL: no body */
-    size_t body_len;             /* 0 with a body: strlen(body) */
-    const char *const *headers;  /* NULL-terminated "Name: value" list */
-    double timeout;              /* seconds, more than 0 and at most
+    const char *method;         /* default "GET" */
+    const char *path;           /* relative to the host, or a full URL */
+    const char *name;           /* stats row name; default: path */
+    const char *body;           /* NULL: no body */
+    size_t body_len;            /* 0 with a body: strlen(body) */
+    const char *const *headers; /* NULL-terminated "Name: value" list */
+    double timeout;             /* seconds, more than 0 and at most
                                     LW_MAX_TIMEOUT_S (under 1 ms counts as
                                     1 ms); 0: the worker default */
-    lw_response_fn on_response;  /* optional: judge, read, chain */
+    lw_response_fn on_response; /* optional: judge, read, chain */
     void *arg;
 } lw_request;
 
@@ -118,7 +117,7 @@ int lw_request_send(lw_user *u, const lw_request *req);
 #define LW_RESPONSE_BODY_MAX ((size_t)16 * 1024 * 1024)
 
 /* Response accessors, valid inside on_response. */
-long lw_response_status(const lw_response *r);   /* 0: no response */
+long lw_response_status(const lw_response *r); /* 0: no response */
 /* The kept body (NUL-terminated; *len: the bytes kept, at most
  * LW_RESPONSE_BODY_MAX). */
 const char *lw_response_body(const lw_response *r, size_t *len);
@@ -194,9 +193,8 @@ struct ev_loop;
  * error NULL: a success; else a failure with this text (the Failures tab).
  * Returns 0; or -1, with an exception reported and logged, when name is
  * NULL (u NULL: only logged). */
-int lw_record(lw_user *u, const char *type, const char *name,
-              double response_time_ms, int64_t response_length,
-              const char *error);
+int lw_record(lw_user *u, const char *type, const char *name, double response_time_ms,
+              int64_t response_length, const char *error);
 
 /* Keep the current task open until the matching lw_task_release(). Holds
  * nest. Releasing more than was held is reported as an exception and
@@ -226,7 +224,6 @@ long lw_worker_index(void);
 
 /* Run the worker: parses argv like `locust --worker` and serves the master.
  * Returns the process exit code. */
-int lw_main(int argc, char **argv, const lw_user_class *classes,
-            size_t nclasses);
+int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses);
 
 #endif

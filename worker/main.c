@@ -78,8 +78,8 @@ static int run_standalone(const lw_config *cfg, const lw_user_class *classes, si
 }
 
 /* Positional user class names must name classes of this binary. */
-static int check_named_classes(const lw_config *cfg, const lw_user_class *c, size_t n,
-                               char *err, size_t len)
+static int check_named_classes(const lw_config *cfg, const lw_user_class *c, size_t n, char *err,
+                               size_t len)
 {
     for (int i = 0; i < cfg->nuser_classes; i++) {
         size_t j = 0;
@@ -122,11 +122,13 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         return 2;
     }
     switch (cli_parse(argc, argv, &cfg, err, sizeof err)) {
-    case CLI_EXIT_OK: return 0;
+    case CLI_EXIT_OK:
+        return 0;
     case CLI_ERROR:
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;
-    default: break;
+    default:
+        break;
     }
     if (check_named_classes(&cfg, classes, nclasses, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
@@ -137,8 +139,10 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         return 2;
     }
     if (cli_standalone(&cfg) && cfg.processes != 1) {
-        fprintf(stderr, "%s: error: --processes: a standalone run (--headless without --worker) "
-                "runs in one process\n", prog);
+        fprintf(stderr,
+                "%s: error: --processes: a standalone run (--headless without --worker) "
+                "runs in one process\n",
+                prog);
         return 2;
     }
     if (cfg.list_classes) {
@@ -155,19 +159,21 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         return 2;
     }
     if (cfg.logfile[0]) {
-        setvbuf(stderr, NULL, _IOLBF, 0);   /* one write per log line */
+        setvbuf(stderr, NULL, _IOLBF, 0); /* one write per log line */
     }
     hostname_for_logs(host, sizeof host);
     log_init(host, cfg.loglevel);
     if (cfg.ignored[0]) {
-        log_msg(LOG_INFO, LOG_MAIN, "Ignoring options that only concern a master, its web UI or its reports: %s",
+        log_msg(LOG_INFO, LOG_MAIN,
+                "Ignoring options that only concern a master, its web UI or its reports: %s",
                 cfg.ignored);
     }
     if (cli_standalone(&cfg)) {
         return run_standalone(&cfg, classes, nclasses);
     }
     if (cfg.nuser_classes > 0) {
-        log_msg(LOG_INFO, LOG_MAIN, "User class names on the command line are ignored: "
+        log_msg(LOG_INFO, LOG_MAIN,
+                "User class names on the command line are ignored: "
                 "the master picks the classes");
     }
     if (master_check_host(&cfg, err, sizeof err)) {
@@ -180,7 +186,7 @@ int lw_main(int argc, char **argv, const lw_user_class *classes, size_t nclasses
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)cores : 1;
     }
-    if (n > 1) {   /* --max-rps and its ramp are per machine: N/K each */
+    if (n > 1) { /* --max-rps and its ramp are per machine: N/K each */
         cfg.max_rps /= n;
         cfg.rps_increase /= n;
     }

@@ -48,11 +48,11 @@
 #define READY_RETRY_S 5.0
 #define NEW_ID_AFTER_S 6.0
 #define ORPHAN_S 60.0
-#define SILENCE_WARN_S 5.0      /* 2.19+: no master heartbeat for this long */
-#define SILENCE_LOST_S 60.0     /* ... or this long: the master forgot us */
+#define SILENCE_WARN_S 5.0  /* 2.19+: no master heartbeat for this long */
+#define SILENCE_LOST_S 60.0 /* ... or this long: the master forgot us */
 #define GIVE_UP_S 300.0
 #define QUIT_DRAIN_S 0.3
-#define LOGS_S 10.0            /* Locust's WORKER_LOG_REPORT_INTERVAL */
+#define LOGS_S 10.0 /* Locust's WORKER_LOG_REPORT_INTERVAL */
 
 typedef enum { ST_READY, ST_SPAWNING, ST_RUNNING } wstate;
 
@@ -67,26 +67,26 @@ struct master {
     proto_class_count *counts;
     char node_id[320];
     wstate state;
-    int registered;         /* acked by the current master */
+    int registered; /* acked by the current master */
     int ever_registered;
-    int lost;               /* link dropped since the last ack */
-    int fresh;              /* next spawn starts a new test */
-    int stopping;           /* users stopping; client_ready follows */
-    int reopening;          /* socket reopened on the master's request */
-    int master_beats;       /* the master answers heartbeats (2.19+) */
+    int lost;         /* link dropped since the last ack */
+    int fresh;        /* next spawn starts a new test */
+    int stopping;     /* users stopping; client_ready follows */
+    int reopening;    /* socket reopened on the master's request */
+    int master_beats; /* the master answers heartbeats (2.19+) */
     int silence_warned;
-    int has_pending;        /* a spawn received while stopping */
+    int has_pending; /* a spawn received while stopping */
     proto_msg pending;
-    proto_msg current;      /* the spawn applied last (lw_option reads it) */
-    logship *logs;          /* recent log lines for the master's Logs tab */
+    proto_msg current; /* the spawn applied last (lw_option reads it) */
+    logship *logs;     /* recent log lines for the master's Logs tab */
     int quitting;
     int exit_code;
     double last_spawn_ts;
-    double stop_timeout;    /* from the last spawn message */
-    double ready_sent_at;   /* monotonic; 0: not sent since the link came up */
-    double unacked_since;   /* first client_ready not acked on this link; 0: none */
+    double stop_timeout;  /* from the last spawn message */
+    double ready_sent_at; /* monotonic; 0: not sent since the link came up */
+    double unacked_since; /* first client_ready not acked on this link; 0: none */
     double started_at;
-    double master_beat_at;  /* monotonic time of the last master heartbeat */
+    double master_beat_at; /* monotonic time of the last master heartbeat */
     ev_timer heartbeat, report, ready_retry, orphan, logs_timer;
     ev_signal sigint, sigterm;
 };
@@ -105,7 +105,7 @@ static void make_node_id(master *m)
         strcpy(host, "localhost");
     }
     host[sizeof host - 1] = '\0';
-    for (char *p = host; *p; p++) {   /* printable ASCII only */
+    for (char *p = host; *p; p++) { /* printable ASCII only */
         if (*p < 0x21 || *p > 0x7e) {
             *p = '-';
         }
@@ -152,14 +152,14 @@ static void send_stats(master *m)
 {
     msgpack_packer pk;
     size_t n = runner_counts(m->runner, m->counts);
-    if (proto_begin(&m->sbuf, &pk, "stats") ||
-        stats_pack_report(m->stats, &pk, m->counts, n) ||
+    if (proto_begin(&m->sbuf, &pk, "stats") || stats_pack_report(m->stats, &pk, m->counts, n) ||
         proto_end(&pk, m->node_id)) {
         log_msg(LOG_ERROR, LOG_RUNNER, "out of memory building a stats report");
         return;
     }
     if (send_buf(m)) {
-        log_msg(LOG_WARNING, LOG_RUNNER, "a stats report could not be sent now; it goes with the next one");
+        log_msg(LOG_WARNING, LOG_RUNNER,
+                "a stats report could not be sent now; it goes with the next one");
         return;
     }
     stats_report_sent(m->stats, now_epoch());
@@ -257,8 +257,7 @@ static void on_ack(master *m, const proto_msg *msg)
     ev_timer_stop(m->loop, &m->orphan);
     custom_set_worker_index((long)msg->ack_index);
     log_msg(was_lost ? LOG_INFO : LOG_DEBUG, LOG_RUNNER,
-            "Registered with the master as %s (index %lld)", m->node_id,
-            (long long)msg->ack_index);
+            "Registered with the master as %s (index %lld)", m->node_id, (long long)msg->ack_index);
 }
 
 /* Takes the message over: it stays alive as m->current. */
@@ -305,7 +304,7 @@ static void on_spawn(master *m, proto_msg *msg)
 static void on_stop_msg(master *m)
 {
     log_msg(LOG_INFO, LOG_RUNNER, "Stop requested by the master");
-    if (m->has_pending) {   /* a stop after a waiting spawn cancels it */
+    if (m->has_pending) { /* a stop after a waiting spawn cancels it */
         m->has_pending = 0;
         proto_msg_free(&m->pending);
     }
@@ -378,17 +377,23 @@ static void on_master_heartbeat(master *m)
     m->master_beat_at = now_mono();
     if (m->silence_warned) {
         m->silence_warned = 0;
-        log_msg(LOG_INFO, LOG_RUNNER, "The master answers again after %.0f s; still registered as %s",
-                quiet, m->node_id);
+        log_msg(LOG_INFO, LOG_RUNNER,
+                "The master answers again after %.0f s; still registered as %s", quiet, m->node_id);
     }
 }
 
 static void dispatch(master *m, proto_msg *msg)
 {
     switch (msg->type) {
-    case PROTO_ACK: on_ack(m, msg); break;
-    case PROTO_SPAWN: on_spawn(m, msg); break;
-    case PROTO_STOP: on_stop_msg(m); break;
+    case PROTO_ACK:
+        on_ack(m, msg);
+        break;
+    case PROTO_SPAWN:
+        on_spawn(m, msg);
+        break;
+    case PROTO_STOP:
+        on_stop_msg(m);
+        break;
     case PROTO_QUIT:
         if (m->cfg->reconnect_on_quit) {
             quit_but_stay(m);
@@ -396,12 +401,18 @@ static void dispatch(master *m, proto_msg *msg)
             begin_quit(m, "The master sent quit");
         }
         break;
-    case PROTO_RECONNECT: on_reconnect(m); break;
-    case PROTO_HEARTBEAT: on_master_heartbeat(m); break;
-    case PROTO_SPAWNING_COMPLETE:   /* 2.29+: such a master takes "logs" */
+    case PROTO_RECONNECT:
+        on_reconnect(m);
+        break;
+    case PROTO_HEARTBEAT:
+        on_master_heartbeat(m);
+        break;
+    case PROTO_SPAWNING_COMPLETE: /* 2.29+: such a master takes "logs" */
         logship_enable(m->logs);
         break;
-    case PROTO_UPDATE_USER_CLASS: runner_update_class(m->runner, &msg->update); break;
+    case PROTO_UPDATE_USER_CLASS:
+        runner_update_class(m->runner, &msg->update);
+        break;
     default:
         log_msg(LOG_WARNING, LOG_RUNNER, "Unknown message type received from the master: %s",
                 msg->type_name ? msg->type_name : "?");
@@ -414,8 +425,8 @@ static void on_message(const char *buf, size_t len, void *ctx)
     proto_msg msg;
     char err[256];
     if (proto_decode(buf, len, &msg, err, sizeof err) != 0) {
-        log_msg(LOG_WARNING, LOG_RUNNER, "ignoring a malformed message from the master (%zu bytes): %s",
-                len, err);
+        log_msg(LOG_WARNING, LOG_RUNNER,
+                "ignoring a malformed message from the master (%zu bytes): %s", len, err);
         return;
     }
     if (!m->quitting || msg.type == PROTO_ACK) {
@@ -437,8 +448,10 @@ static int arrive_fresh(master *m)
         return 0;
     }
     if (!m->stopping) {
-        log_msg(LOG_INFO, LOG_RUNNER, "Registering as a fresh worker: stopping the %lld users "
-                "of the previous master's test", (long long)runner_user_count(m->runner));
+        log_msg(LOG_INFO, LOG_RUNNER,
+                "Registering as a fresh worker: stopping the %lld users "
+                "of the previous master's test",
+                (long long)runner_user_count(m->runner));
         m->fresh = 1;
         m->state = ST_READY;
         stop_users(m, 0.0);
@@ -496,11 +509,12 @@ static void on_ready_retry(struct ev_loop *loop, ev_timer *w, int revents)
         ev_timer_stop(m->loop, w);
         return;
     }
-    if (m->stopping) {   /* client_ready follows the stop */
+    if (m->stopping) { /* client_ready follows the stop */
         return;
     }
     if (!m->ever_registered && now - m->started_at > GIVE_UP_S) {
-        log_msg(LOG_ERROR, LOG_RUNNER, "Failed to connect to the Locust master at %s:%d: no answer after %.0f s",
+        log_msg(LOG_ERROR, LOG_RUNNER,
+                "Failed to connect to the Locust master at %s:%d: no answer after %.0f s",
                 m->cfg->master_host, m->cfg->master_port, GIVE_UP_S);
         m->exit_code = 1;
         ev_break(m->loop, EVBREAK_ALL);
@@ -531,15 +545,16 @@ static void watch_master_silence(master *m)
         return;
     }
     if (quiet >= SILENCE_LOST_S) {
-        log_msg(LOG_WARNING, LOG_RUNNER, "No heartbeat from the master for %.0f s; registering again",
-                quiet);
+        log_msg(LOG_WARNING, LOG_RUNNER,
+                "No heartbeat from the master for %.0f s; registering again", quiet);
         lose_master(m);
         arrive_fresh(m);
     } else if (quiet >= SILENCE_WARN_S && !m->silence_warned) {
         m->silence_warned = 1;
-        log_msg(LOG_WARNING, LOG_RUNNER, "No heartbeat from the master for %.0f s (a network "
-                "partition or a frozen master?); keeping %lld users running as %s", quiet,
-                (long long)runner_user_count(m->runner), m->node_id);
+        log_msg(LOG_WARNING, LOG_RUNNER,
+                "No heartbeat from the master for %.0f s (a network "
+                "partition or a frozen master?); keeping %lld users running as %s",
+                quiet, (long long)runner_user_count(m->runner), m->node_id);
     }
 }
 
@@ -553,8 +568,7 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
         return;
     }
     watch_master_silence(m);
-    proto_encode_heartbeat(&m->sbuf, m->node_id, state_name(m->state), cpu,
-                           procinfo_rss_bytes());
+    proto_encode_heartbeat(&m->sbuf, m->node_id, state_name(m->state), cpu, procinfo_rss_bytes());
     send_buf(m);
 }
 
@@ -571,8 +585,10 @@ static void on_logs_timer(struct ev_loop *loop, ev_timer *w, int revents)
     }
     logship_verdict v = logship_take(m->logs, &lines, &n);
     if (v == LOGSHIP_SEND_LAST) {
-        log_msg(LOG_WARNING, LOG_RUNNER, "The worker attempted to send more than %d log lines in one "
-                "interval. Further log sending was disabled for this worker.", LOGSHIP_BURST);
+        log_msg(LOG_WARNING, LOG_RUNNER,
+                "The worker attempted to send more than %d log lines in one "
+                "interval. Further log sending was disabled for this worker.",
+                LOGSHIP_BURST);
     }
     if (v != LOGSHIP_NOTHING && proto_encode_logs(&m->sbuf, m->node_id, lines, n) == 0) {
         send_buf(m);
@@ -623,8 +639,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 
 /* ---- setup ---- */
 
-static int resolve(const lw_config *cfg, int *ipv6, char *endpoint, size_t len,
-                   char *err, size_t errlen)
+static int resolve(const lw_config *cfg, int *ipv6, char *endpoint, size_t len, char *err,
+                   size_t errlen)
 {
     struct addrinfo hints = {0}, *res = NULL;
     char ip[INET6_ADDRSTRLEN + 1];
@@ -667,9 +683,8 @@ static void init_timers(master *m)
     m->sigint.data = m->sigterm.data = m;
 }
 
-master *master_new(struct ev_loop *loop, const lw_config *cfg,
-                   const lw_user_class *classes, size_t nclasses,
-                   char *err, size_t errlen)
+master *master_new(struct ev_loop *loop, const lw_config *cfg, const lw_user_class *classes,
+                   size_t nclasses, char *err, size_t errlen)
 {
     char endpoint[600];
     int ipv6 = 0;
@@ -718,8 +733,8 @@ int master_start(master *m)
     log_set_tap(log_to_ship, m->logs);
     ev_signal_start(m->loop, &m->sigint);
     ev_signal_start(m->loop, &m->sigterm);
-    log_msg(LOG_INFO, LOG_MAIN, "Starting Locust worker %s, connecting to %s:%d as %s",
-            LW_VERSION, m->cfg->master_host, m->cfg->master_port, m->node_id);
+    log_msg(LOG_INFO, LOG_MAIN, "Starting Locust worker %s, connecting to %s:%d as %s", LW_VERSION,
+            m->cfg->master_host, m->cfg->master_port, m->node_id);
     return 0;
 }
 

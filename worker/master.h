@@ -17,9 +17,8 @@ typedef struct master master;
 int master_check_host(const lw_config *cfg, char *err, size_t errlen);
 
 /* Returns NULL with err filled (one line). */
-master *master_new(struct ev_loop *loop, const lw_config *cfg,
-                   const lw_user_class *classes, size_t nclasses,
-                   char *err, size_t errlen);
+master *master_new(struct ev_loop *loop, const lw_config *cfg, const lw_user_class *classes,
+                   size_t nclasses, char *err, size_t errlen);
 /* Start connecting; the loop then runs until shutdown. */
 int master_start(master *m);
 /* Begin a clean shutdown (signal): final stats, quit, exit. */

@@ -72,12 +72,14 @@ static int reap(void)
             alive--;
             if (WIFSIGNALED(status)) {
                 failed = 1;
-                log_msg(LOG_ERROR, LOG_MAIN, "worker process %d was killed by signal %d; %d still running",
-                        (int)pid, WTERMSIG(status), alive);
+                log_msg(LOG_ERROR, LOG_MAIN,
+                        "worker process %d was killed by signal %d; %d still running", (int)pid,
+                        WTERMSIG(status), alive);
             } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
                 failed = 1;
-                log_msg(LOG_ERROR, LOG_MAIN, "worker process %d exited with code %d; %d still running",
-                        (int)pid, WEXITSTATUS(status), alive);
+                log_msg(LOG_ERROR, LOG_MAIN,
+                        "worker process %d exited with code %d; %d still running", (int)pid,
+                        WEXITSTATUS(status), alive);
             }
         }
     }
@@ -100,7 +102,8 @@ int processes_run(int n, int (*child)(void *arg), void *arg)
         }
         if (pid == 0) {
             restore_defaults();
-            if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) {
+            if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
+                getppid() != parent) {
                 _exit(1);
             }
             _exit(child(arg));

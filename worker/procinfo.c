@@ -46,7 +46,7 @@ void procinfo_init(procinfo *p)
  * even from x's exact value, which is what glibc's printf computes. */
 double procinfo_round1(double x)
 {
-    char buf[400];   /* "%.1f" of DBL_MAX needs 311 bytes */
+    char buf[400]; /* "%.1f" of DBL_MAX needs 311 bytes */
     if (!isfinite(x)) {
         return x;
     }

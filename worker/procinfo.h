@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 typedef struct {
-    double last_cpu_s;   /* user+system CPU seconds at the last sample */
-    double last_wall_s;  /* monotonic seconds at the last sample */
+    double last_cpu_s;  /* user+system CPU seconds at the last sample */
+    double last_wall_s; /* monotonic seconds at the last sample */
 } procinfo;
 
 void procinfo_init(procinfo *p);

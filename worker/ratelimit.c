@@ -34,7 +34,7 @@ typedef struct queued {
     lw_request req;
     char *method, *path, *name, *body;
     char **headers;
-    list_link link;          /* in the queue, oldest first */
+    list_link link; /* in the queue, oldest first */
 } queued;
 
 static struct {
@@ -42,10 +42,10 @@ static struct {
     double max, step, interval;
     double tokens, last, t0;
     int on, started;
-    const lw_request *sending;   /* the queued request being sent now */
+    const lw_request *sending; /* the queued request being sent now */
     list_head queue;
     ev_timer timer;
-    ev_check check;              /* serves the queue after each poll */
+    ev_check check; /* serves the queue after each poll */
 } rl;
 
 double ratelimit_refill(double tokens, double rate, double elapsed, double cap)
@@ -203,7 +203,7 @@ static void serve(void)
     }
     double b = burst(rate_at(ev_now(rl.loop)));
     if (!rl.queue.first && rl.tokens > b) {
-        rl.tokens = b;   /* demand met: no catch-up burst later */
+        rl.tokens = b; /* demand met: no catch-up burst later */
     }
     if (rl.queue.first) {
         if (!ev_is_active(&rl.timer)) {
@@ -244,10 +244,10 @@ int ratelimit_defer(lw_user *u, const lw_request *req)
     }
     queued *q = copy(u, req);
     if (!q) {
-        return 0;   /* never dropped: it goes now, over the cap */
+        return 0; /* never dropped: it goes now, over the cap */
     }
     list_push_back(&rl.queue, &q->link);
-    u->inflight++;   /* the task stays open while the request waits */
+    u->inflight++; /* the task stays open while the request waits */
     if (!ev_is_active(&rl.timer)) {
         arm();
         ev_check_start(rl.loop, &rl.check);
@@ -284,7 +284,8 @@ void ratelimit_init(struct ev_loop *loop, double max_rps, double step, double in
             log_msg(LOG_INFO, LOG_MAIN, "Request rate capped at %g/s, %g/s more every %g s%s%.0f",
                     rl.step, rl.step, rl.interval, rl.max > 0 ? " up to " : "", rl.max);
         } else {
-            log_msg(LOG_INFO, LOG_MAIN, "Request rate capped at %g requests/s in this process", rl.max);
+            log_msg(LOG_INFO, LOG_MAIN, "Request rate capped at %g requests/s in this process",
+                    rl.max);
         }
     }
 }

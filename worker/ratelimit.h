@@ -14,8 +14,7 @@
 #include "lw.h"
 
 /* max_rps 0 and step 0: no cap (the default). */
-void ratelimit_init(struct ev_loop *loop, double max_rps, double step,
-                    double interval);
+void ratelimit_init(struct ev_loop *loop, double max_rps, double step, double interval);
 void ratelimit_free(void);
 
 /* Called first thing by lw_request_send: 1 when the request was queued

@@ -27,20 +27,20 @@
 #include "procinfo.h"
 
 struct lw_response {
-    list_link link;                  /* in the set's busy or spare list */
+    list_link link; /* in the set's busy or spare list */
     request_set *rs;
-    int tp;                          /* the transport of x */
-    void *x;                         /* its transfer, or NULL */
-    buf url;                         /* the request's absolute URL */
+    int tp;  /* the transport of x */
+    void *x; /* its transfer, or NULL */
+    buf url; /* the request's absolute URL */
     lw_response_fn cb;
     void *arg;
     char method[16];
-    buf name;                        /* stats name, up to STATS_NAME_MAX */
-    int named;                       /* the task gave a name= */
+    buf name;  /* stats name, up to STATS_NAME_MAX */
+    int named; /* the task gave a name= */
     long status;
     double rt_ms;
     int64_t content_length;
-    char *error;                     /* verdict: NULL means success */
+    char *error; /* verdict: NULL means success */
 };
 
 typedef struct lw_response req_slot;
@@ -158,8 +158,10 @@ static int check_timeout(double t, bad_url *bad)
     if (t > 0 && t <= MAX_TIMEOUT_S) {
         return 0;
     }
-    snprintf(text, sizeof text, "Attempted to set timeout to %g, but the timeout must be more than 0 "
-             "and at most %g seconds.", t, MAX_TIMEOUT_S);
+    snprintf(text, sizeof text,
+             "Attempted to set timeout to %g, but the timeout must be more than 0 "
+             "and at most %g seconds.",
+             t, MAX_TIMEOUT_S);
     bad->kind = "ValueError";
     bad->msg = strdup(text);
     return bad->msg ? -3 : -1;
@@ -278,9 +280,8 @@ static void log_unstarted(request_set *rs, const lw_request *req, const char *ki
         snprintf(text, n, "%s(%s)", kind, r ? r : "'error'");
     }
     free(r);
-    stats_log(rs->env->stats, req->method ? req->method : "GET",
-              req->name ? req->name : req->path, 0.0, 0,
-              text ? text : "LocustError('out of memory')", now_epoch());
+    stats_log(rs->env->stats, req->method ? req->method : "GET", req->name ? req->name : req->path,
+              0.0, 0, text ? text : "LocustError('out of memory')", now_epoch());
     free(text);
 }
 
@@ -300,8 +301,11 @@ int request_send(request_set *rs, const lw_request *req)
         log_unstarted(rs, req, bad.kind, bad.msg);
         free(bad.msg);
     } else {
-        log_unstarted(rs, req, "LocustError", rc == -2 ? "You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option."
-                                                       : "could not start the request");
+        log_unstarted(
+            rs, req, "LocustError",
+            rc == -2
+                ? "You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option."
+                : "could not start the request");
     }
     slot_release(s);
     return -1;
@@ -310,8 +314,8 @@ int request_send(request_set *rs, const lw_request *req)
 int request_add_header(request_set *rs, const char *line)
 {
     char *copy = strdup(line);
-    char **grown = copy ? grow_array(rs->headers, &rs->cap, rs->nheaders + 2, sizeof *grown, 4)
-                        : NULL;
+    char **grown =
+        copy ? grow_array(rs->headers, &rs->cap, rs->nheaders + 2, sizeof *grown, 4) : NULL;
     if (!grown) {
         free(copy);
         return -1;
@@ -327,9 +331,8 @@ int request_add_header(request_set *rs, const char *line)
 static const char *fd_exhausted(req_slot *s, int open_errno)
 {
     static double last_report = -1e9;
-    static const char text[] =
-        "Too many open files: each user holds its own connection; raise the "
-        "open-file limit (ulimit -n) or run fewer users per process";
+    static const char text[] = "Too many open files: each user holds its own connection; raise the "
+                               "open-file limit (ulimit -n) or run fewer users per process";
     if (open_errno != EMFILE && open_errno != ENFILE) {
         return NULL;
     }
@@ -383,7 +386,7 @@ static void stable_text(const char *in, char *out, size_t len)
  * failure row. */
 static void set_transport_error(req_slot *s, const char *kind, const char *raw, int open_errno)
 {
-    char plain[256];   /* CURL_ERROR_SIZE, the size of either client's text */
+    char plain[256]; /* CURL_ERROR_SIZE, the size of either client's text */
     const char *text = fd_exhausted(s, open_errno);
     if (!text) {
         stable_text(raw, plain, sizeof plain);
@@ -410,9 +413,11 @@ static void set_transport_error(req_slot *s, const char *kind, const char *raw, 
 static void set_http_error(req_slot *s, const char *reason, const char *url)
 {
     char url_text[STATS_NAME_MAX + 200];
-    snprintf(url_text, sizeof url_text, "%ld %s Error: %.63s for url: %s",
-             s->status, s->status < 500 ? "Client" : "Server",
-             reason, s->named ? s->name.data : url ? url : "");
+    snprintf(url_text, sizeof url_text, "%ld %s Error: %.63s for url: %s", s->status,
+             s->status < 500 ? "Client" : "Server", reason,
+             s->named ? s->name.data
+             : url    ? url
+                      : "");
     set_error(s, "HTTPError", url_text);
 }
 
@@ -447,8 +452,8 @@ static void on_done(void *arg)
         s->cb(rs->owner, s, s->arg);
         rs->calling--;
     }
-    stats_log(rs->env->stats, s->method, s->name.data, s->rt_ms, s->content_length,
-              s->error, now_epoch());
+    stats_log(rs->env->stats, s->method, s->name.data, s->rt_ms, s->content_length, s->error,
+              now_epoch());
     slot_release(s);
     rs->settled(rs->owner);
 }

@@ -17,12 +17,12 @@
 
 /* What the users of one process share: set up by the runner. */
 typedef struct {
-    void *engine[TR_COUNT];    /* per transport, NULL until opened */
+    void *engine[TR_COUNT]; /* per transport, NULL until opened */
     lw_stats *stats;
-    char *host;                /* base URL, whole (request_env_set_host);
+    char *host;     /* base URL, whole (request_env_set_host);
                                   NULL or "" when none is known */
-    double timeout;            /* default request timeout, seconds */
-    int client;                /* -1: each class's own; else an lw_client */
+    double timeout; /* default request timeout, seconds */
+    int client;     /* -1: each class's own; else an lw_client */
     /* a failure the master should see (out of file descriptors) */
     void (*exception)(const char *msg, void *ctx);
     void *ctx;
@@ -31,19 +31,19 @@ typedef struct {
 /* One user's requests and HTTP sessions. */
 typedef struct {
     request_env *env;
-    lw_user *owner;            /* passed to callbacks, never looked into */
-    int client;                /* the user's class's lw_client */
-    int paced;                 /* its class starts at most a task a second */
-    const char *host;          /* the user's own base URL, or NULL */
-    void *session[TR_COUNT];   /* per transport, made on first use */
-    char **headers;            /* the user's default header lines,
+    lw_user *owner;          /* passed to callbacks, never looked into */
+    int client;              /* the user's class's lw_client */
+    int paced;               /* its class starts at most a task a second */
+    const char *host;        /* the user's own base URL, or NULL */
+    void *session[TR_COUNT]; /* per transport, made on first use */
+    char **headers;          /* the user's default header lines,
                                   NULL-terminated, or NULL */
     size_t nheaders, cap;
-    list_head busy;            /* requests in flight */
-    list_head spare;           /* finished slots kept for reuse */
-    int inflight;              /* requests in flight */
-    int calling;               /* inside a response callback */
-    void (*settled)(lw_user *u);   /* a request of the user finished */
+    list_head busy;              /* requests in flight */
+    list_head spare;             /* finished slots kept for reuse */
+    int inflight;                /* requests in flight */
+    int calling;                 /* inside a response callback */
+    void (*settled)(lw_user *u); /* a request of the user finished */
 } request_set;
 
 /* Open every transport's engine on the loop. Returns 0 or -1 (those

@@ -35,7 +35,7 @@ static uint64_t rng_next(void)
 void rng_seed(void)
 {
     uint64_t s = (uint64_t)(now_epoch() * 1e9) ^ ((uint64_t)getpid() << 32);
-    for (int i = 0; i < 4; i++) {  /* splitmix64 */
+    for (int i = 0; i < 4; i++) { /* splitmix64 */
         s += 0x9e3779b97f4a7c15ULL;
         uint64_t z = s;
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;

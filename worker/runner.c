@@ -23,9 +23,9 @@
 #include "utf8.h"
 
 #define SPAWN_SLICE 100
-#define SLICE_PAUSE 0.001   /* s between slices: connects of one slice at a time */
+#define SLICE_PAUSE 0.001 /* s between slices: connects of one slice at a time */
 #define DRAIN_SECONDS 2.0
-#define MAX_UNKNOWN 16      /* unknown class names reported one by one per test */
+#define MAX_UNKNOWN 16 /* unknown class names reported one by one per test */
 
 static int init_picks(runner *r);
 
@@ -38,23 +38,23 @@ struct runner {
     char default_host[1024];
     int64_t *target;
     int64_t *alive;
-    list_head *active;         /* per class, newest first */
-    list_head stopping;        /* users between stop and finished */
+    list_head *active;  /* per class, newest first */
+    list_head stopping; /* users between stop and finished */
     int64_t nstopping;
-    int spawn_pending;         /* spawning_complete still owed */
-    int stop_pending;          /* events.stopped still owed */
+    int spawn_pending; /* spawning_complete still owed */
+    int stop_pending;  /* events.stopped still owed */
     double stop_timeout;
     ev_timer adjust;
     ev_timer stop_deadline;
     ev_timer drain_deadline;
-    void (*idle_cb)(void *);   /* shutdown waiting for idle */
+    void (*idle_cb)(void *); /* shutdown waiting for idle */
     void *idle_arg;
-    double *user_bytes;           /* memory estimate per user, per class */
-    int base_fds;                 /* open fds with no user running; -1: unknown */
-    int cut_reported;             /* a capacity shortfall reported this test */
-    char *unknown[MAX_UNKNOWN];   /* unknown class names reported this test */
+    double *user_bytes;         /* memory estimate per user, per class */
+    int base_fds;               /* open fds with no user running; -1: unknown */
+    int cut_reported;           /* a capacity shortfall reported this test */
+    char *unknown[MAX_UNKNOWN]; /* unknown class names reported this test */
     size_t nunknown;
-    int unknown_overflow;         /* more were requested: reported once */
+    int unknown_overflow; /* more were requested: reported once */
 };
 
 static lw_user *first_user(const list_head *h)
@@ -87,7 +87,7 @@ static void on_user_finished(lw_user *u, void *ctx)
     if (u->stopping) {
         list_remove(&r->stopping, &u->link);
         r->nstopping--;
-    } else {   /* ended by itself (a class without a runnable task) */
+    } else { /* ended by itself (a class without a runnable task) */
         list_remove(&r->active[u->class_index], &u->link);
         r->alive[u->class_index]--;
     }
@@ -193,11 +193,11 @@ static void on_drain_deadline(struct ev_loop *loop, ev_timer *w, int revents)
     runner *r = w->data;
     while (r->stopping.first) {
         lw_user *u = first_user(&r->stopping);
-        if (u->phase == PHASE_DONE) {   /* cannot happen: finished unlinks */
+        if (u->phase == PHASE_DONE) { /* cannot happen: finished unlinks */
             break;
         }
         user_cancel(u);
-        if (first_user(&r->stopping) == u) {   /* still waiting for its on_stop */
+        if (first_user(&r->stopping) == u) { /* still waiting for its on_stop */
             list_remove(&r->stopping, &u->link);
             r->nstopping--;
             user_free(u);
@@ -206,9 +206,8 @@ static void on_drain_deadline(struct ev_loop *loop, ev_timer *w, int revents)
     check_idle(r);
 }
 
-runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
-                   size_t nclasses, const lw_config *cfg, lw_stats *stats,
-                   runner_events events)
+runner *runner_new(struct ev_loop *loop, const lw_user_class *classes, size_t nclasses,
+                   const lw_config *cfg, lw_stats *stats, runner_events events)
 {
     runner *r = calloc(1, sizeof *r);
     if (!r) {
@@ -255,9 +254,9 @@ runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
     r->base_fds = -1;
     for (size_t i = 0; i < nclasses; i++) {
         int client = cfg->http_client >= 0 ? cfg->http_client : (int)classes[i].client;
-        r->user_bytes[i] = (client == LW_CLIENT_FAST ? CAPACITY_FAST_USER_BYTES
-                                                     : CAPACITY_CURL_USER_BYTES) +
-                           (double)classes[i].user_data_size;
+        r->user_bytes[i] =
+            (client == LW_CLIENT_FAST ? CAPACITY_FAST_USER_BYTES : CAPACITY_CURL_USER_BYTES) +
+            (double)classes[i].user_data_size;
     }
     capacity_raise_nofile();
     return r;
@@ -351,7 +350,8 @@ static void report_unknown(runner *r, const char *name, int64_t count)
         snprintf(msg, sizeof msg,
                  "The master requested more than %d user classes that this worker "
                  "does not have; the others are not reported one by one, and their "
-                 "users are not run", MAX_UNKNOWN);
+                 "users are not run",
+                 MAX_UNKNOWN);
     } else {
         return;
     }
@@ -417,8 +417,8 @@ static void report_cut(runner *r, const capacity *c, const capacity_cut *cut)
                  "This worker can run %lld of the %lld users the master asked for: "
                  "the memory left is %lld MB (%s), at about %.0f KB per user; run "
                  "more workers on other machines",
-                 (long long)cut->runs, (long long)cut->asked,
-                 (long long)(c->mem_bytes >> 20), c->mem_what, cut->user_bytes / 1024);
+                 (long long)cut->runs, (long long)cut->asked, (long long)(c->mem_bytes >> 20),
+                 c->mem_what, cut->user_bytes / 1024);
     }
     log_msg(LOG_ERROR, LOG_RUNNER, "%s", msg);
     r->ev.exception(msg, r->ev.ctx);
@@ -442,8 +442,8 @@ void runner_set_options(runner *r, const proto_spawn *sp)
     r->env.options = sp;
 }
 
-void runner_set_wrap(runner *r, const lw_request *(*wrap)(lw_user *u, const lw_request *req,
-                                                          lw_request *tmp))
+void runner_set_wrap(runner *r,
+                     const lw_request *(*wrap)(lw_user *u, const lw_request *req, lw_request *tmp))
 {
     r->env.wrap = wrap;
 }

@@ -17,15 +17,14 @@
 typedef struct runner runner;
 
 typedef struct {
-    void (*spawning_complete)(void *ctx);   /* targets reached */
-    void (*stopped)(void *ctx);             /* runner_stop finished */
+    void (*spawning_complete)(void *ctx); /* targets reached */
+    void (*stopped)(void *ctx);           /* runner_stop finished */
     void (*exception)(const char *msg, void *ctx);
     void *ctx;
 } runner_events;
 
-runner *runner_new(struct ev_loop *loop, const lw_user_class *classes,
-                   size_t nclasses, const lw_config *cfg, lw_stats *stats,
-                   runner_events events);
+runner *runner_new(struct ev_loop *loop, const lw_user_class *classes, size_t nclasses,
+                   const lw_config *cfg, lw_stats *stats, runner_events events);
 void runner_free(runner *r);
 
 /* Apply a spawn message: host and absolute per-class targets. */
@@ -35,8 +34,8 @@ void runner_spawn(runner *r, const proto_spawn *sp);
 void runner_set_options(runner *r, const proto_spawn *sp);
 /* Every request of the users goes through wrap first (--run-tasks): it
  * may hand back a replacement kept in *tmp. */
-void runner_set_wrap(runner *r, const lw_request *(*wrap)(lw_user *u, const lw_request *req,
-                                                          lw_request *tmp));
+void runner_set_wrap(runner *r,
+                     const lw_request *(*wrap)(lw_user *u, const lw_request *req, lw_request *tmp));
 /* A new test begins with this spawn: its --tags / --exclude-tags. */
 void runner_new_test(runner *r, const proto_spawn *sp);
 /* The web UI's class picker changed a class (update_user_class). */

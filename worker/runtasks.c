@@ -28,19 +28,19 @@ typedef struct wrap {
     lw_response_fn cb;
     void *arg;
     const char *method;
-    list_link link;          /* in rt.wraps */
-    char path[];             /* the request's, as the task gave it */
+    list_link link; /* in rt.wraps */
+    char path[];    /* the request's, as the task gave it */
 } wrap;
 
 static struct {
     int active;
     int failed;
-    const lw_task *task;     /* the one being run */
-    int calls;               /* trampoline calls in this run */
+    const lw_task *task; /* the one being run */
+    int calls;           /* trampoline calls in this run */
     runner *run;
     struct ev_loop *loop;
     ev_timer stop;
-    list_head wraps;         /* every wrapper made, freed at the end */
+    list_head wraps; /* every wrapper made, freed at the end */
 } rt;
 
 /* ---- the names ---- */
@@ -70,7 +70,8 @@ static int find(const char *item, size_t len, const lw_user_class *c, size_t n,
     return -3;
 }
 
-int runtasks_check(const char *list, const lw_user_class *classes, size_t n, char *err, size_t errlen)
+int runtasks_check(const char *list, const lw_user_class *classes, size_t n, char *err,
+                   size_t errlen)
 {
     for (const char *p = list; *p;) {
         size_t len = strcspn(p, ",");
@@ -79,8 +80,9 @@ int runtasks_check(const char *list, const lw_user_class *classes, size_t n, cha
         int rc = find(p, len, classes, n, &cls, &task);
         if (rc) {
             snprintf(err, errlen, "--run-tasks: '%.*s' %s", (int)(len > 200 ? 200 : len), p,
-                     rc == -1 ? "is not Class.task" : rc == -2 ? "names no task of that class"
-                                                       : "names no user class of this binary");
+                     rc == -1   ? "is not Class.task"
+                     : rc == -2 ? "names no task of that class"
+                                : "names no user class of this binary");
             return -1;
         }
         p += len + (p[len] == ',');
@@ -160,7 +162,7 @@ static void trampoline(lw_user *u)
         rt.task->fn(u);
         return;
     }
-    if (!ev_is_active(&rt.stop)) {   /* the first run is over */
+    if (!ev_is_active(&rt.stop)) { /* the first run is over */
         ev_timer_start(rt.loop, &rt.stop);
     }
 }
@@ -192,7 +194,8 @@ static void on_exception(const char *msg, void *ctx)
 }
 
 /* One class with only the named task, and a trampoline for it. */
-static int run_one(const lw_config *cfg, const lw_user_class *cls, const lw_task *task, lw_stats *st)
+static int run_one(const lw_config *cfg, const lw_user_class *cls, const lw_task *task,
+                   lw_stats *st)
 {
     lw_task only = *task;
     lw_user_class one = *cls;
@@ -209,7 +212,7 @@ static int run_one(const lw_config *cfg, const lw_user_class *cls, const lw_task
     if (!rt.run) {
         return -1;
     }
-    runner_set_wrap(rt.run, wrap_request);   /* each request is printed */
+    runner_set_wrap(rt.run, wrap_request); /* each request is printed */
     proto_class_count count = {(char *)cls->name, 1};
     proto_spawn sp = {.timestamp = now_epoch(), .classes = &count, .nclasses = 1};
     runner_spawn(rt.run, &sp);
@@ -231,7 +234,7 @@ int runtasks_run(const lw_config *cfg, const lw_user_class *classes, size_t n)
     }
     ev_timer_init(&rt.stop, on_stop_timer, 0.0, 0.0);
     custom_set_worker_index(0);
-    custom_set_record_tap(record);   /* so is each lw_record */
+    custom_set_record_tap(record); /* so is each lw_record */
     rt.active = 1;
     int code = 0;
     for (const char *p = cfg->run_tasks; *p && code == 0;) {

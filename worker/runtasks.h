@@ -14,8 +14,8 @@
 
 /* Every Class.task names a class of this binary and one of its tasks.
  * 0, or -1 with err filled (one line). */
-int runtasks_check(const char *list, const lw_user_class *classes, size_t n,
-                   char *err, size_t errlen);
+int runtasks_check(const char *list, const lw_user_class *classes, size_t n, char *err,
+                   size_t errlen);
 
 /* Runs them in turn; returns the exit code. */
 int runtasks_run(const lw_config *cfg, const lw_user_class *classes, size_t n);

@@ -25,8 +25,8 @@
 #include "stats.h"
 #include "summary.h"
 
-#define PRINT_S 2.0    /* Locust's CONSOLE_STATS_INTERVAL_SEC */
-#define CSV_S 1.0      /* Locust's CSV_STATS_INTERVAL_SEC */
+#define PRINT_S 2.0 /* Locust's CONSOLE_STATS_INTERVAL_SEC */
+#define CSV_S 1.0   /* Locust's CSV_STATS_INTERVAL_SEC */
 #define MAX_EXCEPTIONS 100
 
 typedef struct {
@@ -38,8 +38,8 @@ typedef struct {
     runner *run;
     csvout *csv;
     dispatcher disp;
-    proto_spawn spawn;       /* absolute per-class targets */
-    int64_t placed;          /* users dispatched so far */
+    proto_spawn spawn; /* absolute per-class targets */
+    int64_t placed;    /* users dispatched so far */
     int64_t target;
     int ramp_done;
     int quitting;
@@ -78,7 +78,8 @@ static void log_counts(driver *d, const char *what)
     for (size_t k = 0; order && k < d->spawn.nclasses; k++) {
         order[k] = k;
         for (size_t j = k; j > 0 && strcmp(d->spawn.classes[order[j - 1]].name,
-                                           d->spawn.classes[order[j]].name) > 0; j--) {
+                                           d->spawn.classes[order[j]].name) > 0;
+             j--) {
             size_t t = order[j];
             order[j] = order[j - 1];
             order[j - 1] = t;
@@ -119,7 +120,8 @@ static void ramp_step(driver *d)
         d->ramp_done = 1;
         return;
     }
-    ev_timer_set(&d->ramp, dispatch_step_seconds(d->cfg->spawn_rate > 0 ? d->cfg->spawn_rate : 1.0), 0.0);
+    ev_timer_set(&d->ramp, dispatch_step_seconds(d->cfg->spawn_rate > 0 ? d->cfg->spawn_rate : 1.0),
+                 0.0);
     ev_timer_start(d->loop, &d->ramp);
 }
 
@@ -139,7 +141,7 @@ static void on_spawning_complete(void *ctx)
     if (!d->ramp_done || d->quitting) {
         return;
     }
-    d->ramp_done = 2;   /* logged once */
+    d->ramp_done = 2; /* logged once */
     log_counts(d, "All users spawned");
     if (d->cfg->reset_stats) {
         log_msg(LOG_INFO, LOG_RUNNER, "Resetting stats");
@@ -205,7 +207,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     (void)revents;
     driver *d = w->data;
     if (!d->quitting) {
-        begin_quit(d, w->signum == SIGTERM ? "Got SIGTERM signal" : "Got SIGINT signal, shutting down");
+        begin_quit(d, w->signum == SIGTERM ? "Got SIGTERM signal"
+                                           : "Got SIGINT signal, shutting down");
         return;
     }
     log_msg(LOG_WARNING, LOG_MAIN, "Second signal: stopping the users now");
@@ -226,7 +229,8 @@ static int init_spawn(driver *d)
             selected[i] |= strcmp(d->classes[i].name, d->cfg->user_classes[k]) == 0;
         }
         if (selected[i]) {
-            d->spawn.classes[d->spawn.nclasses++] = (proto_class_count){(char *)d->classes[i].name, 0};
+            d->spawn.classes[d->spawn.nclasses++] =
+                (proto_class_count){(char *)d->classes[i].name, 0};
         }
     }
     d->spawn.has_stop_timeout = 1;
@@ -274,7 +278,8 @@ static void start(driver *d)
 static int exit_code(const driver *d)
 {
     return stats_error_count(d->stats) > 0 || d->nex > 0 || d->ex_dropped > 0
-        ? d->cfg->exit_code_on_error : 0;
+               ? d->cfg->exit_code_on_error
+               : 0;
 }
 
 static void finish(driver *d)
@@ -321,7 +326,7 @@ int standalone_run(const lw_config *cfg, const lw_user_class *classes, size_t nc
         return 1;
     }
     init_watchers(&d);
-    custom_set_worker_index(0);   /* as Locust's LocalRunner */
+    custom_set_worker_index(0); /* as Locust's LocalRunner */
     runner_events ev = {on_spawning_complete, on_stopped, on_exception, &d};
     d.stats = stats_new(now_epoch());
     d.run = d.stats ? runner_new(d.loop, classes, nclasses, cfg, d.stats, ev) : NULL;

@@ -14,7 +14,6 @@
 /* Runs the test to its end (run time, signal) and returns the exit code:
  * 0, or cfg->exit_code_on_error when a request failed or an exception
  * was raised, or 1 when the run could not start. */
-int standalone_run(const lw_config *cfg, const lw_user_class *classes,
-                   size_t nclasses);
+int standalone_run(const lw_config *cfg, const lw_user_class *classes, size_t nclasses);
 
 #endif

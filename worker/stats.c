@@ -48,9 +48,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HIST_SMALL 280          /* histogram slots for keys below 10000 */
-#define SEC_INITIAL 8           /* first capacity of a per-second map */
-#define ARRAY_INITIAL 16        /* first capacity of entries and errors */
+#define HIST_SMALL 280   /* histogram slots for keys below 10000 */
+#define SEC_INITIAL 8    /* first capacity of a per-second map */
+#define ARRAY_INITIAL 16 /* first capacity of entries and errors */
 
 typedef struct {
     int64_t key;
@@ -64,20 +64,20 @@ typedef struct {
 } kv_map;
 
 typedef struct {
-    char *owned;                /* name and method storage; NULL for total */
-    stats_view v;               /* the fields a reader sees (stats.h) */
+    char *owned;  /* name and method storage; NULL for total */
+    stats_view v; /* the fields a reader sees (stats.h) */
     uint64_t hash;
     int64_t hist[HIST_SMALL];
-    size_t hist_used;           /* non-zero slots in hist */
-    kv_map hist_big;            /* keys >= 10000 */
+    size_t hist_used; /* non-zero slots in hist */
+    kv_map hist_big;  /* keys >= 10000 */
     kv_map reqs_per_sec, fail_per_sec;
 } entry;
 
 typedef struct {
-    stats_error_view v;         /* the fields a reader sees (stats.h) */
-    uint64_t hash;              /* of (method, name, error) */
-    size_t seq;                 /* order of first occurrence */
-    char *owned;                /* method, name, error and key storage */
+    stats_error_view v; /* the fields a reader sees (stats.h) */
+    uint64_t hash;      /* of (method, name, error) */
+    size_t seq;         /* order of first occurrence */
+    char *owned;        /* method, name, error and key storage */
 } err_rec;
 
 /* Open-addressing table of indexes + 1 (0 = empty); cap is a power of 2. */
@@ -104,7 +104,7 @@ static uint64_t fnv1a(uint64_t h, const char *s)
         h ^= *p;
         h *= 0x100000001b3ULL;
     }
-    h ^= 0xff;                  /* end of string, so "ab","c" != "a","bc" */
+    h ^= 0xff; /* end of string, so "ab","c" != "a","bc" */
     return h * 0x100000001b3ULL;
 }
 
@@ -178,8 +178,7 @@ static void table_put(index_table *t, uint64_t hash, size_t idx)
  * Make room for one more item when n items are stored; hash_of(ctx, i) gives
  * item i's hash for rehashing. Keeps the load factor at most 1/2.
  */
-static int table_reserve(index_table *t, size_t n,
-                         uint64_t (*hash_of)(const void *, size_t),
+static int table_reserve(index_table *t, size_t n, uint64_t (*hash_of)(const void *, size_t),
                          const void *ctx)
 {
     index_table bigger = {NULL, t->cap};
@@ -190,8 +189,7 @@ static int table_reserve(index_table *t, size_t n,
         return -1;
     /* a new array (the slots are rehashed, not copied), grown by the
      * same rule as every other */
-    bigger.slot = grow_array(NULL, &bigger.cap, (n + 1) * 2,
-                             sizeof *bigger.slot, ARRAY_INITIAL);
+    bigger.slot = grow_array(NULL, &bigger.cap, (n + 1) * 2, sizeof *bigger.slot, ARRAY_INITIAL);
     if (bigger.slot == NULL)
         return -1;
     memset(bigger.slot, 0, bigger.cap * sizeof *bigger.slot);
@@ -204,10 +202,8 @@ static int table_reserve(index_table *t, size_t n,
 
 /* Room for one more item in an indexed array of n items (capacity *cap)
  * and in its index t: the array, perhaps moved, or NULL (out of memory). */
-static void *indexed_reserve(index_table *t, void *items, size_t *cap,
-                             size_t n, size_t size,
-                             uint64_t (*hash_of)(const void *, size_t),
-                             const void *ctx)
+static void *indexed_reserve(index_table *t, void *items, size_t *cap, size_t n, size_t size,
+                             uint64_t (*hash_of)(const void *, size_t), const void *ctx)
 {
     if (table_reserve(t, n, hash_of, ctx) != 0)
         return NULL;
@@ -331,8 +327,7 @@ static int hist_pack(msgpack_packer *pk, const entry *e)
 
 static void entry_reset(entry *e, double now)
 {
-    e->v = (stats_view){.name = e->v.name, .method = e->v.method,
-                        .start_time = now};
+    e->v = (stats_view){.name = e->v.name, .method = e->v.method, .start_time = now};
     if (e->hist_used != 0)
         memset(e->hist, 0, sizeof e->hist);
     e->hist_used = 0;
@@ -355,8 +350,7 @@ static void entry_free(entry *e)
     free(e);
 }
 
-static entry *entry_new(const char *name, const char *method, uint64_t hash,
-                        double now)
+static entry *entry_new(const char *name, const char *method, uint64_t hash, double now)
 {
     const char *in[2] = {name, method}, *out[2];
     entry *e = calloc(1, sizeof *e);
@@ -381,24 +375,20 @@ static uint64_t entry_hash_at(const void *ctx, size_t i)
     return ((const lw_stats *)ctx)->entries[i]->hash;
 }
 
-static entry *entry_find(const lw_stats *s, const char *name,
-                         const char *method, uint64_t hash)
+static entry *entry_find(const lw_stats *s, const char *name, const char *method, uint64_t hash)
 {
     uint32_t at;
 
     for (size_t k = 0; (at = table_probe(&s->entry_index, hash, k)); k++) {
         entry *e = s->entries[at - 1];
-        if (e->hash == hash && strcmp(e->v.name, name) == 0 &&
-            strcmp(e->v.method, method) == 0)
+        if (e->hash == hash && strcmp(e->v.name, name) == 0 && strcmp(e->v.method, method) == 0)
             return e;
     }
     return NULL;
 }
 
-
 /* The entry for (name, method), created on first use; NULL on OOM. */
-static entry *entry_get(lw_stats *s, const char *name, const char *method,
-                        double now)
+static entry *entry_get(lw_stats *s, const char *name, const char *method, double now)
 {
     uint64_t hash = hash_strings(name, method, NULL);
     entry *e = entry_find(s, name, method, hash);
@@ -406,8 +396,8 @@ static entry *entry_get(lw_stats *s, const char *name, const char *method,
 
     if (e != NULL)
         return e;
-    v = indexed_reserve(&s->entry_index, s->entries, &s->cap_entries,
-                        s->nentries, sizeof *v, entry_hash_at, s);
+    v = indexed_reserve(&s->entry_index, s->entries, &s->cap_entries, s->nentries, sizeof *v,
+                        entry_hash_at, s);
     if (v == NULL)
         return NULL;
     s->entries = v;
@@ -421,8 +411,7 @@ static entry *entry_get(lw_stats *s, const char *name, const char *method,
 }
 
 /* StatsEntry.log(): one request, rt_ms < 0 or non-finite meaning None. */
-static void entry_log(entry *e, double rt_ms, int64_t content_length,
-                      double now, int64_t sec)
+static void entry_log(entry *e, double rt_ms, int64_t content_length, double now, int64_t sec)
 {
     e->v.num_requests++;
     kv_add(&e->reqs_per_sec, sec, 1);
@@ -475,8 +464,7 @@ static int pack_double_field(msgpack_packer *pk, const char *key, double v)
     return pack_key(pk, key) || msgpack_pack_double(pk, v) ? -1 : 0;
 }
 
-static int pack_opt_field(msgpack_packer *pk, const char *key, int has,
-                          double v)
+static int pack_opt_field(msgpack_packer *pk, const char *key, int has, double v)
 {
     return pack_key(pk, key) || pack_opt_double(pk, has, v) ? -1 : 0;
 }
@@ -486,24 +474,21 @@ static int entry_pack(msgpack_packer *pk, const entry *e)
 {
     const stats_view *v = &e->v;
 
-    if (msgpack_pack_map(pk, 14) ||
-        pack_str_field(pk, "name", v->name) ||
+    if (msgpack_pack_map(pk, 14) || pack_str_field(pk, "name", v->name) ||
         pack_str_field(pk, "method", v->method) ||
-        pack_opt_field(pk, "last_request_timestamp", v->has_last,
-                       v->last_request_timestamp) ||
+        pack_opt_field(pk, "last_request_timestamp", v->has_last, v->last_request_timestamp) ||
         pack_double_field(pk, "start_time", v->start_time) ||
         pack_int_field(pk, "num_requests", v->num_requests) ||
         pack_int_field(pk, "num_none_requests", v->num_none_requests) ||
         pack_int_field(pk, "num_failures", v->num_failures) ||
         pack_double_field(pk, "total_response_time", v->total_response_time) ||
         pack_double_field(pk, "max_response_time", v->max_response_time) ||
-        pack_opt_field(pk, "min_response_time", v->has_min,
-                       v->min_response_time) ||
+        pack_opt_field(pk, "min_response_time", v->has_min, v->min_response_time) ||
         pack_int_field(pk, "total_content_length", v->total_content_length))
         return -1;
-    if (pack_key(pk, "response_times") || hist_pack(pk, e) ||
-        pack_key(pk, "num_reqs_per_sec") || kv_pack(pk, &e->reqs_per_sec) ||
-        pack_key(pk, "num_fail_per_sec") || kv_pack(pk, &e->fail_per_sec))
+    if (pack_key(pk, "response_times") || hist_pack(pk, e) || pack_key(pk, "num_reqs_per_sec") ||
+        kv_pack(pk, &e->reqs_per_sec) || pack_key(pk, "num_fail_per_sec") ||
+        kv_pack(pk, &e->fail_per_sec))
         return -1;
     return 0;
 }
@@ -520,8 +505,8 @@ static uint64_t err_hash_at(const void *ctx, size_t i)
     return ((const lw_stats *)ctx)->errs[i].hash;
 }
 
-static err_rec *err_find(lw_stats *s, const char *method, const char *name,
-                         const char *error, uint64_t hash)
+static err_rec *err_find(lw_stats *s, const char *method, const char *name, const char *error,
+                         uint64_t hash)
 {
     uint32_t at;
 
@@ -534,15 +519,14 @@ static err_rec *err_find(lw_stats *s, const char *method, const char *name,
     return NULL;
 }
 
-
 /* A new record for a text not seen in this interval; NULL on failure. */
-static err_rec *err_new(lw_stats *s, const char *method, const char *name,
-                        const char *error, uint64_t hash)
+static err_rec *err_new(lw_stats *s, const char *method, const char *name, const char *error,
+                        uint64_t hash)
 {
     char key[65];
     const char *in[4] = {method, name, error, key}, *out[4];
-    err_rec *r = indexed_reserve(&s->err_index, s->errs, &s->cap_errs,
-                                 s->nerrs, sizeof *r, err_hash_at, s);
+    err_rec *r =
+        indexed_reserve(&s->err_index, s->errs, &s->cap_errs, s->nerrs, sizeof *r, err_hash_at, s);
 
     if (r == NULL)
         return NULL;
@@ -553,8 +537,7 @@ static err_rec *err_new(lw_stats *s, const char *method, const char *name,
     r->owned = pack_strings(in, out, 4);
     if (r->owned == NULL)
         return NULL;
-    r->v = (stats_error_view){.method = out[0], .name = out[1],
-                              .error = out[2], .key = out[3]};
+    r->v = (stats_error_view){.method = out[0], .name = out[1], .error = out[2], .key = out[3]};
     r->hash = hash;
     r->seq = s->nerrs;
     table_put(&s->err_index, hash, s->nerrs);
@@ -563,8 +546,8 @@ static err_rec *err_new(lw_stats *s, const char *method, const char *name,
 }
 
 /* StatsError.occurred() for the error's record, creating it if needed. */
-static void err_log(lw_stats *s, const char *method, const char *name,
-                    const char *error, double now)
+static void err_log(lw_stats *s, const char *method, const char *name, const char *error,
+                    double now)
 {
     uint64_t hash = hash_strings(method, name, error);
     err_rec *r = err_find(s, method, name, error, hash);
@@ -609,12 +592,9 @@ static int err_pack_group(msgpack_packer *pk, const err_rec *g, size_t n)
         last = g[i].v.last_seen > last ? g[i].v.last_seen : last;
     }
     if (proto_pack_str(pk, g[0].v.key) || msgpack_pack_map(pk, 6) ||
-        pack_str_field(pk, "name", g[0].v.name) ||
-        pack_str_field(pk, "method", g[0].v.method) ||
-        pack_str_field(pk, "error", g[0].v.error) ||
-        pack_int_field(pk, "occurrences", occ) ||
-        pack_double_field(pk, "first_seen", first) ||
-        pack_double_field(pk, "last_seen", last))
+        pack_str_field(pk, "name", g[0].v.name) || pack_str_field(pk, "method", g[0].v.method) ||
+        pack_str_field(pk, "error", g[0].v.error) || pack_int_field(pk, "occurrences", occ) ||
+        pack_double_field(pk, "first_seen", first) || pack_double_field(pk, "last_seen", last))
         return -1;
     return 0;
 }
@@ -717,9 +697,11 @@ size_t stats_name_len(const char *name)
 
     if (kept < len && !warned) {
         warned = 1;
-        log_msg(LOG_WARNING, LOG_RUNNER, "A request name of %zu bytes is "
+        log_msg(LOG_WARNING, LOG_RUNNER,
+                "A request name of %zu bytes is "
                 "cut to %zu bytes in the stats (names are kept whole up to "
-                "%d bytes)", len, kept, STATS_NAME_MAX);
+                "%d bytes)",
+                len, kept, STATS_NAME_MAX);
     }
     return kept;
 }
@@ -736,9 +718,8 @@ static const char *bounded_name(const char *name, char *cut)
     return cut;
 }
 
-void stats_log(lw_stats *s, const char *method, const char *name,
-               double rt_ms, int64_t content_length, const char *error,
-               double now_epoch)
+void stats_log(lw_stats *s, const char *method, const char *name, double rt_ms,
+               int64_t content_length, const char *error, double now_epoch)
 {
     int64_t sec = epoch_second(now_epoch);
     char cut[STATS_NAME_MAX + 1];
@@ -794,14 +775,12 @@ static void reset_deltas(lw_stats *s, double now)
 }
 
 /* The whole data map; 0, or -1 when the buffer could not grow. */
-static int pack_report(lw_stats *s, msgpack_packer *pk,
-                       const proto_class_count *classes, size_t nclasses)
+static int pack_report(lw_stats *s, msgpack_packer *pk, const proto_class_count *classes,
+                       size_t nclasses)
 {
-    if (msgpack_pack_map(pk, 5) ||
-        pack_key(pk, "stats") || pack_entries(s, pk) ||
-        pack_key(pk, "stats_total") || entry_pack(pk, &s->total) ||
-        pack_key(pk, "errors") || errs_pack(s, pk) ||
-        pack_key(pk, "user_classes_count") ||
+    if (msgpack_pack_map(pk, 5) || pack_key(pk, "stats") || pack_entries(s, pk) ||
+        pack_key(pk, "stats_total") || entry_pack(pk, &s->total) || pack_key(pk, "errors") ||
+        errs_pack(s, pk) || pack_key(pk, "user_classes_count") ||
         proto_pack_class_counts(pk, classes, nclasses) ||
         pack_int_field(pk, "user_count", class_total(classes, nclasses)))
         return -1;
@@ -813,8 +792,8 @@ static int pack_report(lw_stats *s, msgpack_packer *pk,
  * next report still carries these deltas; what was packed is incomplete and
  * must not be sent.
  */
-int stats_pack_report(lw_stats *s, msgpack_packer *pk,
-                      const proto_class_count *classes, size_t nclasses)
+int stats_pack_report(lw_stats *s, msgpack_packer *pk, const proto_class_count *classes,
+                      size_t nclasses)
 {
     return pack_report(s, pk, classes, nclasses);
 }
@@ -862,8 +841,7 @@ static int bucket_cmp(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
-size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out,
-                        size_t cap)
+size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out, size_t cap)
 {
     const entry *e = entry_at(s, i);
     size_t n = 0, big_start;
@@ -880,8 +858,7 @@ size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out,
     big_start = n;
     for (size_t k = 0; k < e->hist_big.n; k++) {
         if (n < cap)
-            out[n] = (stats_bucket_count){e->hist_big.v[k].key,
-                                          e->hist_big.v[k].count};
+            out[n] = (stats_bucket_count){e->hist_big.v[k].key, e->hist_big.v[k].count};
         n++;
     }
     /* negative keys (big array) sort before the small ones */
@@ -890,8 +867,7 @@ size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out,
     return n;
 }
 
-int64_t stats_entry_per_sec(const lw_stats *s, size_t i, int64_t sec,
-                            int fails)
+int64_t stats_entry_per_sec(const lw_stats *s, size_t i, int64_t sec, int fails)
 {
     const entry *e = entry_at(s, i);
     const kv_map *m;

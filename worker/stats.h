@@ -40,9 +40,8 @@ void stats_free(lw_stats *s);
  * and error is the text shown in the master's Failures tab.
  * now_epoch is wall-clock epoch seconds (for per-second maps and timestamps).
  */
-void stats_log(lw_stats *s, const char *method, const char *name,
-               double rt_ms, int64_t content_length, const char *error,
-               double now_epoch);
+void stats_log(lw_stats *s, const char *method, const char *name, double rt_ms,
+               int64_t content_length, const char *error, double now_epoch);
 
 /* Forget everything (first spawn after ready: a new test starts). */
 void stats_clear(lw_stats *s, double now_epoch);
@@ -54,8 +53,8 @@ void stats_clear(lw_stats *s, double now_epoch);
  * stats_report_sent(), so a report that could not be sent is folded into
  * the next one instead of being lost.
  */
-int stats_pack_report(lw_stats *s, msgpack_packer *pk,
-                      const proto_class_count *classes, size_t nclasses);
+int stats_pack_report(lw_stats *s, msgpack_packer *pk, const proto_class_count *classes,
+                      size_t nclasses);
 /* Reset all deltas; start_time of every entry becomes now_epoch. */
 void stats_report_sent(lw_stats *s, double now_epoch);
 
@@ -75,7 +74,7 @@ int64_t stats_bucket(double ms);
 /* One entry's counters. Each entry keeps exactly this struct, so a field
  * added here is kept, reset and read without another edit. */
 typedef struct {
-    const char *name, *method;   /* valid until the next stats_log/clear */
+    const char *name, *method; /* valid until the next stats_log/clear */
     double start_time;
     int has_last;
     double last_request_timestamp;
@@ -86,7 +85,7 @@ typedef struct {
 } stats_view;
 
 typedef struct {
-    int64_t key;     /* bucket key (ms) */
+    int64_t key; /* bucket key (ms) */
     int64_t count;
 } stats_bucket_count;
 
@@ -95,17 +94,15 @@ size_t stats_entry_count(const lw_stats *s);
 int stats_entry_view(const lw_stats *s, size_t i, stats_view *out);
 /* The histogram of entry i, keys ascending, into out[cap]. Returns the
  * number of distinct keys (more than cap: only cap were written). */
-size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out,
-                        size_t cap);
+size_t stats_entry_hist(const lw_stats *s, size_t i, stats_bucket_count *out, size_t cap);
 /* Requests (fails = 0) or failures (fails = 1) of entry i logged in the
  * epoch second sec. */
-int64_t stats_entry_per_sec(const lw_stats *s, size_t i, int64_t sec,
-                            int fails);
+int64_t stats_entry_per_sec(const lw_stats *s, size_t i, int64_t sec, int fails);
 
 /* One error record, kept as is by stats (as for stats_view). */
 typedef struct {
     const char *method, *name, *error;
-    const char *key;             /* Locust's error key (sha256 hex) */
+    const char *key; /* Locust's error key (sha256 hex) */
     int64_t occurrences;
     double first_seen, last_seen;
 } stats_error_view;

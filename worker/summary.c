@@ -75,7 +75,8 @@ static void stats_row(FILE *out, const figures *f, int current, int width)
 {
     char type[64], fails[64];
     snprintf(type, sizeof type, "%.50s%s", f->v.method, f->v.method[0] ? " " : "");
-    snprintf(fails, sizeof fails, "%lld(%.2f%%)", (long long)f->v.num_failures, f->fail_ratio * 100);
+    snprintf(fails, sizeof fails, "%lld(%.2f%%)", (long long)f->v.num_failures,
+             f->fail_ratio * 100);
     put_left(out, type, TYPE_WIDTH);
     fputc(' ', out);
     put_left(out, f->v.name, width - TYPE_WIDTH + 4);
@@ -106,8 +107,8 @@ int summary_print_stats(FILE *out, const lw_stats *s, int current, int width)
     put_left(out, "Type", TYPE_WIDTH);
     fputc(' ', out);
     put_left(out, "Name", width - TYPE_WIDTH + 4);
-    fprintf(out, " %7s %12s |%7s %7s %7s%7s | %7s %11s\n", "# reqs", "# fails", "Avg", "Min",
-            "Max", "Med", "req/s", "failures/s");
+    fprintf(out, " %7s %12s |%7s %7s %7s%7s | %7s %11s\n", "# reqs", "# fails", "Avg", "Min", "Max",
+            "Med", "req/s", "failures/s");
     stats_separator(out, width);
     for (size_t k = 0; k < stats_entry_count(s); k++) {
         if (fig_compute(s, idx[k], &f) == 0) {
@@ -193,7 +194,7 @@ static void error_row(FILE *out, const stats_error_view *e)
     int len = (int)strlen(err);
     if (strncmp(err, wrap, sizeof wrap - 1) == 0) {
         err += sizeof wrap - 1;
-        len -= (int)sizeof wrap;   /* the prefix and the closing ')' */
+        len -= (int)sizeof wrap; /* the prefix and the closing ')' */
         len = len < 0 ? 0 : len;
     }
     char occ[32];

@@ -134,5 +134,5 @@ const lw_task *taskpick_choose(const taskpick *t, double r)
         pick -= task->weight;
         last = task;
     }
-    return last;   /* r * total rounded up to total */
+    return last; /* r * total rounded up to total */
 }

@@ -17,11 +17,11 @@
 
 typedef struct {
     const lw_user_class *cls;
-    unsigned char *tag_ok;   /* per task: passes the test's tags */
-    unsigned char *picked;   /* per task: selected in the class picker */
-    int64_t total;           /* weight of the tasks that may run */
-    char *host;              /* the class picker's host, or NULL */
-    int warned;              /* "no task left" said for this test */
+    unsigned char *tag_ok; /* per task: passes the test's tags */
+    unsigned char *picked; /* per task: selected in the class picker */
+    int64_t total;         /* weight of the tasks that may run */
+    char *host;            /* the class picker's host, or NULL */
+    int warned;            /* "no task left" said for this test */
 } taskpick;
 
 /* 0, or -1 when out of memory. Every task may run. */

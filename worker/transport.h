@@ -31,25 +31,25 @@ struct buf;
 
 typedef enum {
     TR_OK = 0,
-    TR_ERR_CONNECTION,   /* refused, reset, closed, malformed, unresolved */
+    TR_ERR_CONNECTION, /* refused, reset, closed, malformed, unresolved */
     TR_ERR_TIMEOUT,
-    TR_ERR_TLS,          /* a failed handshake or a refused certificate */
-    TR_ERR_URL           /* a redirect to a URL requests refuses */
+    TR_ERR_TLS, /* a failed handshake or a refused certificate */
+    TR_ERR_URL  /* a redirect to a URL requests refuses */
 } tr_result;
 
 /* A request, as request.c has checked it. Valid during prepare only: a
  * transport copies what it keeps. */
 typedef struct {
-    const char *method;                  /* "GET", "POST", ... */
-    const char *url;                     /* absolute, checked, escaped */
-    const char *body;                    /* NULL: no body */
+    const char *method; /* "GET", "POST", ... */
+    const char *url;    /* absolute, checked, escaped */
+    const char *body;   /* NULL: no body */
     size_t body_len;
-    const char *const *session_headers;  /* the user's "Name: value"
+    const char *const *session_headers; /* the user's "Name: value"
                                             lines, NULL-terminated, or NULL */
-    const char *const *headers;          /* the request's own, or NULL */
-    double timeout;                      /* seconds, > 0 */
-    int keep;                            /* keep body and headers */
-    int paced;                           /* the user starts at most a task
+    const char *const *headers;         /* the request's own, or NULL */
+    double timeout;                     /* seconds, > 0 */
+    int keep;                           /* keep body and headers */
+    int paced;                          /* the user starts at most a task
                                             a second: idle most of the time,
                                             its connection should cost
                                             memory rather than CPU */
@@ -58,15 +58,15 @@ typedef struct {
 /* A finished transfer, as the transport saw it. */
 typedef struct {
     tr_result result;
-    const char *text;      /* the error, in libcurl's words ("" when OK) */
-    const char *url_kind;  /* TR_ERR_URL: requests' exception name */
-    const char *url_msg;   /* TR_ERR_URL: its message */
-    int open_errno;        /* errno of a failed socket(), else 0 */
-    long status;           /* 0 when no response came */
-    const char *reason;    /* the status line's reason phrase */
-    int64_t bytes;         /* body bytes received */
-    double time_ms;        /* start to last byte, redirects included */
-    const char *url;       /* the effective URL, after redirects */
+    const char *text;     /* the error, in libcurl's words ("" when OK) */
+    const char *url_kind; /* TR_ERR_URL: requests' exception name */
+    const char *url_msg;  /* TR_ERR_URL: its message */
+    int open_errno;       /* errno of a failed socket(), else 0 */
+    long status;          /* 0 when no response came */
+    const char *reason;   /* the status line's reason phrase */
+    int64_t bytes;        /* body bytes received */
+    double time_ms;       /* start to last byte, redirects included */
+    const char *url;      /* the effective URL, after redirects */
 } tr_response;
 
 typedef void (*tr_done_fn)(void *arg);
@@ -77,25 +77,25 @@ typedef struct {
     void *engine;
     tr_done_fn done;
     void *arg;
-    tr_response resp;      /* filled before done is called */
+    tr_response resp; /* filled before done is called */
 } tr_xfer_head;
 
 /* What every engine is told at its start. */
 typedef struct {
     struct ev_loop *loop;
-    int insecure;          /* no TLS certificate or host name checks */
+    int insecure; /* no TLS certificate or host name checks */
 } tr_config;
 
 typedef struct {
     const char *name;
     /* Whether this transport can send to url (a whole URL or a base host). */
     int (*supports)(const char *url);
-    void *(*engine_new)(const tr_config *cfg);         /* NULL on failure */
+    void *(*engine_new)(const tr_config *cfg); /* NULL on failure */
     void (*engine_free)(void *engine);
     void *(*session_new)(void *engine);                /* NULL on failure */
     void (*session_free)(void *engine, void *session); /* its xfers idle */
     void *(*xfer_new)(void *engine, tr_done_fn done, void *arg);
-    void (*xfer_free)(void *xfer);                     /* not running */
+    void (*xfer_free)(void *xfer); /* not running */
     /* 0, or -1 when out of memory. */
     int (*prepare)(void *xfer, void *session, const tr_request *req);
     /* 0, or -1 when it could not start (no callback then). */
@@ -111,15 +111,14 @@ typedef struct {
 
 /* The table of a transport whose file defines the operations as static
  * functions of these names. */
-#define TRANSPORT_TABLE(label)                                                                   \
-    {                                                                                            \
-        .name = (label), .supports = supports, .engine_new = engine_new,                         \
-        .engine_free = engine_free, .session_new = session_new, .session_free = session_free,   \
-        .xfer_new = xfer_new, .xfer_free = xfer_free, .prepare = prepare, .start = start,       \
-        .cancel = cancel, .finish = finish, .response = transport_response, .body = body,       \
-        .header = header,                                                                        \
+#define TRANSPORT_TABLE(label)                                                                \
+    {                                                                                         \
+        .name = (label), .supports = supports, .engine_new = engine_new,                      \
+        .engine_free = engine_free, .session_new = session_new, .session_free = session_free, \
+        .xfer_new = xfer_new, .xfer_free = xfer_free, .prepare = prepare, .start = start,     \
+        .cancel = cancel, .finish = finish, .response = transport_response, .body = body,     \
+        .header = header,                                                                     \
     }
-
 
 /* A zeroed transfer of size bytes with its head filled, or NULL. */
 void *transport_xfer_alloc(size_t size, void *engine, tr_done_fn done, void *arg);

@@ -7,7 +7,7 @@
 
 #include "transport.h"
 
-#define TR_COUNT 2   /* indexed by lw_client */
+#define TR_COUNT 2 /* indexed by lw_client */
 
 /* The transport for a request of a class using client: its own when that
  * one supports url, else the default (libcurl). Returns its index. */

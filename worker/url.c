@@ -82,7 +82,8 @@ static int bad_char(const char *s, size_t n, const char *c, const char **kind, c
 {
     char *h = repr_n(s, n), *ch = repr_n(c, 1);
     char *m = h && ch ? join("Failed to parse: Host ", h, " contains invalid character ", ch,
-                             (const char *)NULL) : NULL;
+                             (const char *)NULL)
+                      : NULL;
     free(h);
     free(ch);
     return fail(kind, msg, "InvalidURL", m);
@@ -186,7 +187,8 @@ static int check_host(const char *url, const char *hp, size_t n, const char **ki
             *p = (char)tolower((unsigned char)*p);
         }
         char *m = lower ? join("Failed to parse: '", lower, "', label empty or too long",
-                               (const char *)NULL) : NULL;
+                               (const char *)NULL)
+                        : NULL;
         free(lower);
         return fail(kind, msg, "LocationParseError", m);
     }
@@ -199,8 +201,9 @@ int url_check(const char *url, const char **kind, char **msg)
     if (skip == 0 && !strchr(url, ':')) {
         size_t n = strlen(url);
         char *r = repr_n(url, n);
-        char *m = r ? join("Invalid URL ", r, ": No scheme supplied. Perhaps you meant https://", url,
-                           "?", (const char *)NULL) : NULL;
+        char *m = r ? join("Invalid URL ", r, ": No scheme supplied. Perhaps you meant https://",
+                           url, "?", (const char *)NULL)
+                    : NULL;
         free(r);
         return fail(kind, msg, "MissingSchema", m);
     }
@@ -263,7 +266,7 @@ int url_join(buf *out, const char *base, const char *path)
             return -2;
         }
         if (base[bl - 1] == '/' && path[0] == '/') {
-            bl--;   /* "http://x/" + "/a" */
+            bl--; /* "http://x/" + "/a" */
         }
         bad |= buf_put(out, base, bl);
     }

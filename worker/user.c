@@ -70,7 +70,6 @@ void user_start(lw_user *u)
     arm(u, 0.0);
 }
 
-
 /* Run one phase function; user_settle decides what comes next. */
 static void run_phase(lw_user *u, user_phase phase, lw_task_fn fn)
 {
@@ -86,7 +85,7 @@ static void run_phase(lw_user *u, user_phase phase, lw_task_fn fn)
 static void begin_stop(lw_user *u)
 {
     ev_timer_stop(u->env->loop, &u->timer);
-    u->draining = 0;   /* on_stop may send its own requests */
+    u->draining = 0; /* on_stop may send its own requests */
     u->task = NULL;
     run_phase(u, PHASE_ON_STOP, u->cls->on_stop);
 }
@@ -101,8 +100,10 @@ static void run_next_task(lw_user *u)
         if (!tp->warned) {
             char msg[600];
             tp->warned = 1;
-            snprintf(msg, sizeof msg, "%.400s had no tasks left after filtering (tags or the class "
-                     "picker); its users wait", u->cls->name);
+            snprintf(msg, sizeof msg,
+                     "%.400s had no tasks left after filtering (tags or the class "
+                     "picker); its users wait",
+                     u->cls->name);
             log_msg(LOG_WARNING, LOG_USER, "%s", msg);
             u->env->exception(msg, u->env->ctx);
         }
@@ -140,16 +141,16 @@ void user_settle(lw_user *u)
             begin_stop(u);
             return;
         }
-    {
-        /* Locust runs the first task right after on_start; a wait of 0
+        {
+            /* Locust runs the first task right after on_start; a wait of 0
          * still goes through the loop so users never recurse. */
-        double wait = u->phase == PHASE_ON_START ? 0.0
-            : wait_time_next(&u->cls->wait_time, &u->ws, now_mono(),
-                             lw_random());
-        u->phase = PHASE_WAIT;
-        arm(u, wait);
-        return;
-    }
+            double wait = u->phase == PHASE_ON_START
+                              ? 0.0
+                              : wait_time_next(&u->cls->wait_time, &u->ws, now_mono(), lw_random());
+            u->phase = PHASE_WAIT;
+            arm(u, wait);
+            return;
+        }
     case PHASE_ON_STOP:
         u->phase = PHASE_DONE;
         u->env->finished(u, u->env->ctx);
@@ -208,7 +209,7 @@ void user_free(lw_user *u)
     }
     ev_timer_stop(u->env->loop, &u->timer);
     if (u->env->forget) {
-        u->env->forget(u);   /* before anything it may still use */
+        u->env->forget(u); /* before anything it may still use */
     }
     request_set_free(&u->req);
     free(u->data);

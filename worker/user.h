@@ -22,12 +22,12 @@
 /* What users share: set up once per process by the runner. */
 typedef struct {
     struct ev_loop *loop;
-    request_env req;           /* transports, stats, host, timeout */
-    taskpick *picks;           /* per class: the tasks that may run */
-    const proto_spawn *options;  /* the current test's spawn, kept alive by
+    request_env req;                         /* transports, stats, host, timeout */
+    taskpick *picks;                         /* per class: the tasks that may run */
+    const proto_spawn *options;              /* the current test's spawn, kept alive by
                                     the master (lw_option), or NULL */
-    int test_host;             /* the current spawn names a host */
-    void (*finished)(lw_user *u, void *ctx);   /* stopped: free it */
+    int test_host;                           /* the current spawn names a host */
+    void (*finished)(lw_user *u, void *ctx); /* stopped: free it */
     void (*exception)(const char *msg, void *ctx);
     void *ctx;
     /* Set by the layers above, each optional: */
@@ -40,7 +40,7 @@ typedef struct {
 } user_env;
 
 typedef enum {
-    PHASE_START = 0,   /* waiting to run on_start */
+    PHASE_START = 0, /* waiting to run on_start */
     PHASE_ON_START,
     PHASE_TASK,
     PHASE_WAIT,
@@ -51,24 +51,24 @@ typedef enum {
 struct lw_user {
     user_env *env;
     const lw_user_class *cls;
-    const lw_task *task;   /* the task running now; NULL outside tasks */
+    const lw_task *task; /* the task running now; NULL outside tasks */
     int class_index;
     user_phase phase;
-    int stopping;          /* stop asked: on_stop after the current phase */
-    int draining;          /* hard stop: no new requests until on_stop */
-    int cancelled;         /* out of time: no new requests at all */
-    int inflight;          /* holds on the phase (timers, held tasks,
+    int stopping;   /* stop asked: on_stop after the current phase */
+    int draining;   /* hard stop: no new requests until on_stop */
+    int cancelled;  /* out of time: no new requests at all */
+    int inflight;   /* holds on the phase (timers, held tasks,
                               requests waiting for a token) */
-    int running_fn;        /* inside a phase function or a callback */
-    char *host;            /* the class picker's host when the user
+    int running_fn; /* inside a phase function or a callback */
+    char *host;     /* the class picker's host when the user
                               started in a test without a host of its
                               own (as Python's HttpUser), or NULL */
-    ev_timer timer;        /* wait_time and deferred starts */
+    ev_timer timer; /* wait_time and deferred starts */
     wait_state ws;
-    request_set req;       /* its requests and HTTP sessions */
+    request_set req; /* its requests and HTTP sessions */
     void *data;
-    struct user_ext *ext;  /* custom.c: timers and the cleanup hook, or NULL */
-    list_link link;        /* in the runner's lists */
+    struct user_ext *ext; /* custom.c: timers and the cleanup hook, or NULL */
+    list_link link;       /* in the runner's lists */
 };
 
 lw_user *user_new(user_env *env, const lw_user_class *cls, int class_index);

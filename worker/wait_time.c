@@ -23,8 +23,7 @@ static double pacing(double period, wait_state *w, double now)
     return w->last_wait;
 }
 
-double wait_time_next(const lw_wait_time *wt, wait_state *w, double now,
-                      double rnd)
+double wait_time_next(const lw_wait_time *wt, wait_state *w, double now, double rnd)
 {
     switch (wt->kind) {
     case LW_WAIT_BETWEEN:

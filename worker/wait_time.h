@@ -9,7 +9,7 @@
 
 /* Per-user pacing memory for constant_pacing / constant_throughput. */
 typedef struct {
-    double last_run;   /* monotonic time the last wait began (or start) */
+    double last_run; /* monotonic time the last wait began (or start) */
     double last_wait;
 } wait_state;
 
@@ -18,8 +18,7 @@ void wait_state_init(wait_state *w, double now);
 
 /* Seconds to wait after a task that just finished, at monotonic time now.
  * rnd is a uniform sample in [0, 1). */
-double wait_time_next(const lw_wait_time *wt, wait_state *w, double now,
-                      double rnd);
+double wait_time_next(const lw_wait_time *wt, wait_state *w, double now, double rnd);
 
 /* Checks a wait_time's parameters; returns 0 or -1. */
 int wait_time_valid(const lw_wait_time *wt);

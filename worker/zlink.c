@@ -24,7 +24,7 @@
  * shorter partition or freeze keeps the connection, and what was sent
  * meanwhile is delivered when the master answers again. */
 #define SILENT_MASTER_MS 60000
-#define DROPPED_WAIT_S 0.5   /* libzmq schedules its retry at once */
+#define DROPPED_WAIT_S 0.5 /* libzmq schedules its retry at once */
 
 struct zlink {
     struct ev_loop *loop;
@@ -33,15 +33,15 @@ struct zlink {
     void *mon;
     ev_io sock_io;
     ev_io mon_io;
-    ev_timer kick;        /* re-drain after sends (edge-triggered fd) */
-    ev_timer dropped;     /* a disconnect that libzmq does not retry */
+    ev_timer kick;    /* re-drain after sends (edge-triggered fd) */
+    ev_timer dropped; /* a disconnect that libzmq does not retry */
     zlink_events ev;
     char endpoint[600];
     char identity[512];
     int ipv6;
     int connected;
-    int retried;          /* libzmq scheduled a reconnect since the disconnect */
-    unsigned generation;  /* monitor endpoint name per socket */
+    int retried;         /* libzmq scheduled a reconnect since the disconnect */
+    unsigned generation; /* monitor endpoint name per socket */
 };
 
 static void drain_sock(zlink *z);
@@ -162,7 +162,7 @@ static void on_dropped(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     zlink *z = w->data;
-    drain_mon(z);   /* a busy loop may not have read the retry event yet */
+    drain_mon(z); /* a busy loop may not have read the retry event yet */
     if (z->retried || z->connected) {
         return;
     }
@@ -184,13 +184,12 @@ static void drain_mon(zlink *z)
     }
 }
 
-zlink *zlink_new(struct ev_loop *loop, const char *endpoint, int ipv6,
-                 zlink_events events, char *err, size_t errlen)
+zlink *zlink_new(struct ev_loop *loop, const char *endpoint, int ipv6, zlink_events events,
+                 char *err, size_t errlen)
 {
     zlink *z = calloc(1, sizeof *z);
     if (!z || !(z->ctx = zmq_ctx_new())) {
-        snprintf(err, errlen, "cannot create a ZeroMQ context: %s",
-                 zmq_strerror(errno));
+        snprintf(err, errlen, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
         free(z);
         return NULL;
     }
@@ -233,9 +232,9 @@ static int configure(zlink *z, const char *identity)
     void *s = z->sock;
     if (zmq_setsockopt(s, ZMQ_ROUTING_ID, identity, strlen(identity)) ||
         set_int(s, ZMQ_TCP_KEEPALIVE, 1) || set_int(s, ZMQ_TCP_KEEPALIVE_IDLE, 30) ||
-        set_int(s, ZMQ_HEARTBEAT_IVL, 1000) || set_int(s, ZMQ_HEARTBEAT_TIMEOUT, SILENT_MASTER_MS) ||
-        set_int(s, ZMQ_IMMEDIATE, 1) || set_int(s, ZMQ_RECONNECT_IVL_MAX, 1000) ||
-        set_int(s, ZMQ_IPV6, z->ipv6) ||
+        set_int(s, ZMQ_HEARTBEAT_IVL, 1000) ||
+        set_int(s, ZMQ_HEARTBEAT_TIMEOUT, SILENT_MASTER_MS) || set_int(s, ZMQ_IMMEDIATE, 1) ||
+        set_int(s, ZMQ_RECONNECT_IVL_MAX, 1000) || set_int(s, ZMQ_IPV6, z->ipv6) ||
         zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &(int64_t){ZLINK_MAX_FRAME}, sizeof(int64_t))) {
         return -1;
     }
@@ -253,11 +252,11 @@ static int open_monitor(zlink *z)
     char addr[64];
     snprintf(addr, sizeof addr, "inproc://lw-monitor-%u", ++z->generation);
     int fd;
-    if (zmq_socket_monitor(z->sock, addr, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                                              ZMQ_EVENT_DISCONNECTED |
-                                              ZMQ_EVENT_CONNECT_RETRIED) ||
-        !(z->mon = zmq_socket(z->ctx, ZMQ_PAIR)) ||
-        zmq_connect(z->mon, addr) || fd_of(z->mon, &fd)) {
+    if (zmq_socket_monitor(z->sock, addr,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_CONNECT_RETRIED) ||
+        !(z->mon = zmq_socket(z->ctx, ZMQ_PAIR)) || zmq_connect(z->mon, addr) ||
+        fd_of(z->mon, &fd)) {
         return -1;
     }
     ev_io_init(&z->mon_io, on_mon, fd, EV_READ);
@@ -274,11 +273,10 @@ int zlink_open(zlink *z, const char *identity)
     }
     ev_timer_stop(z->loop, &z->dropped);
     close_socket(z, 0);
-    if (!(z->sock = zmq_socket(z->ctx, ZMQ_DEALER)) || configure(z, identity) ||
-        open_monitor(z) || zmq_connect(z->sock, z->endpoint) ||
-        fd_of(z->sock, &fd)) {
-        log_msg(LOG_ERROR, LOG_RUNNER, "cannot open the master connection to %s: %s",
-                z->endpoint, zmq_strerror(errno));
+    if (!(z->sock = zmq_socket(z->ctx, ZMQ_DEALER)) || configure(z, identity) || open_monitor(z) ||
+        zmq_connect(z->sock, z->endpoint) || fd_of(z->sock, &fd)) {
+        log_msg(LOG_ERROR, LOG_RUNNER, "cannot open the master connection to %s: %s", z->endpoint,
+                zmq_strerror(errno));
         close_socket(z, 0);
         return -1;
     }

@@ -35,8 +35,8 @@ typedef struct {
 } zlink_events;
 
 /* endpoint like "tcp://127.0.0.1:5557". Returns NULL with err filled. */
-zlink *zlink_new(struct ev_loop *loop, const char *endpoint, int ipv6,
-                 zlink_events events, char *err, size_t errlen);
+zlink *zlink_new(struct ev_loop *loop, const char *endpoint, int ipv6, zlink_events events,
+                 char *err, size_t errlen);
 /* (Re)create the socket with this identity and connect. 0 or -1. */
 int zlink_open(zlink *z, const char *identity);
 /* Send one frame without blocking. 0, or -1 (no master connected, or HWM). */

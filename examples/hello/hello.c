@@ -6,7 +6,7 @@
  *   locust -f examples/hello/locustfile.py --master --host http://127.0.0.1:8080
  *   build/hello-worker --master-host 127.0.0.1
  */
-#include <lw.h>   /* installed by make install; here -Iworker */
+#include <lw.h> /* installed by make install; here -Iworker */
 
 static void get_root(lw_user *u)
 {
@@ -14,7 +14,7 @@ static void get_root(lw_user *u)
 }
 
 static const lw_task hello_tasks[] = {
-    {"get_root", 1, get_root, NULL},   /* the locustfile's task name */
+    {"get_root", 1, get_root, NULL}, /* the locustfile's task name */
 };
 
 static const lw_user_class classes[] = {

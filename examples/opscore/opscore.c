@@ -23,13 +23,13 @@
 #include <time.h>
 
 #include "../../worker/lw.h"
-#include "sample_workflow.h"   /* generated from sample_workflow.json */
+#include "sample_workflow.h" /* generated from sample_workflow.json */
 
 #define NAME_STATE "/v1/opscore/agent/[id]/state"
 #define NAME_WORKFLOW "/v1/opscore/agent/[id]/workflow"
 #define NAME_NOTIFY "/v1/opscore/internal/agent/notify"
 
-#define PREFIX_MAX 64   /* bytes of --agent-prefix used */
+#define PREFIX_MAX 64 /* bytes of --agent-prefix used */
 
 typedef struct {
     char agent_id[PREFIX_MAX + 37];
@@ -107,8 +107,10 @@ static void post_state(lw_user *u)
              "{\"agentId\":\"%s\",\"timestamp\":\"%s\",\"state\":\"%s\","
              "\"details\":{\"load_test\":true,\"user\":\"user-%s\"}}",
              a->agent_id, stamp, states[(int)(lw_random() * 4)], a->agent_id);
-    lw_request_send(u, &(lw_request){.method = "POST", .path = path,
-                                     .name = NAME_STATE, .body = body,
+    lw_request_send(u, &(lw_request){.method = "POST",
+                                     .path = path,
+                                     .name = NAME_STATE,
+                                     .body = body,
                                      .on_response = expect_status,
                                      .arg = (void *)(intptr_t)202});
 }
@@ -118,7 +120,8 @@ static void get_state(lw_user *u)
     agent *a = lw_user_data(u);
     char path[128];
     agent_path(a, "state", path, sizeof path);
-    lw_request_send(u, &(lw_request){.method = "GET", .path = path,
+    lw_request_send(u, &(lw_request){.method = "GET",
+                                     .path = path,
                                      .name = NAME_STATE,
                                      .on_response = expect_status,
                                      .arg = (void *)(intptr_t)200});
@@ -129,8 +132,10 @@ static void post_workflow(lw_user *u)
     agent *a = lw_user_data(u);
     char path[128];
     agent_path(a, "workflow", path, sizeof path);
-    lw_request_send(u, &(lw_request){.method = "POST", .path = path,
-                                     .name = NAME_WORKFLOW, .body = workflow_body,
+    lw_request_send(u, &(lw_request){.method = "POST",
+                                     .path = path,
+                                     .name = NAME_WORKFLOW,
+                                     .body = workflow_body,
                                      .on_response = expect_status,
                                      .arg = (void *)(intptr_t)202});
 }
@@ -140,7 +145,7 @@ static void register_agent(lw_user *u)
 {
     agent *a = lw_user_data(u);
     char body[1024];
-    const char *prefix = lw_option(u, "agent_prefix");   /* the locustfile's --agent-prefix */
+    const char *prefix = lw_option(u, "agent_prefix"); /* the locustfile's --agent-prefix */
     char uuid[37];
     lw_uuid4(uuid);
     snprintf(a->agent_id, sizeof a->agent_id, "%.*s%s", PREFIX_MAX, prefix ? prefix : "", uuid);
@@ -158,7 +163,8 @@ static void register_agent(lw_user *u)
              a->agent_id, a->agent_id, a->agent_id, a->agent_id);
     lw_request_send(u, &(lw_request){.method = "POST",
                                      .path = "/v1/opscore/internal/agent/notify",
-                                     .name = NAME_NOTIFY, .body = body,
+                                     .name = NAME_NOTIFY,
+                                     .body = body,
                                      .on_response = expect_status,
                                      .arg = (void *)(intptr_t)200});
 }
@@ -177,11 +183,11 @@ static const lw_task mixed_tasks[] = {
     {"trigger_workflow", 5, post_workflow, tags_workflow},
 };
 
-#define OPSCORE_CLASS(cls_name, wait, task_list)                        \
-    {                                                                   \
-        .name = cls_name, .weight = 1, .wait_time = wait,               \
-        .tasks = task_list, .ntasks = sizeof task_list / sizeof task_list[0], \
-        .on_start = register_agent, .user_data_size = sizeof(agent),    \
+#define OPSCORE_CLASS(cls_name, wait, task_list)                                      \
+    {                                                                                 \
+        .name = cls_name, .weight = 1, .wait_time = wait, .tasks = task_list,         \
+        .ntasks = sizeof task_list / sizeof task_list[0], .on_start = register_agent, \
+        .user_data_size = sizeof(agent),                                              \
     }
 
 static const lw_user_class classes[] = {

@@ -49,7 +49,7 @@ typedef struct pending {
 
 typedef struct {
     redisAsyncContext *ac;
-    pending *inflight;     /* this user's commands awaiting a reply */
+    pending *inflight; /* this user's commands awaiting a reply */
     char agent[64];
 } redis_user;
 
@@ -77,12 +77,12 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     (void)status;
     lw_user *u = ac->data;
-    if (!u) {   /* the user is gone (cleanup) */
+    if (!u) { /* the user is gone (cleanup) */
         return;
     }
     redis_user *r = lw_user_data(u);
     if (r->ac == ac) {
-        r->ac = NULL;   /* hiredis frees it; the next command reconnects */
+        r->ac = NULL; /* hiredis frees it; the next command reconnects */
     }
 }
 
@@ -100,14 +100,14 @@ static void cleanup(lw_user *u, void *arg)
     (void)arg;
     redis_user *r = lw_user_data(u);
     for (pending *p = r->inflight; p; p = p->next) {
-        p->u = NULL;   /* their replies are dropped, not recorded */
+        p->u = NULL; /* their replies are dropped, not recorded */
     }
     r->inflight = NULL;
     if (r->ac) {
         redisAsyncContext *ac = r->ac;
         r->ac = NULL;
         ac->data = NULL;
-        redisAsyncFree(ac);   /* now, or after the callback running now */
+        redisAsyncFree(ac); /* now, or after the callback running now */
     }
 }
 
@@ -146,9 +146,11 @@ static redisAsyncContext *conn(lw_user *u)
 static void reply_error(const redisAsyncContext *ac, const redisReply *reply, char *buf, size_t len)
 {
     if (!reply) {
-        snprintf(buf, len, "ConnectionError('%s')", ac && ac->errstr[0] ? ac->errstr : "Connection closed by server.");
+        snprintf(buf, len, "ConnectionError('%s')",
+                 ac && ac->errstr[0] ? ac->errstr : "Connection closed by server.");
     } else if (reply->type == REDIS_REPLY_ERROR) {
-        snprintf(buf, len, "ResponseError('%.*s')", (int)(reply->len < 400 ? reply->len : 400), reply->str);
+        snprintf(buf, len, "ResponseError('%.*s')", (int)(reply->len < 400 ? reply->len : 400),
+                 reply->str);
     } else {
         buf[0] = '\0';
     }
@@ -181,7 +183,8 @@ static void command(lw_user *u, const char *type, const char *name, void (*then)
     pending *p = calloc(1, sizeof *p);
     redisAsyncContext *ac = conn(u);
     if (!p || !ac) {
-        lw_record(u, type, name, 0, 0, !p ? "MemoryError()" : "ConnectionError('cannot connect to Redis')");
+        lw_record(u, type, name, 0, 0,
+                  !p ? "MemoryError()" : "ConnectionError('cannot connect to Redis')");
         free(p);
         return;
     }
@@ -214,8 +217,10 @@ static void agent_register(lw_user *u)
     lw_uuid4(uuid);
     snprintf(r->agent, sizeof r->agent, "lw%ld-%.8s", lw_worker_index(), uuid);
     snprintf(key, sizeof key, "agent:%s:registration", r->agent);
-    snprintf(json, sizeof json, "{\"agentId\":\"%s\",\"agentName\":\"lw load agent\",\"version\":\"1.0\","
-             "\"capabilities\":[\"test_capability\"],\"contactEndpoint\":\"http://127.0.0.1:9/\"}", r->agent);
+    snprintf(json, sizeof json,
+             "{\"agentId\":\"%s\",\"agentName\":\"lw load agent\",\"version\":\"1.0\","
+             "\"capabilities\":[\"test_capability\"],\"contactEndpoint\":\"http://127.0.0.1:9/\"}",
+             r->agent);
     command(u, "SET", "agent:[id]:registration", NULL, "SET %s %s", key, json);
     snprintf(key, sizeof key, "agent:%s:latest_state", r->agent);
     snprintf(json, sizeof json, "{\"agentId\":\"%s\",\"state\":\"UNKNOWN\"}", r->agent);
@@ -283,10 +288,19 @@ static const lw_task session_tasks[] = {
 };
 
 static const lw_user_class classes[] = {
-    {.name = "AgentUser", .weight = 3, .wait_time = LW_CONSTANT(0.1), .tasks = agent_tasks,
-     .ntasks = 2, .on_start = agent_register, .user_data_size = sizeof(redis_user)},
-    {.name = "SessionUser", .weight = 1, .wait_time = LW_CONSTANT(0.1), .tasks = session_tasks,
-     .ntasks = 2, .user_data_size = sizeof(redis_user)},
+    {.name = "AgentUser",
+     .weight = 3,
+     .wait_time = LW_CONSTANT(0.1),
+     .tasks = agent_tasks,
+     .ntasks = 2,
+     .on_start = agent_register,
+     .user_data_size = sizeof(redis_user)},
+    {.name = "SessionUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.1),
+     .tasks = session_tasks,
+     .ntasks = 2,
+     .user_data_size = sizeof(redis_user)},
 };
 
 int main(int argc, char **argv)

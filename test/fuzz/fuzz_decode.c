@@ -33,9 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = proto_decode((const char *)data, size, &m, err, sizeof err);
     if (rc != 0) {
         /* A failed decode leaves an empty message and a one-line reason. */
-        if (m.type_name != NULL || m.node_id != NULL ||
-            m.spawn.classes != NULL || m.spawn.nclasses != 0 ||
-            m.spawn.host != NULL || err[0] == '\0' ||
+        if (m.type_name != NULL || m.node_id != NULL || m.spawn.classes != NULL ||
+            m.spawn.nclasses != 0 || m.spawn.host != NULL || err[0] == '\0' ||
             memchr(err, '\0', sizeof err) == NULL)
             abort();
         proto_msg_free(&m);
@@ -47,27 +46,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (m.spawn.nclasses > 0 && m.spawn.classes == NULL)
             abort();
         for (i = 0; i < m.spawn.nclasses; i++)
-            if (m.spawn.classes[i].name == NULL ||
-                m.spawn.classes[i].count < 0)
+            if (m.spawn.classes[i].name == NULL || m.spawn.classes[i].count < 0)
                 abort();
     }
 
     msgpack_sbuffer_init(&sbuf);
-    if (proto_encode_spawning_complete(&sbuf, m.node_id, m.spawn.classes,
-                                       m.spawn.nclasses) != 0)
+    if (proto_encode_spawning_complete(&sbuf, m.node_id, m.spawn.classes, m.spawn.nclasses) != 0)
         abort();
     /* What we encode must decode again. */
     if (proto_decode(sbuf.data, sbuf.size, &back, err, sizeof err) != 0 ||
         back.type != PROTO_SPAWNING_COMPLETE)
         abort();
     proto_msg_free(&back);
-    if (proto_encode_heartbeat(&sbuf, m.node_id, m.type_name, 0.0,
-                               m.ack_index) != 0 ||
+    if (proto_encode_heartbeat(&sbuf, m.node_id, m.type_name, 0.0, m.ack_index) != 0 ||
         proto_encode_nil(&sbuf, m.type_name, m.node_id) != 0 ||
         proto_encode_client_ready(&sbuf, m.node_id) != 0 ||
         (m.spawn.host != NULL &&
-         proto_encode_exception(&sbuf, m.node_id, m.spawn.host,
-                                m.type_name) != 0))
+         proto_encode_exception(&sbuf, m.node_id, m.spawn.host, m.type_name) != 0))
         abort();
     msgpack_sbuffer_destroy(&sbuf);
     proto_msg_free(&m);

@@ -31,11 +31,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct {
-    ssize_t rc;              /* bytes consumed, or -1 */
+    ssize_t rc; /* bytes consumed, or -1 */
     int done_before_eof, eof;
     int status, chunked, keep_alive;
     int64_t content_length, body_bytes, body_seen;
-    uint64_t hash;           /* of the headers and body the callbacks saw */
+    uint64_t hash; /* of the headers and body the callbacks saw */
     int nheaders;
 } result;
 
@@ -51,20 +51,18 @@ static void hash_bytes(uint64_t *h, const char *p, size_t n)
 
 static int bad_char(const char *p, size_t n)
 {
-    return memchr(p, '\r', n) != NULL || memchr(p, '\n', n) != NULL ||
-           memchr(p, '\0', n) != NULL;
+    return memchr(p, '\r', n) != NULL || memchr(p, '\n', n) != NULL || memchr(p, '\0', n) != NULL;
 }
 
-static int on_header(void *ctx, const char *name, size_t nlen,
-                     const char *value, size_t vlen)
+static int on_header(void *ctx, const char *name, size_t nlen, const char *value, size_t vlen)
 {
     result *r = ctx;
 
     if (nlen == 0 || bad_char(name, nlen) || bad_char(value, vlen) ||
         memchr(name, ' ', nlen) != NULL || memchr(name, ':', nlen) != NULL)
         abort();
-    if (vlen > 0 && (value[0] == ' ' || value[0] == '\t' ||
-                     value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
+    if (vlen > 0 &&
+        (value[0] == ' ' || value[0] == '\t' || value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
         abort();
     r->nheaders++;
     hash_bytes(&r->hash, "\n", 1);
@@ -107,8 +105,7 @@ static int feed(h1_parser *p, const char *data, size_t n, result *r)
 }
 
 /* Feeds data[0..cut), then the rest in pieces of at most piece bytes. */
-static void run(const char *data, size_t len, size_t cut, size_t piece,
-                int no_body, result *r)
+static void run(const char *data, size_t len, size_t cut, size_t piece, int no_body, result *r)
 {
     h1_parser p;
     size_t pos = cut;
@@ -124,8 +121,7 @@ static void run(const char *data, size_t len, size_t cut, size_t piece,
         pos += n;
     }
     r->done_before_eof = p.done;
-    if ((p.done && p.line != NULL) ||
-        memchr(p.reason, '\0', sizeof p.reason) == NULL)
+    if ((p.done && p.line != NULL) || memchr(p.reason, '\0', sizeof p.reason) == NULL)
         abort();
     r->eof = r->rc < 0 ? -1 : h1_eof(&p);
     if (r->eof == 1 && (!p.done || (!r->done_before_eof && p.keep_alive)))
@@ -142,8 +138,7 @@ static void run(const char *data, size_t len, size_t cut, size_t piece,
 
 static void check(const result *r, int no_body)
 {
-    int bodiless = no_body || r->status / 100 == 1 || r->status == 204 ||
-                   r->status == 304;
+    int bodiless = no_body || r->status / 100 == 1 || r->status == 204 || r->status == 304;
 
     if (r->body_bytes != r->body_seen || r->body_bytes < 0)
         abort();
@@ -151,19 +146,17 @@ static void check(const result *r, int no_body)
         abort();
     if (bodiless && r->body_bytes != 0)
         abort();
-    if (r->done_before_eof && !r->chunked && r->content_length >= 0 &&
-        r->body_bytes > 0 && r->body_bytes != r->content_length)
+    if (r->done_before_eof && !r->chunked && r->content_length >= 0 && r->body_bytes > 0 &&
+        r->body_bytes != r->content_length)
         abort();
 }
 
 static void same(const result *a, const result *b)
 {
-    if (a->rc != b->rc || a->done_before_eof != b->done_before_eof ||
-        a->eof != b->eof || a->status != b->status ||
-        a->chunked != b->chunked || a->keep_alive != b->keep_alive ||
-        a->content_length != b->content_length ||
-        a->body_bytes != b->body_bytes || a->hash != b->hash ||
-        a->nheaders != b->nheaders)
+    if (a->rc != b->rc || a->done_before_eof != b->done_before_eof || a->eof != b->eof ||
+        a->status != b->status || a->chunked != b->chunked || a->keep_alive != b->keep_alive ||
+        a->content_length != b->content_length || a->body_bytes != b->body_bytes ||
+        a->hash != b->hash || a->nheaders != b->nheaders)
         abort();
 }
 

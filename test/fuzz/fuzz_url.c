@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         const char *host = strstr(url, "://") + 3;
         size_t auth = strcspn(host, "/?#");
-        for (size_t i = 0; i < auth; i++) {   /* user:password@ is not the host */
+        for (size_t i = 0; i < auth; i++) { /* user:password@ is not the host */
             if (host[i] == '@') {
                 host += i + 1;
                 auth -= i + 1;

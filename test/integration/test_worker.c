@@ -117,7 +117,10 @@ static void expect_nope(lw_user *u, lw_response *r, void *arg)
 static void fail_get_root_expect_nope(lw_user *u)
 {
     const lw_request req = {
-        .method = "GET", .path = "/", .name = "/", .on_response = expect_nope,
+        .method = "GET",
+        .path = "/",
+        .name = "/",
+        .on_response = expect_nope,
     };
     lw_request_send(u, &req);
 }
@@ -135,7 +138,10 @@ static void chain_post_echo(lw_user *u, lw_response *r, void *arg)
     (void)r;
     (void)arg;
     const lw_request req = {
-        .method = "POST", .path = "/echo", .body = "x", .body_len = 1,
+        .method = "POST",
+        .path = "/echo",
+        .body = "x",
+        .body_len = 1,
     };
     lw_request_send(u, &req);
 }
@@ -143,7 +149,10 @@ static void chain_post_echo(lw_user *u, lw_response *r, void *arg)
 static void chain_get_root(lw_user *u)
 {
     const lw_request req = {
-        .method = "GET", .path = "/", .name = "/", .on_response = chain_post_echo,
+        .method = "GET",
+        .path = "/",
+        .name = "/",
+        .on_response = chain_post_echo,
     };
     lw_request_send(u, &req);
 }
@@ -188,7 +197,8 @@ static void auth_get_auth(lw_user *u)
 static void auth_get_fail(lw_user *u)
 {
     const lw_request req = {
-        .method = "GET", .path = "/fail",
+        .method = "GET",
+        .path = "/fail",
         .headers = (const char *const[]){"X-Api-Key: s3cr3t-api-key", NULL},
     };
     lw_request_send(u, &req);
@@ -228,7 +238,8 @@ static void session_check(lw_user *u, lw_response *r, void *arg)
 
 static void session_whoami(lw_user *u)
 {
-    lw_request_send(u, &(lw_request){.method = "GET", .path = "/whoami", .on_response = session_check});
+    lw_request_send(
+        u, &(lw_request){.method = "GET", .path = "/whoami", .on_response = session_check});
 }
 
 static void session_moved(lw_user *u)
@@ -368,8 +379,14 @@ static void long_name_get(lw_user *u, const char *name)
     lw_request_send(u, &(lw_request){.method = "GET", .path = "/", .name = name});
 }
 
-static void long_name_1(lw_user *u) { long_name_get(u, "/long/x" EURO100 "/1"); }
-static void long_name_2(lw_user *u) { long_name_get(u, "/long/x" EURO100 "/2"); }
+static void long_name_1(lw_user *u)
+{
+    long_name_get(u, "/long/x" EURO100 "/1");
+}
+static void long_name_2(lw_user *u)
+{
+    long_name_get(u, "/long/x" EURO100 "/2");
+}
 
 static void long_name_huge(lw_user *u)
 {
@@ -443,19 +460,41 @@ static void get_path(lw_user *u, const char *path)
     lw_request_send(u, &(lw_request){.method = "GET", .path = path});
 }
 
-static void w80(lw_user *u) { get_path(u, "/w/80"); }
-static void w15(lw_user *u) { get_path(u, "/w/15"); }
-static void w5(lw_user *u) { get_path(u, "/w/5"); }
-static void e1(lw_user *u) { get_path(u, "/e/1"); }
-static void e2(lw_user *u) { get_path(u, "/e/2"); }
-static void e3(lw_user *u) { get_path(u, "/e/3"); }
+static void w80(lw_user *u)
+{
+    get_path(u, "/w/80");
+}
+static void w15(lw_user *u)
+{
+    get_path(u, "/w/15");
+}
+static void w5(lw_user *u)
+{
+    get_path(u, "/w/5");
+}
+static void e1(lw_user *u)
+{
+    get_path(u, "/e/1");
+}
+static void e2(lw_user *u)
+{
+    get_path(u, "/e/2");
+}
+static void e3(lw_user *u)
+{
+    get_path(u, "/e/3");
+}
 
 static const lw_task weight_tasks[] = {
-    {"w80", 80, w80, NULL}, {"w15", 15, w15, NULL}, {"w5", 5, w5, NULL},
+    {"w80", 80, w80, NULL},
+    {"w15", 15, w15, NULL},
+    {"w5", 5, w5, NULL},
 };
 
 static const lw_task equal_tasks[] = {
-    {"e1", 1, e1, NULL}, {"e2", 1, e2, NULL}, {"e3", 1, e3, NULL},
+    {"e1", 1, e1, NULL},
+    {"e2", 1, e2, NULL},
+    {"e3", 1, e3, NULL},
 };
 
 /* RedirectUser and LoopUser */
@@ -470,23 +509,39 @@ static void post_to(lw_user *u, const char *path, const char *body)
     lw_request_send(u, &(lw_request){.method = "POST", .path = path, .body = body});
 }
 
-static void r303(lw_user *u) { post_to(u, "/r303", "p303"); }
-static void r307(lw_user *u) { post_to(u, "/r307", "p307"); }
-static void r308(lw_user *u) { post_to(u, "/r308", "p308"); }
+static void r303(lw_user *u)
+{
+    post_to(u, "/r303", "p303");
+}
+static void r307(lw_user *u)
+{
+    post_to(u, "/r307", "p307");
+}
+static void r308(lw_user *u)
+{
+    post_to(u, "/r308", "p308");
+}
 
 static void cross(lw_user *u)
 {
     lw_request_send(u, &(lw_request){
-        .method = "GET", .path = "/cross",
-        .headers = (const char *const[]){"Cookie: c=r3dir-cookie", NULL},
-    });
+                           .method = "GET",
+                           .path = "/cross",
+                           .headers = (const char *const[]){"Cookie: c=r3dir-cookie", NULL},
+                       });
 }
 
 static const lw_task redirect_tasks[] = {
-    {"r303", 1, r303, NULL}, {"r307", 1, r307, NULL}, {"r308", 1, r308, NULL}, {"cross", 1, cross, NULL},
+    {"r303", 1, r303, NULL},
+    {"r307", 1, r307, NULL},
+    {"r308", 1, r308, NULL},
+    {"cross", 1, cross, NULL},
 };
 
-static void loop_get(lw_user *u) { get_path(u, "/loop/0"); }
+static void loop_get(lw_user *u)
+{
+    get_path(u, "/loop/0");
+}
 
 static const lw_task loop_tasks[] = {
     {"loop", 1, loop_get, NULL},
@@ -506,13 +561,25 @@ static const lw_task exception_tasks[] = {
 
 /* ByeUser */
 
-static void bye_on_start(lw_user *u) { get_path(u, "/hi"); }
-static void bye_on_stop(lw_user *u) { get_path(u, "/bye"); }
+static void bye_on_start(lw_user *u)
+{
+    get_path(u, "/hi");
+}
+static void bye_on_stop(lw_user *u)
+{
+    get_path(u, "/bye");
+}
 
 /* HeavyUser and LightUser */
 
-static void heavy_on_start(lw_user *u) { get_path(u, "/hi/heavy"); }
-static void light_on_start(lw_user *u) { get_path(u, "/hi/light"); }
+static void heavy_on_start(lw_user *u)
+{
+    get_path(u, "/hi/heavy");
+}
+static void light_on_start(lw_user *u)
+{
+    get_path(u, "/hi/light");
+}
 
 /* RecordUser (lw_record, a hold released by a timer, lw_worker_index),
  * NullNameUser (lw_record with a NULL name: an exception, no crash) */
@@ -546,69 +613,167 @@ static const lw_task null_name_tasks[] = {{"record_null_name", 1, record_null_na
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const lw_user_class classes[] = {
-    {.name = "HelloUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = hello_tasks, .ntasks = COUNT(hello_tasks)},
-    {.name = "FailUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = fail_tasks, .ntasks = COUNT(fail_tasks)},
-    {.name = "ChainUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = chain_tasks, .ntasks = COUNT(chain_tasks)},
-    {.name = "IdleUser", .weight = 1, .wait_time = LW_BETWEEN(5.5, 6),
-     .tasks = idle_tasks, .ntasks = COUNT(idle_tasks)},
-    {.name = "NamedFailUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = named_fail_tasks, .ntasks = COUNT(named_fail_tasks)},
-    {.name = "AuthUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = auth_tasks, .ntasks = COUNT(auth_tasks), .on_start = auth_on_start},
-    {.name = "SessionUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = session_tasks, .ntasks = COUNT(session_tasks), .on_start = session_on_start,
+    {.name = "HelloUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = hello_tasks,
+     .ntasks = COUNT(hello_tasks)},
+    {.name = "FailUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = fail_tasks,
+     .ntasks = COUNT(fail_tasks)},
+    {.name = "ChainUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = chain_tasks,
+     .ntasks = COUNT(chain_tasks)},
+    {.name = "IdleUser",
+     .weight = 1,
+     .wait_time = LW_BETWEEN(5.5, 6),
+     .tasks = idle_tasks,
+     .ntasks = COUNT(idle_tasks)},
+    {.name = "NamedFailUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = named_fail_tasks,
+     .ntasks = COUNT(named_fail_tasks)},
+    {.name = "AuthUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = auth_tasks,
+     .ntasks = COUNT(auth_tasks),
+     .on_start = auth_on_start},
+    {.name = "SessionUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = session_tasks,
+     .ntasks = COUNT(session_tasks),
+     .on_start = session_on_start,
      .user_data_size = sizeof(session_data)},
-    {.name = "BodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.1),
-     .tasks = body_tasks, .ntasks = COUNT(body_tasks)},
-    {.name = "CookieScopeUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = cookie_tasks, .ntasks = COUNT(cookie_tasks), .on_start = cookie_on_start},
-    {.name = "SlowDnsUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = slow_dns_tasks, .ntasks = COUNT(slow_dns_tasks)},
-    {.name = "HugeBodyUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = huge_tasks, .ntasks = COUNT(huge_tasks)},
-    {.name = "LongNameUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = long_name_tasks, .ntasks = COUNT(long_name_tasks)},
-    {.name = "BurstUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = burst_tasks, .ntasks = COUNT(burst_tasks)},
-    {.name = "TinyTimeoutUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = tiny_timeout_tasks, .ntasks = COUNT(tiny_timeout_tasks)},
-    {.name = "BadTimeoutUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = bad_timeout_tasks, .ntasks = COUNT(bad_timeout_tasks)},
-    {.name = "DelayUser", .weight = 1, .wait_time = LW_CONSTANT(0.1),
-     .tasks = delay_tasks, .ntasks = COUNT(delay_tasks)},
-    {.name = "WeightUser", .weight = 1, .wait_time = LW_CONSTANT(0),
-     .tasks = weight_tasks, .ntasks = COUNT(weight_tasks)},
-    {.name = "EqualUser", .weight = 1, .wait_time = LW_CONSTANT(0),
-     .tasks = equal_tasks, .ntasks = COUNT(equal_tasks)},
-    {.name = "RedirectUser", .weight = 1, .wait_time = LW_CONSTANT(0.1),
-     .tasks = redirect_tasks, .ntasks = COUNT(redirect_tasks), .on_start = redirect_on_start},
-    {.name = "LoopUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = loop_tasks, .ntasks = COUNT(loop_tasks)},
-    {.name = "ExceptionUser", .weight = 1, .wait_time = LW_CONSTANT(0.5),
-     .tasks = exception_tasks, .ntasks = COUNT(exception_tasks)},
-    {.name = "ByeUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = hello_tasks, .ntasks = COUNT(hello_tasks),
-     .on_start = bye_on_start, .on_stop = bye_on_stop},
-    {.name = "PacingUser", .weight = 1, .wait_time = LW_CONSTANT_PACING(1),
-     .tasks = delay_tasks, .ntasks = COUNT(delay_tasks)},
-    {.name = "ThroughputUser", .weight = 1, .wait_time = LW_CONSTANT_THROUGHPUT(4),
-     .tasks = delay_tasks, .ntasks = COUNT(delay_tasks)},
-    {.name = "OwnConnUser", .weight = 1, .wait_time = LW_CONSTANT(1),
-     .tasks = own_tasks, .ntasks = COUNT(own_tasks), .on_start = own_on_start,
+    {.name = "BodyUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.1),
+     .tasks = body_tasks,
+     .ntasks = COUNT(body_tasks)},
+    {.name = "CookieScopeUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = cookie_tasks,
+     .ntasks = COUNT(cookie_tasks),
+     .on_start = cookie_on_start},
+    {.name = "SlowDnsUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = slow_dns_tasks,
+     .ntasks = COUNT(slow_dns_tasks)},
+    {.name = "HugeBodyUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = huge_tasks,
+     .ntasks = COUNT(huge_tasks)},
+    {.name = "LongNameUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = long_name_tasks,
+     .ntasks = COUNT(long_name_tasks)},
+    {.name = "BurstUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = burst_tasks,
+     .ntasks = COUNT(burst_tasks)},
+    {.name = "TinyTimeoutUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = tiny_timeout_tasks,
+     .ntasks = COUNT(tiny_timeout_tasks)},
+    {.name = "BadTimeoutUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = bad_timeout_tasks,
+     .ntasks = COUNT(bad_timeout_tasks)},
+    {.name = "DelayUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.1),
+     .tasks = delay_tasks,
+     .ntasks = COUNT(delay_tasks)},
+    {.name = "WeightUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0),
+     .tasks = weight_tasks,
+     .ntasks = COUNT(weight_tasks)},
+    {.name = "EqualUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0),
+     .tasks = equal_tasks,
+     .ntasks = COUNT(equal_tasks)},
+    {.name = "RedirectUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.1),
+     .tasks = redirect_tasks,
+     .ntasks = COUNT(redirect_tasks),
+     .on_start = redirect_on_start},
+    {.name = "LoopUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = loop_tasks,
+     .ntasks = COUNT(loop_tasks)},
+    {.name = "ExceptionUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.5),
+     .tasks = exception_tasks,
+     .ntasks = COUNT(exception_tasks)},
+    {.name = "ByeUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = hello_tasks,
+     .ntasks = COUNT(hello_tasks),
+     .on_start = bye_on_start,
+     .on_stop = bye_on_stop},
+    {.name = "PacingUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT_PACING(1),
+     .tasks = delay_tasks,
+     .ntasks = COUNT(delay_tasks)},
+    {.name = "ThroughputUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT_THROUGHPUT(4),
+     .tasks = delay_tasks,
+     .ntasks = COUNT(delay_tasks)},
+    {.name = "OwnConnUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(1),
+     .tasks = own_tasks,
+     .ntasks = COUNT(own_tasks),
+     .on_start = own_on_start,
      .user_data_size = sizeof(own_data)},
-    {.name = "HeavyUser", .weight = 3, .wait_time = LW_CONSTANT(0.2),
-     .tasks = hello_tasks, .ntasks = COUNT(hello_tasks), .on_start = heavy_on_start},
-    {.name = "LightUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = hello_tasks, .ntasks = COUNT(hello_tasks), .on_start = light_on_start},
-    {.name = "RecordUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = record_tasks, .ntasks = COUNT(record_tasks)},
-    {.name = "NullNameUser", .weight = 1, .wait_time = LW_CONSTANT(0.2),
-     .tasks = null_name_tasks, .ntasks = COUNT(null_name_tasks)},
+    {.name = "HeavyUser",
+     .weight = 3,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = hello_tasks,
+     .ntasks = COUNT(hello_tasks),
+     .on_start = heavy_on_start},
+    {.name = "LightUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = hello_tasks,
+     .ntasks = COUNT(hello_tasks),
+     .on_start = light_on_start},
+    {.name = "RecordUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = record_tasks,
+     .ntasks = COUNT(record_tasks)},
+    {.name = "NullNameUser",
+     .weight = 1,
+     .wait_time = LW_CONSTANT(0.2),
+     .tasks = null_name_tasks,
+     .ntasks = COUNT(null_name_tasks)},
 };
 
 static const size_t nclasses = COUNT(classes);
 
-int main(int argc, char **argv) { return lw_main(argc, argv, classes, nclasses); }
+int main(int argc, char **argv)
+{
+    return lw_main(argc, argv, classes, nclasses);
+}

@@ -32,8 +32,8 @@
 
 static capacity fds(int64_t users)
 {
-    capacity c = {.fd_users = users, .nofile = users + 64, .mem_bytes = INT64_MAX,
-                  .mem_what = "no limit"};
+    capacity c = {
+        .fd_users = users, .nofile = users + 64, .mem_bytes = INT64_MAX, .mem_what = "no limit"};
     return c;
 }
 
@@ -61,9 +61,9 @@ static void test_fd_cut_in_proportion(void **state)
     capacity_cut cut;
     assert_int_equal(capacity_fit(&c, 3, alive, target, curl, 0, &cut), 1);
     assert_int_equal(target[0] + target[1] + target[2], 208);
-    assert_int_equal(target[0], 125);   /* 124.8: one of the 2 left */
-    assert_int_equal(target[1], 62);    /* 62.4 */
-    assert_int_equal(target[2], 21);    /* 20.8: the other */
+    assert_int_equal(target[0], 125); /* 124.8: one of the 2 left */
+    assert_int_equal(target[1], 62);  /* 62.4 */
+    assert_int_equal(target[2], 21);  /* 20.8: the other */
     assert_int_equal(cut.asked, 1000000);
     assert_int_equal(cut.runs, 208);
     assert_true(cut.by_fds);
@@ -85,7 +85,7 @@ static void test_kept_and_stopping_users_hold_fds(void **state)
 
     int64_t full[2] = {100, 0}, want[2] = {200, 50};
     assert_int_equal(capacity_fit(&c, 2, full, want, curl, 0, &cut), 1);
-    assert_int_equal(want[0], 100);   /* no room: nothing added */
+    assert_int_equal(want[0], 100); /* no room: nothing added */
     assert_int_equal(want[1], 0);
     assert_int_equal(cut.runs, 100);
 }
@@ -95,7 +95,9 @@ static void test_memory_bound(void **state)
     (void)state;
     /* 10 MB left, 80 % usable: 8 MB at 16 KB per fast user and 48 KB per
      * curl user, added half and half: 32 KB on average, 256 users */
-    capacity c = {.fd_users = INT64_MAX, .nofile = INT64_MAX, .mem_bytes = 10 << 20,
+    capacity c = {.fd_users = INT64_MAX,
+                  .nofile = INT64_MAX,
+                  .mem_bytes = 10 << 20,
                   .mem_what = "the address-space limit, RLIMIT_AS"};
     const double bytes[2] = {CAPACITY_FAST_USER_BYTES, CAPACITY_CURL_USER_BYTES};
     int64_t alive[2] = {0, 0}, target[2] = {MILLION_USERS, MILLION_USERS};
@@ -138,13 +140,12 @@ static void measure_nofile(void)
 {
     struct rlimit rl = {128, 128};
     capacity c;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || capacity_measure(&c, 10) != 0 ||
-        c.nofile != 128 || c.fd_users != 128 - 10 - CAPACITY_FD_RESERVE) {
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || capacity_measure(&c, 10) != 0 || c.nofile != 128 ||
+        c.fd_users != 128 - 10 - CAPACITY_FD_RESERVE) {
         _exit(1);
     }
-    rl.rlim_cur = rl.rlim_max = 20;   /* less than held + reserve: none */
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || capacity_measure(&c, -1) != 0 ||
-        c.fd_users != 0) {
+    rl.rlim_cur = rl.rlim_max = 20; /* less than held + reserve: none */
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || capacity_measure(&c, -1) != 0 || c.fd_users != 0) {
         _exit(2);
     }
 }

@@ -20,19 +20,25 @@
 #include "../../worker/classes.h"
 #include "../../worker/lw.h"
 
-static void task(lw_user *u) { (void)u; }
+static void task(lw_user *u)
+{
+    (void)u;
+}
 
 static const lw_task ok_tasks[] = {{"a", 1, task, NULL}, {"b", 3, task, NULL}};
 static const lw_task max_tasks[] = {{"a", INT_MAX, task, NULL}};
 static const lw_task overflow_tasks[] = {{"a", INT_MAX, task, NULL}, {"b", 1, task, NULL}};
-static const lw_task sum_overflow_tasks[] = {
-    {"a", INT_MAX / 2 + 1, task, NULL}, {"b", INT_MAX / 2 + 1, task, NULL}};
+static const lw_task sum_overflow_tasks[] = {{"a", INT_MAX / 2 + 1, task, NULL},
+                                             {"b", INT_MAX / 2 + 1, task, NULL}};
 static const lw_task zero_tasks[] = {{"a", 1, task, NULL}, {"b", 0, task, NULL}};
 static const lw_task negative_tasks[] = {{"a", -5, task, NULL}};
 static const lw_task nofn_tasks[] = {{"a", 1, task, NULL}, {"b", 1, NULL, NULL}};
 
-#define CLASS(n, t) {.name = (n), .weight = 1, .wait_time = LW_CONSTANT(1), \
-                     .tasks = (t), .ntasks = sizeof(t) / sizeof((t)[0])}
+#define CLASS(n, t)                                                          \
+    {                                                                        \
+        .name = (n), .weight = 1, .wait_time = LW_CONSTANT(1), .tasks = (t), \
+        .ntasks = sizeof(t) / sizeof((t)[0])                                 \
+    }
 
 static void expect_error(const lw_user_class *c, size_t n, const char *want)
 {

@@ -28,9 +28,8 @@
 #include "../../worker/lw.h"
 
 static const char *const env_names[] = {
-    "LOCUST_MASTER_NODE_HOST", "LOCUST_MASTER_NODE_PORT", "LOCUST_HOST",
-    "LOCUST_LOGLEVEL", "LOCUST_MODE_WORKER", "LOCUST_LOCUSTFILE", "LOCUST_LOGFILE",
-    "LOCUST_PROCESSES",
+    "LOCUST_MASTER_NODE_HOST", "LOCUST_MASTER_NODE_PORT", "LOCUST_HOST",    "LOCUST_LOGLEVEL",
+    "LOCUST_MODE_WORKER",      "LOCUST_LOCUSTFILE",       "LOCUST_LOGFILE", "LOCUST_PROCESSES",
 };
 
 static lw_config cfg;
@@ -131,8 +130,7 @@ static void assert_error_line(cli_result r, const char *what)
             fail_msg("%s: error message has a line break: '%s'", what, err);
         }
         if (c < 0x20 || c > 0x7e) {
-            fail_msg("%s: error message has byte 0x%02x at %d: '%s'", what,
-                     c, (int)(p - err), err);
+            fail_msg("%s: error message has byte 0x%02x at %d: '%s'", what, c, (int)(p - err), err);
         }
     }
 }
@@ -285,9 +283,8 @@ static void test_all_flags_together(void **state)
 {
     (void)state;
     assert_int_equal(PARSE("--worker", "--master-host", "m", "--master-port=7000",
-                           "--host=http://t:1", "--processes", "3",
-                           "-L", "WARNING", "--request-timeout=0.5",
-                           "--insecure", "--reconnect-on-quit"),
+                           "--host=http://t:1", "--processes", "3", "-L", "WARNING",
+                           "--request-timeout=0.5", "--insecure", "--reconnect-on-quit"),
                      CLI_RUN);
     assert_string_equal(cfg.master_host, "m");
     assert_int_equal(cfg.master_port, 7000);
@@ -366,8 +363,8 @@ static void test_flags_override_env(void **state)
     setenv("LOCUST_MASTER_NODE_PORT", "6111", 1);
     setenv("LOCUST_HOST", "https://env.example", 1);
     setenv("LOCUST_LOGLEVEL", "DEBUG", 1);
-    assert_int_equal(PARSE("--master-host", "flag-master", "--master-port=6222",
-                           "-H", "http://flag.example", "--loglevel=ERROR"),
+    assert_int_equal(PARSE("--master-host", "flag-master", "--master-port=6222", "-H",
+                           "http://flag.example", "--loglevel=ERROR"),
                      CLI_RUN);
     assert_string_equal(cfg.master_host, "flag-master");
     assert_int_equal(cfg.master_port, 6222);
@@ -508,23 +505,29 @@ static void test_locust_command_lines(void **state)
 {
     (void)state;
     assert_int_equal(PARSE("--locustfile", "/lotest/src/locustfile.py", "--otel", "--worker",
-                           "--master-port=5557", "--master-host=locust-master"), CLI_RUN);
+                           "--master-port=5557", "--master-host=locust-master"),
+                     CLI_RUN);
     assert_int_equal(cfg.worker_mode, 1);
     assert_string_equal(cfg.master_host, "locust-master");
     assert_string_equal(cfg.ignored, "--locustfile, --otel");
     assert_int_equal(PARSE("--worker", "--master-host", "svc", "-f", "x.py", "--headless",
-                           "--users", "300", "--spawn-rate", "10", "--run-time", "5m"), CLI_RUN);
+                           "--users", "300", "--spawn-rate", "10", "--run-time", "5m"),
+                     CLI_RUN);
     assert_string_equal(cfg.master_host, "svc");
     assert_int_equal(cfg.nuser_classes, 0);
-    assert_string_equal(cfg.ignored, "-f/--locustfile, --headless, --users, --spawn-rate, --run-time");
+    assert_string_equal(cfg.ignored,
+                        "-f/--locustfile, --headless, --users, --spawn-rate, --run-time");
     /* list options take every value up to the next option */
-    assert_int_equal(PARSE("-T", "a", "b", "--exclude-tags", "c", "--master-port", "6001"), CLI_RUN);
+    assert_int_equal(PARSE("-T", "a", "b", "--exclude-tags", "c", "--master-port", "6001"),
+                     CLI_RUN);
     assert_int_equal(cfg.master_port, 6001);
     assert_int_equal(cfg.nuser_classes, 0);
     assert_int_equal(PARSE("--tags=a", "Cls"), CLI_RUN);
     assert_int_equal(cfg.nuser_classes, 1);
     /* short options with attached values, and prefixes of long names */
-    assert_int_equal(PARSE("--worker", "-u10", "-r2", "-t1m", "--master-h", "m1", "--logf", "/tmp/x.log"), CLI_RUN);
+    assert_int_equal(
+        PARSE("--worker", "-u10", "-r2", "-t1m", "--master-h", "m1", "--logf", "/tmp/x.log"),
+        CLI_RUN);
     assert_string_equal(cfg.master_host, "m1");
     assert_string_equal(cfg.logfile, "/tmp/x.log");
     assert_int_equal(PARSE("-l"), CLI_RUN);
@@ -568,8 +571,7 @@ static void test_locust_environment(void **state)
 /* A missing value or a value given to a switch: CLI_ERROR and one line of
  * printable text naming the option (by its long name, or by its short alias
  * if it has one). Returns 0 if so; otherwise prints why and returns 1. */
-static int bad_option_message(const char *arg, const char *name,
-                              const char *alias)
+static int bad_option_message(const char *arg, const char *name, const char *alias)
 {
     cli_result r = PARSE((char *)arg);
     if (r != CLI_ERROR || !err[0]) {
@@ -579,8 +581,8 @@ static int bad_option_message(const char *arg, const char *name,
     for (const char *p = err; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c < 0x20 || c > 0x7e) {
-            print_error("'%s': message has byte 0x%02x at offset %d: '%s'\n",
-                        arg, c, (int)(p - err), err);
+            print_error("'%s': message has byte 0x%02x at offset %d: '%s'\n", arg, c,
+                        (int)(p - err), err);
             return 1;
         }
     }
@@ -605,19 +607,19 @@ static void test_missing_value_short(void **state)
 static void test_missing_value_long(void **state)
 {
     (void)state;
-    static const struct { const char *flag, *alias; } flags[] = {
-        {"--master-host", NULL}, {"--master-port", NULL},
-        {"--processes", NULL}, {"--request-timeout", NULL},
-        {"--host", "-H"}, {"--loglevel", "-L"},
+    static const struct {
+        const char *flag, *alias;
+    } flags[] = {
+        {"--master-host", NULL},     {"--master-port", NULL}, {"--processes", NULL},
+        {"--request-timeout", NULL}, {"--host", "-H"},        {"--loglevel", "-L"},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        bad += bad_option_message(flags[i].flag, flags[i].flag + 2,
-                                  flags[i].alias);
+        bad += bad_option_message(flags[i].flag, flags[i].flag + 2, flags[i].alias);
     }
     if (bad) {
-        fail_msg("%d of %zu long options without a value got a bad message",
-                 bad, sizeof flags / sizeof flags[0]);
+        fail_msg("%d of %zu long options without a value got a bad message", bad,
+                 sizeof flags / sizeof flags[0]);
     }
 }
 
@@ -625,7 +627,9 @@ static void test_missing_value_long(void **state)
 static void test_value_for_switch(void **state)
 {
     (void)state;
-    static const struct { const char *arg, *name; } cases[] = {
+    static const struct {
+        const char *arg, *name;
+    } cases[] = {
         {"--insecure=1", "insecure"},
         {"--reconnect-on-quit=yes", "reconnect-on-quit"},
         {"--worker=1", "worker"},
@@ -670,8 +674,7 @@ static void test_help_version(void **state)
     static const char *const help_flags[] = {"--help", "-h"};
     for (size_t i = 0; i < 2; i++) {
         cli_result r;
-        const char *out =
-            parse_capturing_stdout((char *[]){"lw", (char *)help_flags[i], NULL}, &r);
+        const char *out = parse_capturing_stdout((char *[]){"lw", (char *)help_flags[i], NULL}, &r);
         assert_int_equal(r, CLI_EXIT_OK);
         assert_non_null(strstr(out, "Usage: lw"));
         assert_non_null(strstr(out, "--master-host"));
@@ -687,8 +690,8 @@ static void test_help_version(void **state)
     }
     /* --version after other (valid) flags still exits. */
     cli_result r;
-    const char *out = parse_capturing_stdout(
-        (char *[]){"lw", "--master-port", "6000", "--version", NULL}, &r);
+    const char *out =
+        parse_capturing_stdout((char *[]){"lw", "--master-port", "6000", "--version", NULL}, &r);
     assert_int_equal(r, CLI_EXIT_OK);
     assert_non_null(strstr(out, LW_VERSION));
 }
@@ -719,13 +722,15 @@ static void test_repeated_calls_after_cluster(void **state)
     cli_result r = PARSE("--master-port", "6003");
     if (r != CLI_RUN || cfg.master_port != 6003) {
         fail_msg("after \"-VL\", parsing \"--master-port 6003\" gave result %d, "
-                 "port %d, err '%s'", (int)r, cfg.master_port, err);
+                 "port %d, err '%s'",
+                 (int)r, cfg.master_port, err);
     }
     assert_error_line(PARSE("-xH"), "-xH");
     r = PARSE("--master-port", "6004");
     if (r != CLI_RUN || cfg.master_port != 6004) {
         fail_msg("after \"-xH\", parsing \"--master-port 6004\" gave result %d, "
-                 "port %d, err '%s'", (int)r, cfg.master_port, err);
+                 "port %d, err '%s'",
+                 (int)r, cfg.master_port, err);
     }
 }
 

@@ -110,19 +110,19 @@ static void test_unresolved_host(void **state)
     h1_engine *h = engine();
     h1_xfer x = {0};
     set_get(h, &x, "http://no-such-host.lw.invalid:8080", "/");
-    assert_int_equal(x.result, H1_OK);        /* known when the answer comes */
+    assert_int_equal(x.result, H1_OK); /* known when the answer comes */
     resolve_now(&x);
     assert_int_equal(x.origin->state, H1_DNS_FAILED);
     assert_int_equal(h1_dns_hosts(h->dns), 1);
     double first = x.origin->failed_at;
     assert_true(first > 0);
     set_get(h, &x, "http://no-such-host.lw.invalid:8080", "/again");
-    assert_int_equal(x.origin->state, H1_DNS_FAILED);   /* not looked up again */
+    assert_int_equal(x.origin->state, H1_DNS_FAILED); /* not looked up again */
     assert_int_equal(h1_dns_hosts(h->dns), 1);
     assert_true(x.origin->failed_at == first);
-    x.origin->failed_at -= H1_RESOLVE_RETRY;            /* time passes */
+    x.origin->failed_at -= H1_RESOLVE_RETRY; /* time passes */
     set_get(h, &x, "http://no-such-host.lw.invalid:8080", "/");
-    assert_int_equal(x.origin->state, H1_DNS_PENDING);  /* looked up again */
+    assert_int_equal(x.origin->state, H1_DNS_PENDING); /* looked up again */
     resolve_now(&x);
     assert_true(x.origin->failed_at > first);
     assert_int_equal(h1_dns_hosts(h->dns), 1);
@@ -146,13 +146,13 @@ static void test_host_table_evicts(void **state)
         snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
         set_get(h, &x, NULL, url);
         assert_int_equal(x.result, H1_OK);
-        assert_int_equal(x.origin->state, H1_DNS_OK);   /* numeric: at once */
+        assert_int_equal(x.origin->state, H1_DNS_OK); /* numeric: at once */
         assert_true(h1_dns_hosts(h->dns) <= H1_ORIGIN_CACHE);
     }
     assert_int_equal(h1_dns_hosts(h->dns), H1_ORIGIN_CACHE);
-    assert_int_equal(first->port, 1);                   /* still alive */
+    assert_int_equal(first->port, 1); /* still alive */
     assert_string_equal(first->authority, "127.0.0.1:1");
-    set_get(h, &x, NULL, "http://127.0.0.1:1/");        /* back in the table */
+    set_get(h, &x, NULL, "http://127.0.0.1:1/"); /* back in the table */
     assert_int_equal(x.origin->port, 1);
     assert_int_equal(x.origin->state, H1_DNS_OK);
     h1_xfer_free(&keep);
@@ -185,19 +185,19 @@ static void test_redirect_targets(void **state)
     }
     h1_xfer x = {0};
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");
-    assert_int_equal(h1_retarget(&x, "https://127.0.0.1/secure"), 0);   /* stays on the fast client */
+    assert_int_equal(h1_retarget(&x, "https://127.0.0.1/secure"), 0); /* stays on the fast client */
     assert_int_equal(x.result, H1_OK);
     assert_string_equal(x.url.data, "https://127.0.0.1/secure");
     assert_int_equal(x.origin->tls, 1);
     assert_int_equal(x.origin->port, 443);
     assert_string_equal(x.target.data, "/secure");
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");
-    assert_int_equal(h1_retarget(&x, "ftp://127.0.0.1/file"), 0);   /* not a path */
-    assert_int_equal(x.result, H1_ERR_URL);   /* requests' text (url.c) */
+    assert_int_equal(h1_retarget(&x, "ftp://127.0.0.1/file"), 0); /* not a path */
+    assert_int_equal(x.result, H1_ERR_URL);                       /* requests' text (url.c) */
     assert_string_equal(x.url_kind, "InvalidSchema");
     assert_string_equal(x.url_msg, "No connection adapters were found for 'ftp://127.0.0.1/file'");
     set_get(h, &x, NULL, "http://127.0.0.1:81/a");
-    assert_int_equal(h1_retarget(&x, "http://a b/"), 0);   /* no space into a Host line */
+    assert_int_equal(h1_retarget(&x, "http://a b/"), 0); /* no space into a Host line */
     assert_int_equal(x.result, H1_ERR_URL);
     assert_string_equal(x.url_kind, "InvalidURL");
     h1_xfer_free(&x);
@@ -229,19 +229,19 @@ static void test_cookies(void **state)
     set_cookie(s, "lang=en");
     const char *c = cookie_header(h, &x);
     assert_non_null(c);
-    assert_memory_equal(c, "Cookie: session=abc; lang=en\r\n", 30);   /* oldest first */
-    set_cookie(s, "session=xyz");                  /* replaced in its place, not added */
+    assert_memory_equal(c, "Cookie: session=abc; lang=en\r\n", 30); /* oldest first */
+    set_cookie(s, "session=xyz"); /* replaced in its place, not added */
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: session=xyz; lang=en\r\n", 30);
     set_cookie(s, "session=; Max-Age=0");
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: lang=en\r\n", 17);
-    set_cookie(s, "keep=1; Max-Age=05");           /* five seconds: kept */
-    set_cookie(s, "lang=; Expires=Thu, 01 Jan 1970 00:00:00 GMT");   /* expired: deleted */
+    set_cookie(s, "keep=1; Max-Age=05");                           /* five seconds: kept */
+    set_cookie(s, "lang=; Expires=Thu, 01 Jan 1970 00:00:00 GMT"); /* expired: deleted */
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: keep=1\r\n", 16);
     set_cookie(s, "lang=en; expires=Fri, 01 Jan 2100 00:00:00 GMT");
-    set_cookie(s, "=novalue");                     /* no name: ignored */
+    set_cookie(s, "=novalue"); /* no name: ignored */
     set_cookie(s, "noequals");
     c = cookie_header(h, &x);
     assert_memory_equal(c, "Cookie: keep=1; lang=en\r\n", 25);
@@ -272,7 +272,7 @@ static void test_cookie_scope(void **state)
     h1_session *s = h1_session_new();
     const char *v = "session=SECRET; Path=/admin";
     h1_cookie_set(&s->jar, "127.0.0.1", "/admin/login", v, strlen(v));
-    v = "dflt=1";                                   /* default path: /admin */
+    v = "dflt=1"; /* default path: /admin */
     h1_cookie_set(&s->jar, "127.0.0.1", "/admin/login?x=/y", v, strlen(v));
     v = "sec=1; Secure";
     h1_cookie_set(&s->jar, "127.0.0.1", "/", v, strlen(v));
@@ -284,7 +284,7 @@ static void test_cookie_scope(void **state)
                         "Cookie: session=SECRET; dflt=1; root=1");
     assert_string_equal(cookies_for(s, "127.0.0.1", "/administrator"), "Cookie: root=1");
     assert_string_equal(cookies_for(s, "127.0.0.1", "/"), "Cookie: root=1");
-    {   /* over https, the Secure cookie goes too */
+    { /* over https, the Secure cookie goes too */
         buf b = {0};
         assert_int_equal(h1_cookies_put(&b, &s->jar, "127.0.0.1", "/", 1), 0);
         assert_non_null(b.data);
@@ -299,11 +299,11 @@ static void test_cookie_scope(void **state)
     h1_cookie_set(&s->jar, "www.example.test", "/", v, strlen(v));
     v = "ho=1";
     h1_cookie_set(&s->jar, "www.example.test", "/", v, strlen(v));
-    v = "ipdom=1; Domain=0.0.1";                    /* no subdomains of an IP */
+    v = "ipdom=1; Domain=0.0.1"; /* no subdomains of an IP */
     h1_cookie_set(&s->jar, "127.0.0.1", "/", v, strlen(v));
-    v = "tld=1; Domain=test";                       /* a whole top-level domain */
+    v = "tld=1; Domain=test"; /* a whole top-level domain */
     h1_cookie_set(&s->jar, "www.example.test", "/", v, strlen(v));
-    v = "lh=1; Domain=localhost";                   /* no inner dot: refused too */
+    v = "lh=1; Domain=localhost"; /* no inner dot: refused too */
     h1_cookie_set(&s->jar, "localhost", "/", v, strlen(v));
     assert_string_equal(cookies_for(s, "localhost", "/"), "");
     assert_string_equal(cookies_for(s, "test", "/"), "");
@@ -332,7 +332,7 @@ static void test_cookie_bounds(void **state)
     memcpy(big, "big=", 4);
     h1_cookie_set(&s->jar, "127.0.0.1", "/", big, sizeof big - 1);
     assert_int_equal(s->jar.ncookies, 0);
-    big[H1_COOKIE_MAX_BYTES] = '\0';               /* 4096 bytes: kept */
+    big[H1_COOKIE_MAX_BYTES] = '\0'; /* 4096 bytes: kept */
     h1_cookie_set(&s->jar, "127.0.0.1", "/", big, H1_COOKIE_MAX_BYTES);
     assert_int_equal(s->jar.ncookies, 1);
     char v[64];
@@ -353,7 +353,7 @@ static void test_cookie_bounds(void **state)
     assert_int_equal(s->jar.ncookies, H1_COOKIES_PER_DOMAIN);
     const char *c = cookies_for(s, "127.0.0.1", "/");
     assert_non_null(strstr(c, "c99999=99999"));
-    assert_null(strstr(c, "c99949="));              /* the oldest went */
+    assert_null(strstr(c, "c99949=")); /* the oldest went */
     assert_non_null(strstr(c, "c99950="));
     for (int d = 0; d < 20; d++) {
         for (int i = 0; i < 50; i++) {
@@ -373,10 +373,28 @@ static void test_cookie_bounds(void **state)
 static void test_cookie_random(void **state)
 {
     (void)state;
-    static const char *const parts[] = {
-        "a=1", "b=", "=x", ";", "; ", "Path=", "Path=/a", "path=/a/b/", "Domain=", "Domain=.h.test",
-        "domain=test", "Secure", "Max-Age=", "Max-Age=-1", "max-age=99999999999999999999",
-        "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "expires=junk", " ", "\t", "x", "=", "\x01"};
+    static const char *const parts[] = {"a=1",
+                                        "b=",
+                                        "=x",
+                                        ";",
+                                        "; ",
+                                        "Path=",
+                                        "Path=/a",
+                                        "path=/a/b/",
+                                        "Domain=",
+                                        "Domain=.h.test",
+                                        "domain=test",
+                                        "Secure",
+                                        "Max-Age=",
+                                        "Max-Age=-1",
+                                        "max-age=99999999999999999999",
+                                        "Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                                        "expires=junk",
+                                        " ",
+                                        "\t",
+                                        "x",
+                                        "=",
+                                        "\x01"};
     static const char *const hosts[] = {"h.test", "a.h.test", "127.0.0.1", "test"};
     static const char *const paths[] = {"/", "/a", "/a/b/c?x=/y", "", "?q"};
     unsigned seed = 777;
@@ -417,32 +435,29 @@ static void test_request_bytes(void **state)
     x.s = s;
     assert_int_equal(set_at(h, &x, "http://127.0.0.1:8080/", "/v1/x", sess, own), 0);
     assert_int_equal(h1_build(&h->wbuf, &x), 0);
-    assert_string_equal(h->wbuf.data,
-                        "POST /v1/x HTTP/1.1\r\n"
-                        "Host: 127.0.0.1:8080\r\n"
-                        "Authorization: Bearer k\r\n"
-                        "Content-Type: application/json\r\n"
-                        "Accept: */*\r\n"
-                        "Content-Length: 7\r\n"
-                        "\r\n"
-                        "{\"a\":1}");
+    assert_string_equal(h->wbuf.data, "POST /v1/x HTTP/1.1\r\n"
+                                      "Host: 127.0.0.1:8080\r\n"
+                                      "Authorization: Bearer k\r\n"
+                                      "Content-Type: application/json\r\n"
+                                      "Accept: */*\r\n"
+                                      "Content-Length: 7\r\n"
+                                      "\r\n"
+                                      "{\"a\":1}");
     /* a task's own Accept replaces the default one */
     const char *const accept[] = {"Accept: application/json", NULL};
     strcpy(x.method, "GET");
     x.has_body = 0;
     assert_int_equal(set_at(h, &x, "http://127.0.0.1:8080", "/", NULL, accept), 0);
     assert_int_equal(h1_build(&h->wbuf, &x), 0);
-    assert_string_equal(h->wbuf.data,
-                        "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-                        "Accept: application/json\r\n\r\n");
+    assert_string_equal(h->wbuf.data, "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                                      "Accept: application/json\r\n\r\n");
     /* the task's Host replaces the client's; its Content-Length is dropped
      * (the client writes the body's); spaces and non-ASCII are escaped */
     const char *const host[] = {"Host: vhost.example", "Content-Length: 99", NULL};
     assert_int_equal(set_at(h, &x, "http://127.0.0.1:8080", "/a b/\xc3\xa9", NULL, host), 0);
     assert_int_equal(h1_build(&h->wbuf, &x), 0);
-    assert_string_equal(h->wbuf.data,
-                        "GET /a%20b/%C3%A9 HTTP/1.1\r\nHost: vhost.example\r\n"
-                        "Accept: */*\r\n\r\n");
+    assert_string_equal(h->wbuf.data, "GET /a%20b/%C3%A9 HTTP/1.1\r\nHost: vhost.example\r\n"
+                                      "Accept: */*\r\n\r\n");
     /* dropping header lines by name, case-insensitively */
     static const char *const drop[] = {"host:", "accept:", NULL};
     h1_drop_headers(&x, drop);
@@ -455,16 +470,11 @@ static void test_request_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_supports),
-        cmocka_unit_test(test_base_and_path),
-        cmocka_unit_test(test_unresolved_host),
-        cmocka_unit_test(test_host_table_evicts),
-        cmocka_unit_test(test_redirect_targets),
-        cmocka_unit_test(test_cookies),
-        cmocka_unit_test(test_cookie_scope),
-        cmocka_unit_test(test_cookie_bounds),
-        cmocka_unit_test(test_cookie_random),
-        cmocka_unit_test(test_request_bytes),
+        cmocka_unit_test(test_supports),         cmocka_unit_test(test_base_and_path),
+        cmocka_unit_test(test_unresolved_host),  cmocka_unit_test(test_host_table_evicts),
+        cmocka_unit_test(test_redirect_targets), cmocka_unit_test(test_cookies),
+        cmocka_unit_test(test_cookie_scope),     cmocka_unit_test(test_cookie_bounds),
+        cmocka_unit_test(test_cookie_random),    cmocka_unit_test(test_request_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

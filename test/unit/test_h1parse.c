@@ -39,21 +39,21 @@
 
 /* What the callbacks saw, and when to abort. */
 typedef struct {
-    char headers[8192];   /* "name=value\n" per header, as far as it fits */
+    char headers[8192]; /* "name=value\n" per header, as far as it fits */
     size_t hlen;
-    char body[8192];      /* the start of the body */
+    char body[8192]; /* the start of the body */
     size_t blen;
-    uint64_t hash;        /* of all headers and body bytes, in order */
+    uint64_t hash; /* of all headers and body bytes, in order */
     int nheaders;
-    int abort_at_header;  /* abort on this header (1-based); 0: never */
-    int abort_body;       /* abort on the first body bytes */
+    int abort_at_header; /* abort on this header (1-based); 0: never */
+    int abort_body;      /* abort on the first body bytes */
 } sink;
 
 /* Everything a run produces; two runs of the same bytes must match. */
 typedef struct {
-    ssize_t rc;           /* total bytes consumed, or -1 */
+    ssize_t rc; /* total bytes consumed, or -1 */
     int done_before_eof;
-    int eof;              /* h1_eof() after the feeds; -1 if rc is -1 */
+    int eof; /* h1_eof() after the feeds; -1 if rc is -1 */
     int status, minor, chunked, keep_alive, done, started;
     int64_t content_length, body_bytes;
     char reason[64];
@@ -71,8 +71,7 @@ static void hash_bytes(uint64_t *h, const char *data, size_t len)
     }
 }
 
-static int on_header(void *ctx, const char *name, size_t nlen,
-                     const char *value, size_t vlen)
+static int on_header(void *ctx, const char *name, size_t nlen, const char *value, size_t vlen)
 {
     sink *s = ctx;
     int n;
@@ -85,9 +84,9 @@ static int on_header(void *ctx, const char *name, size_t nlen,
     hash_bytes(&s->hash, "=", 1);
     hash_bytes(&s->hash, value, vlen);
     if (nlen + vlen + 2 >= sizeof s->headers - s->hlen)
-        return 0;   /* long headers: keep the first ones */
-    n = snprintf(s->headers + s->hlen, sizeof s->headers - s->hlen,
-                 "%.*s=%.*s\n", (int)nlen, name, (int)vlen, value);
+        return 0; /* long headers: keep the first ones */
+    n = snprintf(s->headers + s->hlen, sizeof s->headers - s->hlen, "%.*s=%.*s\n", (int)nlen, name,
+                 (int)vlen, value);
     if (n < 0 || (size_t)n >= sizeof s->headers - s->hlen)
         fail_msg("snprintf failed");
     s->hlen += (size_t)n;
@@ -102,9 +101,9 @@ static int on_body(void *ctx, const char *data, size_t len)
         fail_msg("on_body called with no bytes");
     if (s->abort_body)
         return 1;
-    hash_bytes(&s->hash, data, len);   /* a stream: no marker */
+    hash_bytes(&s->hash, data, len); /* a stream: no marker */
     if (len > sizeof s->body - s->blen)
-        len = sizeof s->body - s->blen;   /* long bodies: keep the start */
+        len = sizeof s->body - s->blen; /* long bodies: keep the start */
     memcpy(s->body + s->blen, data, len);
     s->blen += len;
     return 0;
@@ -128,8 +127,8 @@ static void record(outcome *o, h1_parser *p)
 }
 
 /* Feeds resp in pieces ending at cuts[0..ncuts) (ascending) and len. */
-static void run_cuts(const char *resp, size_t len, int no_body,
-                     const size_t *cuts, size_t ncuts, outcome *o)
+static void run_cuts(const char *resp, size_t len, int no_body, const size_t *cuts, size_t ncuts,
+                     outcome *o)
 {
     h1_parser p;
     size_t prev = 0, i;
@@ -148,8 +147,7 @@ static void run_cuts(const char *resp, size_t len, int no_body,
         }
         /* Bytes are left over only after the end of the response. */
         if ((size_t)n < end - prev && !p.done)
-            fail_msg("consumed %zd of %zu bytes but not done", n,
-                     end - prev);
+            fail_msg("consumed %zd of %zu bytes but not done", n, end - prev);
         o->rc += n;
         prev = end;
     }
@@ -159,33 +157,26 @@ static void run_cuts(const char *resp, size_t len, int no_body,
         fail_msg("h1_reset left state behind");
 }
 
-static void same(const outcome *a, const outcome *b, const char *how,
-                 size_t i, size_t j)
+static void same(const outcome *a, const outcome *b, const char *how, size_t i, size_t j)
 {
-    if (a->rc != b->rc || a->done_before_eof != b->done_before_eof ||
-        a->eof != b->eof || a->status != b->status ||
-        a->minor != b->minor || a->chunked != b->chunked ||
-        a->keep_alive != b->keep_alive || a->done != b->done ||
-        a->started != b->started ||
-        a->content_length != b->content_length ||
-        a->body_bytes != b->body_bytes ||
-        strcmp(a->reason, b->reason) != 0 ||
-        a->s.nheaders != b->s.nheaders || a->s.hash != b->s.hash ||
-        a->s.hlen != b->s.hlen ||
-        memcmp(a->s.headers, b->s.headers, a->s.hlen) != 0 ||
-        a->s.blen != b->s.blen ||
+    if (a->rc != b->rc || a->done_before_eof != b->done_before_eof || a->eof != b->eof ||
+        a->status != b->status || a->minor != b->minor || a->chunked != b->chunked ||
+        a->keep_alive != b->keep_alive || a->done != b->done || a->started != b->started ||
+        a->content_length != b->content_length || a->body_bytes != b->body_bytes ||
+        strcmp(a->reason, b->reason) != 0 || a->s.nheaders != b->s.nheaders ||
+        a->s.hash != b->s.hash || a->s.hlen != b->s.hlen ||
+        memcmp(a->s.headers, b->s.headers, a->s.hlen) != 0 || a->s.blen != b->s.blen ||
         memcmp(a->s.body, b->s.body, a->s.blen) != 0)
         fail_msg("%s at %zu/%zu: rc %zd vs %zd, status %d vs %d, body %lld "
-                 "vs %lld, done %d vs %d, eof %d vs %d, ka %d vs %d", how, i,
-                 j, a->rc, b->rc, a->status, b->status,
-                 (long long)a->body_bytes, (long long)b->body_bytes, a->done,
-                 b->done, a->eof, b->eof, a->keep_alive, b->keep_alive);
+                 "vs %lld, done %d vs %d, eof %d vs %d, ka %d vs %d",
+                 how, i, j, a->rc, b->rc, a->status, b->status, (long long)a->body_bytes,
+                 (long long)b->body_bytes, a->done, b->done, a->eof, b->eof, a->keep_alive,
+                 b->keep_alive);
 }
 
 /* Parses resp in one piece into ref, and checks that every way of
  * splitting it gives the same outcome. ref->s holds the abort settings. */
-static void check_splits_n(const char *resp, size_t len, int no_body,
-                           outcome *ref)
+static void check_splits_n(const char *resp, size_t len, int no_body, outcome *ref)
 {
     outcome *o = calloc(1, sizeof *o);
     size_t *cuts = calloc(len + 1, sizeof *cuts);
@@ -246,10 +237,10 @@ static void assert_headers(const outcome *o, const char *want)
 
 /* How the bytes of a case end. */
 enum ending {
-    COMPLETE,   /* a whole response, known before the connection closes */
-    AT_CLOSE,   /* the body is delimited by close: complete at h1_eof() */
-    TRUNCATED,  /* incomplete, also for h1_eof() */
-    REJECTED    /* h1_feed() fails */
+    COMPLETE,  /* a whole response, known before the connection closes */
+    AT_CLOSE,  /* the body is delimited by close: complete at h1_eof() */
+    TRUNCATED, /* incomplete, also for h1_eof() */
+    REJECTED   /* h1_feed() fails */
 };
 
 /* A response and what parsing it must give. For a REJECTED one only that
@@ -259,15 +250,15 @@ enum ending {
 typedef struct {
     const char *name;
     const char *resp;
-    size_t len;               /* of resp, which may hold NUL bytes */
-    int no_body;              /* the response to a HEAD request */
+    size_t len;  /* of resp, which may hold NUL bytes */
+    int no_body; /* the response to a HEAD request */
     enum ending end;
-    size_t left;              /* bytes after the response, not consumed */
+    size_t left; /* bytes after the response, not consumed */
     int status, minor;
     const char *reason;
-    int64_t content_length;   /* -1: none */
+    int64_t content_length; /* -1: none */
     int chunked, keep_alive;
-    const char *headers;      /* "name=value\n" each, as the sink keeps them */
+    const char *headers; /* "name=value\n" each, as the sink keeps them */
     const char *body;
 } parse_case;
 
@@ -277,263 +268,226 @@ typedef struct {
 #define OK_LINE "HTTP/1.1 200 OK\r\n"
 #define CHUNKED_HEAD OK_LINE "Transfer-Encoding: chunked\r\n\r\n"
 
-static const char chunked_resp[] =
-    "HTTP/1.1 200 OK\r\n"
-    "Transfer-Encoding: chunked\r\n"
-    "\r\n"
-    "5;name=val\r\nhello\r\n"
-    "6 ; ext=\"quoted;x\"\r\n world\r\n"
-    "a\r\n0123456789\r\n"
-    "00000000000000000000000000000000000000000001\r\n!\r\n"
-    "0;last\r\n"
-    "X-Trailer: t1\r\n"
-    "X-Other:  t2 \r\n"
-    "\r\n";
+static const char chunked_resp[] = "HTTP/1.1 200 OK\r\n"
+                                   "Transfer-Encoding: chunked\r\n"
+                                   "\r\n"
+                                   "5;name=val\r\nhello\r\n"
+                                   "6 ; ext=\"quoted;x\"\r\n world\r\n"
+                                   "a\r\n0123456789\r\n"
+                                   "00000000000000000000000000000000000000000001\r\n!\r\n"
+                                   "0;last\r\n"
+                                   "X-Trailer: t1\r\n"
+                                   "X-Other:  t2 \r\n"
+                                   "\r\n";
 
 /* head (a status line and headers), then a one-byte body. */
-#define KEEP_ALIVE(name, head, http_minor, ka)                              \
-    {"keep-alive: " name, S(head "Content-Length: 1\r\n\r\nx"),            \
-     .status = 200, .minor = http_minor, .content_length = 1,              \
-     .keep_alive = ka, .body = "x"}
+#define KEEP_ALIVE(name, head, http_minor, ka)                                                     \
+    {                                                                                              \
+        "keep-alive: " name, S(head "Content-Length: 1\r\n\r\nx"),                                 \
+            .status = 200, .minor = http_minor, .content_length = 1, .keep_alive = ka, .body = "x" \
+    }
 
 /* A status line, then an empty body. */
-#define STATUS_LINE(line, code, http_minor, why, ka)                        \
-    {"status line: " line, S(line "\r\nContent-Length: 0\r\n\r\n"),        \
-     .status = code, .minor = http_minor, .reason = why,                   \
-     .content_length = 0, .keep_alive = ka, .body = ""}
+#define STATUS_LINE(line, code, http_minor, why, ka)                                 \
+    {                                                                                \
+        "status line: " line, S(line "\r\nContent-Length: 0\r\n\r\n"),               \
+            .status = code, .minor = http_minor, .reason = why, .content_length = 0, \
+            .keep_alive = ka, .body = ""                                             \
+    }
 
-#define MALFORMED(name, lit) {"malformed: " name, S(lit), .end = REJECTED}
+#define MALFORMED(name, lit)                        \
+    {                                               \
+        "malformed: " name, S(lit), .end = REJECTED \
+    }
 
 /* 63 bytes: what fits in h1_parser.reason */
-#define LONG_REASON \
-    "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
-_Static_assert(sizeof LONG_REASON == sizeof ((h1_parser *)0)->reason,
+#define LONG_REASON "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+_Static_assert(sizeof LONG_REASON == sizeof((h1_parser *)0)->reason,
                "LONG_REASON fills the reason buffer");
 
 #define NEXT_404 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
 
-#define INTERIM_THEN_201                                                    \
-    "HTTP/1.1 100 Continue\r\n\r\n"                                         \
-    "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n"       \
-    "Content-Length: 7\r\nConnection: close\r\n\r\n"                        \
+#define INTERIM_THEN_201                                              \
+    "HTTP/1.1 100 Continue\r\n\r\n"                                   \
+    "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n" \
+    "Content-Length: 7\r\nConnection: close\r\n\r\n"                  \
     "HTTP/1.0 201 Created\r\nContent-Length: 2\r\n\r\nok"
 
 static const parse_case cases[] = {
     /* ---- Content-Length ---- */
-    {"Content-Length body",
-     S(OK_LINE "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"),
-     .status = 200, .minor = 1, .reason = "OK", .content_length = 5,
-     .keep_alive = 1, .headers = "Content-Type=text/plain\nContent-Length=5\n",
-     .body = "hello"},
+    {"Content-Length body", S(OK_LINE "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"),
+     .status = 200, .minor = 1, .reason = "OK", .content_length = 5, .keep_alive = 1,
+     .headers = "Content-Type=text/plain\nContent-Length=5\n", .body = "hello"},
     {"404 with a body",
      S("HTTP/1.1 404 Not Found\r\nServer: x\r\nContent-Length: 12\r\n\r\n"
        "no such page"),
-     .status = 404, .minor = 1, .reason = "Not Found", .content_length = 12,
-     .keep_alive = 1, .headers = "Server=x\nContent-Length=12\n",
-     .body = "no such page"},
-    {"Content-Length: 0", S(OK_LINE "Content-Length: 0\r\n\r\n"),
-     .status = 200, .minor = 1, .content_length = 0, .keep_alive = 1,
-     .body = ""},
+     .status = 404, .minor = 1, .reason = "Not Found", .content_length = 12, .keep_alive = 1,
+     .headers = "Server=x\nContent-Length=12\n", .body = "no such page"},
+    {"Content-Length: 0", S(OK_LINE "Content-Length: 0\r\n\r\n"), .status = 200, .minor = 1,
+     .content_length = 0, .keep_alive = 1, .body = ""},
     {"bytes after the body are not consumed",
-     S("HTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length: 1\r\n\r\nxyz"),
-     .left = LEN("yz"), .status = 301, .minor = 1, .reason = "Moved",
-     .content_length = 1, .keep_alive = 1, .body = "x"},
+     S("HTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length: 1\r\n\r\nxyz"), .left = LEN("yz"),
+     .status = 301, .minor = 1, .reason = "Moved", .content_length = 1, .keep_alive = 1,
+     .body = "x"},
     {"Content-Length with Connection: close",
-     S(OK_LINE "Connection: close\r\nContent-Length: 3\r\n\r\nabc"),
-     .status = 200, .minor = 1, .content_length = 3, .keep_alive = 0,
-     .body = "abc"},
+     S(OK_LINE "Connection: close\r\nContent-Length: 3\r\n\r\nabc"), .status = 200, .minor = 1,
+     .content_length = 3, .keep_alive = 0, .body = "abc"},
 
     /* ---- chunked ---- */
-    {"chunked: extensions, leading zeros, trailers", S(chunked_resp),
-     .status = 200, .minor = 1, .content_length = -1, .chunked = 1,
-     .keep_alive = 1, .body = "hello world0123456789!",
+    {"chunked: extensions, leading zeros, trailers", S(chunked_resp), .status = 200, .minor = 1,
+     .content_length = -1, .chunked = 1, .keep_alive = 1, .body = "hello world0123456789!",
      /* Trailers follow the headers, after the body. */
      .headers = "Transfer-Encoding=chunked\nX-Trailer=t1\nX-Other=t2\n"},
     {"chunked: bare LF, upper-case hex, chunked after gzip",
      S("HTTP/1.1 200 OK\nTransfer-Encoding: gzip, CHUNKED\n\n"
        "A\n0123456789\n0\n\nHTTP/1.1"),
-     .left = LEN("HTTP/1.1"), .status = 200, .minor = 1,
-     .content_length = -1, .chunked = 1, .keep_alive = 1,
-     .body = "0123456789"},
+     .left = LEN("HTTP/1.1"), .status = 200, .minor = 1, .content_length = -1, .chunked = 1,
+     .keep_alive = 1, .body = "0123456789"},
     {"chunked wins over Content-Length",
      S(OK_LINE "Content-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
-       "2\r\nok\r\n0\r\n\r\n"),
-     .status = 200, .minor = 1, .content_length = 100, .chunked = 1,
-     .keep_alive = 1, .body = "ok"},
+               "2\r\nok\r\n0\r\n\r\n"),
+     .status = 200, .minor = 1, .content_length = 100, .chunked = 1, .keep_alive = 1, .body = "ok"},
     {"chunked wins over Content-Length: 0",
      S(OK_LINE "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n"
-       "2\r\nok\r\n0\r\n\r\n"),
-     .status = 200, .minor = 1, .content_length = 0, .chunked = 1,
-     .keep_alive = 1, .body = "ok"},
-    {"chunked: largest chunk size, then truncated",
-     S(CHUNKED_HEAD "7fffffffffffffff\r\nabc"),
-     .end = TRUNCATED, .status = 200, .minor = 1, .content_length = -1,
-     .chunked = 1, .body = "abc"},
+               "2\r\nok\r\n0\r\n\r\n"),
+     .status = 200, .minor = 1, .content_length = 0, .chunked = 1, .keep_alive = 1, .body = "ok"},
+    {"chunked: largest chunk size, then truncated", S(CHUNKED_HEAD "7fffffffffffffff\r\nabc"),
+     .end = TRUNCATED, .status = 200, .minor = 1, .content_length = -1, .chunked = 1,
+     .body = "abc"},
     /* A Transfer-Encoding whose last coding is not chunked: read until
      * close. */
     {"Transfer-Encoding not ending in chunked",
      S(OK_LINE "Transfer-Encoding: chunked, gzip\r\nContent-Length: 2\r\n"
-       "\r\n3\r\nabc\r\n"),
-     .end = AT_CLOSE, .status = 200, .minor = 1, .content_length = 2,
-     .chunked = 0, .keep_alive = 0, .body = "3\r\nabc\r\n"},
+               "\r\n3\r\nabc\r\n"),
+     .end = AT_CLOSE, .status = 200, .minor = 1, .content_length = 2, .chunked = 0, .keep_alive = 0,
+     .body = "3\r\nabc\r\n"},
     /* HTTP/1.0 with Transfer-Encoding: decoded, but the connection
      * closes. */
     {"chunked HTTP/1.0",
      S("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
        "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"),
-     .status = 200, .minor = 0, .content_length = -1, .chunked = 1,
-     .keep_alive = 0, .body = "x"},
+     .status = 200, .minor = 0, .content_length = -1, .chunked = 1, .keep_alive = 0, .body = "x"},
 
     /* ---- no body ---- */
-    {"HEAD: Content-Length",
-     S(OK_LINE "Content-Length: 10\r\n\r\n" OK_LINE), .no_body = 1,
-     .left = LEN(OK_LINE), .status = 200, .minor = 1, .content_length = 10,
-     .keep_alive = 1, .body = ""},
-    {"HEAD: chunked", S(CHUNKED_HEAD), .no_body = 1, .status = 200,
-     .minor = 1, .content_length = -1, .chunked = 1, .keep_alive = 1,
+    {"HEAD: Content-Length", S(OK_LINE "Content-Length: 10\r\n\r\n" OK_LINE), .no_body = 1,
+     .left = LEN(OK_LINE), .status = 200, .minor = 1, .content_length = 10, .keep_alive = 1,
      .body = ""},
+    {"HEAD: chunked", S(CHUNKED_HEAD), .no_body = 1, .status = 200, .minor = 1,
+     .content_length = -1, .chunked = 1, .keep_alive = 1, .body = ""},
     /* The same bytes without no_body wait for the chunked body. */
-    {"not HEAD: chunked head only", S(CHUNKED_HEAD), .end = TRUNCATED,
-     .status = 200, .minor = 1, .content_length = -1, .chunked = 1,
-     .body = ""},
-    {"204 ignores Content-Length",
-     S("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"),
-     .left = LEN("hello"), .status = 204, .minor = 1,
-     .reason = "No Content", .content_length = 5, .keep_alive = 1,
-     .body = ""},
+    {"not HEAD: chunked head only", S(CHUNKED_HEAD), .end = TRUNCATED, .status = 200, .minor = 1,
+     .content_length = -1, .chunked = 1, .body = ""},
+    {"204 ignores Content-Length", S("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"),
+     .left = LEN("hello"), .status = 204, .minor = 1, .reason = "No Content", .content_length = 5,
+     .keep_alive = 1, .body = ""},
     {"304 ignores Transfer-Encoding",
      S("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"
        "0\r\n\r\n"),
-     .left = LEN("0\r\n\r\n"), .status = 304, .minor = 1,
-     .content_length = -1, .chunked = 1, .keep_alive = 1, .body = ""},
+     .left = LEN("0\r\n\r\n"), .status = 304, .minor = 1, .content_length = -1, .chunked = 1,
+     .keep_alive = 1, .body = ""},
 
     /* ---- interim responses ---- */
     /* Headers of interim responses are not passed on. */
-    {"interim: 100 and 103 before the response", S(INTERIM_THEN_201),
-     .status = 201, .minor = 0, .reason = "Created", .content_length = 2,
-     .keep_alive = 0, .headers = "Content-Length=2\n", .body = "ok"},
+    {"interim: 100 and 103 before the response", S(INTERIM_THEN_201), .status = 201, .minor = 0,
+     .reason = "Created", .content_length = 2, .keep_alive = 0, .headers = "Content-Length=2\n",
+     .body = "ok"},
     /* Interim responses to a HEAD request are skipped just the same. */
-    {"interim: 100 and 103 before the response to HEAD",
-     S(INTERIM_THEN_201), .no_body = 1, .left = LEN("ok"), .status = 201,
-     .minor = 0, .reason = "Created", .content_length = 2, .keep_alive = 0,
-     .headers = "Content-Length=2\n", .body = ""},
+    {"interim: 100 and 103 before the response to HEAD", S(INTERIM_THEN_201), .no_body = 1,
+     .left = LEN("ok"), .status = 201, .minor = 0, .reason = "Created", .content_length = 2,
+     .keep_alive = 0, .headers = "Content-Length=2\n", .body = ""},
     /* An interim response alone is not a response. */
-    {"interim: alone", S("HTTP/1.1 100 Continue\r\n\r\n"), .end = TRUNCATED,
-     .status = 0, .minor = 0, .reason = "", .content_length = -1,
-     .body = ""},
+    {"interim: alone", S("HTTP/1.1 100 Continue\r\n\r\n"), .end = TRUNCATED, .status = 0,
+     .minor = 0, .reason = "", .content_length = -1, .body = ""},
     /* 101 ends the HTTP exchange: complete, bytes after it left alone. */
     {"interim: 101 Switching Protocols",
      S("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
        "Connection: Upgrade\r\n\r\n\x81\x05"),
-     .left = LEN("\x81\x05"), .status = 101, .minor = 1,
-     .reason = "Switching Protocols", .content_length = -1,
-     .keep_alive = 0, .headers = "Upgrade=websocket\nConnection=Upgrade\n",
+     .left = LEN("\x81\x05"), .status = 101, .minor = 1, .reason = "Switching Protocols",
+     .content_length = -1, .keep_alive = 0, .headers = "Upgrade=websocket\nConnection=Upgrade\n",
      .body = ""},
 
     /* ---- keep-alive ---- */
     KEEP_ALIVE("1.1", OK_LINE, 1, 1),
     KEEP_ALIVE("1.1 keep-alive", OK_LINE "Connection: keep-alive\r\n", 1, 1),
     KEEP_ALIVE("1.1 close", OK_LINE "Connection: close\r\n", 1, 0),
-    KEEP_ALIVE("1.1 CLOSE in a list",
-               OK_LINE "Connection: Upgrade, CLOSE\r\n", 1, 0),
-    KEEP_ALIVE("1.1 close without space",
-               OK_LINE "Connection:close \r\n", 1, 0),
+    KEEP_ALIVE("1.1 CLOSE in a list", OK_LINE "Connection: Upgrade, CLOSE\r\n", 1, 0),
+    KEEP_ALIVE("1.1 close without space", OK_LINE "Connection:close \r\n", 1, 0),
     KEEP_ALIVE("1.1 closed", OK_LINE "Connection: closed\r\n", 1, 1),
     KEEP_ALIVE("1.1 keep-alive, then close",
-               OK_LINE "Connection: keep-alive\r\nConnection: close\r\n", 1,
-               0),
+               OK_LINE "Connection: keep-alive\r\nConnection: close\r\n", 1, 0),
     KEEP_ALIVE("1.0", "HTTP/1.0 200 OK\r\n", 0, 0),
-    KEEP_ALIVE("1.0 keep-alive",
-               "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n", 0, 1),
-    KEEP_ALIVE("1.0 Keep-Alive in a list",
-               "HTTP/1.0 200 OK\r\nConnection: foo,\tKeep-Alive\r\n", 0, 1),
-    KEEP_ALIVE("1.0 keep-alive and close",
-               "HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\n", 0, 0),
-    KEEP_ALIVE("1.0 keep-alives",
-               "HTTP/1.0 200 OK\r\nConnection: keep-alives\r\n", 0, 0),
+    KEEP_ALIVE("1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n", 0, 1),
+    KEEP_ALIVE("1.0 Keep-Alive in a list", "HTTP/1.0 200 OK\r\nConnection: foo,\tKeep-Alive\r\n", 0,
+               1),
+    KEEP_ALIVE("1.0 keep-alive and close", "HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\n",
+               0, 0),
+    KEEP_ALIVE("1.0 keep-alives", "HTTP/1.0 200 OK\r\nConnection: keep-alives\r\n", 0, 0),
     {"keep-alive: 1.0 Keep-Alive, bare LF",
-     S("HTTP/1.0 200 OK\nConnection: Keep-Alive\nContent-Length: 3\n\nabc"),
-     .status = 200, .minor = 0, .reason = "OK", .content_length = 3,
-     .keep_alive = 1, .body = "abc"},
+     S("HTTP/1.0 200 OK\nConnection: Keep-Alive\nContent-Length: 3\n\nabc"), .status = 200,
+     .minor = 0, .reason = "OK", .content_length = 3, .keep_alive = 1, .body = "abc"},
 
     /* ---- end of connection ---- */
-    {"body until close",
-     S(OK_LINE "Connection: close\r\n\r\nuntil close"), .end = AT_CLOSE,
-     .status = 200, .minor = 1, .content_length = -1, .keep_alive = 0,
-     .body = "until close"},
+    {"body until close", S(OK_LINE "Connection: close\r\n\r\nuntil close"), .end = AT_CLOSE,
+     .status = 200, .minor = 1, .content_length = -1, .keep_alive = 0, .body = "until close"},
     {"body until close, HTTP/1.0 keep-alive",
      S("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
        "\r\nall of this\r\nis body"),
-     .end = AT_CLOSE, .status = 200, .minor = 0, .content_length = -1,
-     .keep_alive = 0, .body = "all of this\r\nis body"},
-    {"truncated: 3 of 10 body bytes",
-     S(OK_LINE "Content-Length: 10\r\n\r\nabc"), .end = TRUNCATED,
+     .end = AT_CLOSE, .status = 200, .minor = 0, .content_length = -1, .keep_alive = 0,
+     .body = "all of this\r\nis body"},
+    {"truncated: 3 of 10 body bytes", S(OK_LINE "Content-Length: 10\r\n\r\nabc"), .end = TRUNCATED,
      .status = 200, .minor = 1, .content_length = 10, .body = "abc"},
-    {"truncated: 5 of 9 body bytes",
-     S(OK_LINE "Content-Length: 9\r\n\r\ntrunc"), .end = TRUNCATED,
+    {"truncated: 5 of 9 body bytes", S(OK_LINE "Content-Length: 9\r\n\r\ntrunc"), .end = TRUNCATED,
      .status = 200, .minor = 1, .content_length = 9, .body = "trunc"},
-    {"truncated: chunk data", S(CHUNKED_HEAD "5\r\nab"), .end = TRUNCATED,
-     .status = 200, .minor = 1, .content_length = -1, .chunked = 1,
-     .body = "ab"},
-    {"truncated: before the CRLF after chunk data",
-     S(CHUNKED_HEAD "2\r\nab"), .end = TRUNCATED, .status = 200,
+    {"truncated: chunk data", S(CHUNKED_HEAD "5\r\nab"), .end = TRUNCATED, .status = 200,
      .minor = 1, .content_length = -1, .chunked = 1, .body = "ab"},
-    {"truncated: after the last chunk", S(CHUNKED_HEAD "0\r\n"),
-     .end = TRUNCATED, .status = 200, .minor = 1, .content_length = -1,
-     .chunked = 1, .body = ""},
-    {"truncated: in the trailers", S(CHUNKED_HEAD "0\r\nA: b\r\n"),
-     .end = TRUNCATED, .status = 200, .minor = 1, .content_length = -1,
-     .chunked = 1, .body = ""},
-    {"truncated: in the headers", S(OK_LINE "Content-Length: 10\r\n"),
-     .end = TRUNCATED, .status = 200, .minor = 1, .content_length = 10,
+    {"truncated: before the CRLF after chunk data", S(CHUNKED_HEAD "2\r\nab"), .end = TRUNCATED,
+     .status = 200, .minor = 1, .content_length = -1, .chunked = 1, .body = "ab"},
+    {"truncated: after the last chunk", S(CHUNKED_HEAD "0\r\n"), .end = TRUNCATED, .status = 200,
+     .minor = 1, .content_length = -1, .chunked = 1, .body = ""},
+    {"truncated: in the trailers", S(CHUNKED_HEAD "0\r\nA: b\r\n"), .end = TRUNCATED, .status = 200,
+     .minor = 1, .content_length = -1, .chunked = 1, .body = ""},
+    {"truncated: in the headers", S(OK_LINE "Content-Length: 10\r\n"), .end = TRUNCATED,
+     .status = 200, .minor = 1, .content_length = 10, .body = ""},
+    {"truncated: after the status line", S(OK_LINE), .end = TRUNCATED, .status = 200, .minor = 1,
+     .content_length = -1, .body = ""},
+    {"truncated: in the status line", S("HTTP/1.1 200"), .end = TRUNCATED, .status = 0, .minor = 0,
+     .content_length = -1, .body = ""},
+    {"truncated: one byte", S("H"), .end = TRUNCATED, .status = 0, .minor = 0, .content_length = -1,
      .body = ""},
-    {"truncated: after the status line", S(OK_LINE), .end = TRUNCATED,
-     .status = 200, .minor = 1, .content_length = -1, .body = ""},
-    {"truncated: in the status line", S("HTTP/1.1 200"), .end = TRUNCATED,
-     .status = 0, .minor = 0, .content_length = -1, .body = ""},
-    {"truncated: one byte", S("H"), .end = TRUNCATED, .status = 0,
-     .minor = 0, .content_length = -1, .body = ""},
 
     /* ---- pipelining ---- */
-    {"pipelined: after a Content-Length body",
-     S(OK_LINE "Content-Length: 3\r\n\r\nabc" NEXT_404),
-     .left = LEN(NEXT_404), .status = 200, .minor = 1, .content_length = 3,
-     .keep_alive = 1, .body = "abc"},
-    {"pipelined: after a chunked body",
-     S(CHUNKED_HEAD "1\r\na\r\n0\r\n\r\n" OK_LINE), .left = LEN(OK_LINE),
-     .status = 200, .minor = 1, .content_length = -1, .chunked = 1,
+    {"pipelined: after a Content-Length body", S(OK_LINE "Content-Length: 3\r\n\r\nabc" NEXT_404),
+     .left = LEN(NEXT_404), .status = 200, .minor = 1, .content_length = 3, .keep_alive = 1,
+     .body = "abc"},
+    {"pipelined: after a chunked body", S(CHUNKED_HEAD "1\r\na\r\n0\r\n\r\n" OK_LINE),
+     .left = LEN(OK_LINE), .status = 200, .minor = 1, .content_length = -1, .chunked = 1,
      .keep_alive = 1, .body = "a"},
 
     /* ---- status line and headers ---- */
     STATUS_LINE("HTTP/1.1 200 OK", 200, 1, "OK", 1),
     STATUS_LINE("HTTP/1.1 200", 200, 1, "", 1),
     STATUS_LINE("HTTP/1.1 200 ", 200, 1, "", 1),
-    STATUS_LINE("HTTP/1.0 500 Internal Server Error", 500, 0,
-                "Internal Server Error", 0),
+    STATUS_LINE("HTTP/1.0 500 Internal Server Error", 500, 0, "Internal Server Error", 0),
     STATUS_LINE("HTTP/1.1 404  two  spaces ", 404, 1, " two  spaces ", 1),
-    STATUS_LINE("HTTP/1.1 999 Odd\tbut \xc3\xa9 fine", 999, 1,
-                "Odd\tbut \xc3\xa9 fine", 1),
+    STATUS_LINE("HTTP/1.1 999 Odd\tbut \xc3\xa9 fine", 999, 1, "Odd\tbut \xc3\xa9 fine", 1),
     /* An interim response: no status yet. */
-    {"status line: HTTP/1.1 100 Continue",
-     S("HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n"),
-     .end = TRUNCATED, .status = 0, .minor = 0, .reason = "",
-     .content_length = -1, .body = ""},
+    {"status line: HTTP/1.1 100 Continue", S("HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n"),
+     .end = TRUNCATED, .status = 0, .minor = 0, .reason = "", .content_length = -1, .body = ""},
     {"status line: reason truncated",
      S("HTTP/1.1 200 " LONG_REASON "and more that does not fit\r\n"
        "Content-Length: 0\r\n\r\n"),
-     .status = 200, .minor = 1, .reason = LONG_REASON, .content_length = 0,
-     .keep_alive = 1, .body = ""},
+     .status = 200, .minor = 1, .reason = LONG_REASON, .content_length = 0, .keep_alive = 1,
+     .body = ""},
     {"header values",
-     S(OK_LINE
-       "A:b\r\n"
-       "Empty:\r\n"
-       "Spaces: \t  \r\n"
-       "X-Tab:\t in\tside \t\r\n"
-       "content-LENGTH: 1, 1\r\n"
-       "Content-Length: 01\r\n"
-       "Odd!#$%&'*+-.^_`|~9: v:w\r\n"
-       "Utf8: \xc3\xa9\r\n"
-       "\r\nz"),
+     S(OK_LINE "A:b\r\n"
+               "Empty:\r\n"
+               "Spaces: \t  \r\n"
+               "X-Tab:\t in\tside \t\r\n"
+               "content-LENGTH: 1, 1\r\n"
+               "Content-Length: 01\r\n"
+               "Odd!#$%&'*+-.^_`|~9: v:w\r\n"
+               "Utf8: \xc3\xa9\r\n"
+               "\r\nz"),
      .status = 200, .minor = 1, .content_length = 1, .keep_alive = 1,
      .headers = "A=b\nEmpty=\nSpaces=\nX-Tab=in\tside\n"
                 "content-LENGTH=1, 1\nContent-Length=01\n"
@@ -567,40 +521,32 @@ static const parse_case cases[] = {
     MALFORMED("folded with SP after A: b", OK_LINE "A: b\r\n folded\r\n\r\n"),
     MALFORMED("folded with HTAB", OK_LINE "A: b\r\n\tfolded\r\n\r\n"),
     MALFORMED("folded with SP after X: a", OK_LINE "X: a\r\n folded\r\n\r\n"),
-    MALFORMED("NUL in a value", OK_LINE "A: b\x00" "c\r\n\r\n"),
+    MALFORMED("NUL in a value", OK_LINE "A: b\x00"
+                                        "c\r\n\r\n"),
     MALFORMED("CR in a value", OK_LINE "A: b\rc\r\n\r\n"),
     MALFORMED("DEL in a value", OK_LINE "A: b\x7f\r\n\r\n"),
     MALFORMED("non-ASCII name", OK_LINE "A\x80: b\r\n\r\n"),
     MALFORMED("CR CR LF", OK_LINE "\r\r\n"),
     /* interim responses are checked too */
-    MALFORMED("interim: bad header",
-              "HTTP/1.1 100 Continue\r\nBad Name: x\r\n\r\n" OK_LINE "\r\n"),
-    MALFORMED("interim: then HTTP/2",
-              "HTTP/1.1 100 Continue\r\n\r\nHTTP/2 200 OK\r\n\r\n"),
+    MALFORMED("interim: bad header", "HTTP/1.1 100 Continue\r\nBad Name: x\r\n\r\n" OK_LINE "\r\n"),
+    MALFORMED("interim: then HTTP/2", "HTTP/1.1 100 Continue\r\n\r\nHTTP/2 200 OK\r\n\r\n"),
     /* Content-Length */
     MALFORMED("Content-Length: abc", OK_LINE "Content-Length: abc\r\n\r\n"),
     MALFORMED("Content-Length: -1", OK_LINE "Content-Length: -1\r\n\r\n"),
     MALFORMED("Content-Length: +5", OK_LINE "Content-Length: +5\r\n\r\n"),
     MALFORMED("Content-Length empty", OK_LINE "Content-Length: \r\n\r\n"),
     MALFORMED("Content-Length: 1 2", OK_LINE "Content-Length: 1 2\r\n\r\n"),
-    MALFORMED("Content-Length: 0x10",
-              OK_LINE "Content-Length: 0x10\r\n\r\n"),
+    MALFORMED("Content-Length: 0x10", OK_LINE "Content-Length: 0x10\r\n\r\n"),
     MALFORMED("Content-Length: 5,", OK_LINE "Content-Length: 5,\r\n\r\n"),
-    MALFORMED("Content-Length: 5, 6",
-              OK_LINE "Content-Length: 5, 6\r\n\r\n"),
-    MALFORMED("Content-Length: 2^63",
-              OK_LINE "Content-Length: 9223372036854775808\r\n\r\n"),
+    MALFORMED("Content-Length: 5, 6", OK_LINE "Content-Length: 5, 6\r\n\r\n"),
+    MALFORMED("Content-Length: 2^63", OK_LINE "Content-Length: 9223372036854775808\r\n\r\n"),
     MALFORMED("Content-Length of 20 digits",
               OK_LINE "Content-Length: 99999999999999999999\r\n\r\n"),
-    MALFORMED("Content-Length: 5 and 6",
-              OK_LINE "Content-Length: 5\r\nContent-Length: 6\r\n\r\n"),
-    MALFORMED("Content-Length: 5 and x",
-              OK_LINE "Content-Length: 5\r\nContent-Length: x\r\n\r\n"),
-    MALFORMED("204 with Content-Length: x",
-              "HTTP/1.1 204 No Content\r\nContent-Length: x\r\n\r\n"),
+    MALFORMED("Content-Length: 5 and 6", OK_LINE "Content-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+    MALFORMED("Content-Length: 5 and x", OK_LINE "Content-Length: 5\r\nContent-Length: x\r\n\r\n"),
+    MALFORMED("204 with Content-Length: x", "HTTP/1.1 204 No Content\r\nContent-Length: x\r\n\r\n"),
     /* Transfer-Encoding */
-    MALFORMED("Transfer-Encoding empty",
-              OK_LINE "Transfer-Encoding: \r\n\r\n"),
+    MALFORMED("Transfer-Encoding empty", OK_LINE "Transfer-Encoding: \r\n\r\n"),
     MALFORMED("Transfer-Encoding: ,", OK_LINE "Transfer-Encoding: ,\r\n\r\n"),
     /* chunk sizes and framing */
     MALFORMED("chunk size zz", CHUNKED_HEAD "zz\r\n"),
@@ -610,19 +556,14 @@ static const parse_case cases[] = {
     MALFORMED("chunk size -1", CHUNKED_HEAD "-1\r\n"),
     MALFORMED("chunk size 0x5", CHUNKED_HEAD "0x5\r\n"),
     MALFORMED("chunk size 2^63", CHUNKED_HEAD "8000000000000000\r\n"),
-    MALFORMED("chunk size of 17 hex digits",
-              CHUNKED_HEAD "fffffffffffffffff\r\n"),
+    MALFORMED("chunk size of 17 hex digits", CHUNKED_HEAD "fffffffffffffffff\r\n"),
     MALFORMED("chunk size 2^68", CHUNKED_HEAD "100000000000000000\r\n"),
     MALFORMED("a stray byte instead of the CRLF after chunk data",
               CHUNKED_HEAD "3\r\nabcX0\r\n\r\n"),
-    MALFORMED("no CRLF after chunk data",
-              CHUNKED_HEAD "3\r\nabcX\r\n0\r\n\r\n"),
-    MALFORMED("CR then X after chunk data",
-              CHUNKED_HEAD "3\r\nabc\rX\r\n0\r\n\r\n"),
-    MALFORMED("CR CR LF after chunk data",
-              CHUNKED_HEAD "3\r\nabc\r\r\n0\r\n\r\n"),
-    MALFORMED("trailer without a colon",
-              CHUNKED_HEAD "0\r\nbad trailer\r\n\r\n"),
+    MALFORMED("no CRLF after chunk data", CHUNKED_HEAD "3\r\nabcX\r\n0\r\n\r\n"),
+    MALFORMED("CR then X after chunk data", CHUNKED_HEAD "3\r\nabc\rX\r\n0\r\n\r\n"),
+    MALFORMED("CR CR LF after chunk data", CHUNKED_HEAD "3\r\nabc\r\r\n0\r\n\r\n"),
+    MALFORMED("trailer without a colon", CHUNKED_HEAD "0\r\nbad trailer\r\n\r\n"),
     MALFORMED("folded trailer", CHUNKED_HEAD "0\r\n folded: trailer\r\n\r\n"),
 };
 
@@ -669,8 +610,7 @@ static void test_empty_body_until_close(void **state)
 
     (void)state;
     h1_init(&p, 0);
-    assert_int_equal(h1_feed(&p, "HTTP/1.1 200 OK\r\n\r\n", 19, NULL, NULL),
-                     19);
+    assert_int_equal(h1_feed(&p, "HTTP/1.1 200 OK\r\n\r\n", 19, NULL, NULL), 19);
     assert_int_equal(p.done, 0);
     /* Known not to be reusable as soon as the headers end. */
     assert_int_equal(p.keep_alive, 0);
@@ -875,14 +815,12 @@ static void test_no_callbacks(void **state)
 
     (void)state;
     h1_init(&p, 0);
-    assert_int_equal(h1_feed(&p, chunked_resp, strlen(chunked_resp), &none,
-                             NULL),
+    assert_int_equal(h1_feed(&p, chunked_resp, strlen(chunked_resp), &none, NULL),
                      (ssize_t)strlen(chunked_resp));
     assert_int_equal(p.done, 1);
     assert_int_equal(p.body_bytes, 22);
     h1_reset(&p);
-    assert_int_equal(h1_feed(&p, chunked_resp, strlen(chunked_resp), NULL,
-                             NULL),
+    assert_int_equal(h1_feed(&p, chunked_resp, strlen(chunked_resp), NULL, NULL),
                      (ssize_t)strlen(chunked_resp));
     assert_int_equal(p.body_bytes, 22);
     h1_reset(&p);
@@ -906,9 +844,7 @@ static void test_started(void **state)
     h1_reset(&p);
     assert_int_equal(h1_started(&p), 0);
     /* Also after an interim response and after a malformed start. */
-    assert_int_equal(h1_feed(&p, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL,
-                             NULL),
-                     25);
+    assert_int_equal(h1_feed(&p, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL), 25);
     assert_int_equal(p.status, 0);
     assert_int_equal(h1_started(&p), 1);
     h1_reset(&p);
@@ -929,8 +865,7 @@ static void test_line_buffer(void **state)
     assert_int_equal(h1_feed(&p, r, 20, NULL, NULL), 20);
     assert_non_null(p.line);
     assert_int_equal(p.status, 200);
-    assert_int_equal(h1_feed(&p, r + 20, strlen(r) - 20, NULL, NULL),
-                     (ssize_t)strlen(r) - 20);
+    assert_int_equal(h1_feed(&p, r + 20, strlen(r) - 20, NULL, NULL), (ssize_t)strlen(r) - 20);
     assert_int_equal(p.done, 1);
     assert_null(p.line);
     h1_reset(&p);
@@ -959,15 +894,13 @@ static void test_reset_reuse(void **state)
 
     (void)state;
     h1_init(&p, 1);
-    assert_int_equal(h1_feed(&p, r, strlen(r), NULL, NULL),
-                     (ssize_t)strlen(r));
+    assert_int_equal(h1_feed(&p, r, strlen(r), NULL, NULL), (ssize_t)strlen(r));
     assert_int_equal(p.done, 1);
     h1_reset(&p);
     assert_int_equal(p.done, 0);
     assert_int_equal(p.status, 0);
     assert_int_equal(p.content_length, -1);
-    assert_int_equal(h1_feed(&p, r, strlen(r), NULL, NULL),
-                     (ssize_t)strlen(r));
+    assert_int_equal(h1_feed(&p, r, strlen(r), NULL, NULL), (ssize_t)strlen(r));
     assert_int_equal(p.done, 1);
     assert_int_equal(p.body_bytes, 0);
     h1_reset(&p);
@@ -985,8 +918,7 @@ static void test_large_body(void **state)
     (void)state;
     memset(buf, 'b', sizeof buf);
     h1_init(&p, 0);
-    assert_int_equal(h1_feed(&p, head, strlen(head), NULL, NULL),
-                     (ssize_t)strlen(head));
+    assert_int_equal(h1_feed(&p, head, strlen(head), NULL, NULL), (ssize_t)strlen(head));
     while (!p.done) {
         ssize_t n = h1_feed(&p, buf, sizeof buf, NULL, NULL);
         assert_true(n > 0);
@@ -1017,9 +949,8 @@ int main(void)
     size_t i;
 
     for (i = 0; i < NCASES; i++) {
-        tests[i] = (struct CMUnitTest){.name = cases[i].name,
-                                       .test_func = test_case,
-                                       .initial_state = (void *)&cases[i]};
+        tests[i] = (struct CMUnitTest){
+            .name = cases[i].name, .test_func = test_case, .initial_state = (void *)&cases[i]};
     }
     memcpy(tests + NCASES, others, sizeof others);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,7 @@ static void test_sends_only_when_enabled_and_new(void **state)
     add_lines(l, 0, 3);
     assert_int_equal(logship_take(l, &lines, &n), LOGSHIP_NOTHING);
     logship_enable(l);
-    assert_int_equal(logship_take(l, &lines, &n), LOGSHIP_SEND);   /* what was kept */
+    assert_int_equal(logship_take(l, &lines, &n), LOGSHIP_SEND); /* what was kept */
     assert_int_equal(n, 3);
     assert_string_equal(lines[0], "line 0");
     assert_string_equal(lines[2], "line 2");
@@ -54,7 +54,7 @@ static void test_keeps_the_last_lines(void **state)
     const char *const *lines;
     size_t n;
     logship_enable(l);
-    for (int i = 0; i < 20; i++) {   /* 20 intervals of 60 lines: no burst */
+    for (int i = 0; i < 20; i++) { /* 20 intervals of 60 lines: no burst */
         add_lines(l, i * 60, 60);
         assert_int_equal(logship_take(l, &lines, &n), LOGSHIP_SEND);
     }
@@ -72,7 +72,7 @@ static void test_burst_stops_sending(void **state)
     size_t n;
     logship_enable(l);
     add_lines(l, 0, LOGSHIP_BURST);
-    assert_int_equal(logship_take(l, &lines, &n), LOGSHIP_SEND);   /* 70: not yet */
+    assert_int_equal(logship_take(l, &lines, &n), LOGSHIP_SEND); /* 70: not yet */
     add_lines(l, LOGSHIP_BURST, LOGSHIP_BURST + 1);
     assert_int_equal(logship_take(l, &lines, &n), LOGSHIP_SEND_LAST);
     assert_int_equal(n, 2 * LOGSHIP_BURST + 1);

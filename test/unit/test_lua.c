@@ -88,7 +88,7 @@ static int setup(void **state)
 {
     (void)state;
     memset(&fx, 0, sizeof fx);
-    log_init("test", (log_level)(LOG_ERROR + 10));   /* quiet: exceptions are expected */
+    log_init("test", (log_level)(LOG_ERROR + 10)); /* quiet: exceptions are expected */
     fx.loop = ev_loop_new(EVFLAG_AUTO);
     fx.stats = stats_new(T0);
     return fx.loop && fx.stats ? 0 : -1;
@@ -167,7 +167,7 @@ static double global_number(const char *name)
 static const char *global_string(const char *name)
 {
     lua_getglobal(fx.s.L, name);
-    const char *v = lua_tostring(fx.s.L, -1);   /* kept alive by the global */
+    const char *v = lua_tostring(fx.s.L, -1); /* kept alive by the global */
     lua_pop(fx.s.L, 1);
     return v ? v : "";
 }
@@ -240,7 +240,7 @@ static void test_task_forms_and_options(void **state)
     assert_true(a->wait_time.a == 4.0);
     assert_int_equal(a->ntasks, 2);
     assert_int_equal(a->tasks[0].weight + a->tasks[1].weight, 2);
-    assert_non_null(strstr(a->tasks[0].name, ".lua:5"));   /* a function: file:line */
+    assert_non_null(strstr(a->tasks[0].name, ".lua:5")); /* a function: file:line */
     assert_string_equal(a->tasks[1].name, "m");
     assert_null(a->tasks[0].tags);
     assert_non_null(a->tasks[1].tags);
@@ -250,7 +250,7 @@ static void test_task_forms_and_options(void **state)
     assert_int_equal(b->wait_time.kind, LW_WAIT_CONSTANT_PACING);
     assert_int_equal(b->ntasks, 2);
     assert_int_equal(b->tasks[0].weight + b->tasks[1].weight, 9);
-    assert_int_equal(c->wait_time.kind, LW_WAIT_CONSTANT);   /* Locust's default */
+    assert_int_equal(c->wait_time.kind, LW_WAIT_CONSTANT); /* Locust's default */
     assert_true(c->wait_time.a == 0.0);
     assert_int_equal(c->client, LW_CLIENT_CURL);
 }
@@ -301,30 +301,31 @@ static void test_helpers(void **state)
 {
     (void)state;
     setenv("LW_TEST_SECRET", "s3cret", 1);
-    load_ok("local lw = require 'lw'\n"
-            "assert(lw == _G.lw)\n"
-            "local id = lw.uuid4()\n"
-            "assert(id:match('^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$'), id)\n"
-            "assert(lw.uuid4() ~= id)\n"
-            "local seen = {}\n"
-            "for i = 1, 2000 do\n"
-            "  local f = lw.random(); assert(f >= 0 and f < 1)\n"
-            "  local n = lw.random(4); assert(n >= 1 and n <= 4 and n == math.floor(n))\n"
-            "  local m = lw.random(-2, 2); assert(m >= -2 and m <= 2)\n"
-            "  seen[n] = true\n"
-            "end\n"
-            "assert(seen[1] and seen[2] and seen[3] and seen[4])\n"
-            "assert(not pcall(lw.random, 3, 1))\n"
-            "assert(math.abs(lw.time() - os.time()) < 2)\n"
-            "assert(lw.env('LW_TEST_SECRET') == 's3cret')\n"
-            "assert(lw.env('LW_TEST_NONE') == nil and lw.env('LW_TEST_NONE', 'd') == 'd')\n"
-            "local t = lw.json.decode(lw.json.encode({a = {1, 2, 'x'}, b = true}))\n"
-            "assert(t.a[3] == 'x' and t.b == true)\n"
-            "assert(require('cjson') == lw.json)\n"
-            "local w = lw.between(1, 5)\n"
-            "assert(w.kind == 'between' and w.a == 1 and w.b == 5)\n"
-            "lw.user('A', {tasks = {print}})\n",
-            LWLUA_DEFAULT_LIMIT);
+    load_ok(
+        "local lw = require 'lw'\n"
+        "assert(lw == _G.lw)\n"
+        "local id = lw.uuid4()\n"
+        "assert(id:match('^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$'), id)\n"
+        "assert(lw.uuid4() ~= id)\n"
+        "local seen = {}\n"
+        "for i = 1, 2000 do\n"
+        "  local f = lw.random(); assert(f >= 0 and f < 1)\n"
+        "  local n = lw.random(4); assert(n >= 1 and n <= 4 and n == math.floor(n))\n"
+        "  local m = lw.random(-2, 2); assert(m >= -2 and m <= 2)\n"
+        "  seen[n] = true\n"
+        "end\n"
+        "assert(seen[1] and seen[2] and seen[3] and seen[4])\n"
+        "assert(not pcall(lw.random, 3, 1))\n"
+        "assert(math.abs(lw.time() - os.time()) < 2)\n"
+        "assert(lw.env('LW_TEST_SECRET') == 's3cret')\n"
+        "assert(lw.env('LW_TEST_NONE') == nil and lw.env('LW_TEST_NONE', 'd') == 'd')\n"
+        "local t = lw.json.decode(lw.json.encode({a = {1, 2, 'x'}, b = true}))\n"
+        "assert(t.a[3] == 'x' and t.b == true)\n"
+        "assert(require('cjson') == lw.json)\n"
+        "local w = lw.between(1, 5)\n"
+        "assert(w.kind == 'between' and w.a == 1 and w.b == 5)\n"
+        "lw.user('A', {tasks = {print}})\n",
+        LWLUA_DEFAULT_LIMIT);
     unsetenv("LW_TEST_SECRET");
 }
 
@@ -401,9 +402,9 @@ static void run_request_script(const char *client)
         run_for(0.005);
     }
     stop_all();
-    assert_true(global_number("after") >= 3);            /* resumed with the response */
+    assert_true(global_number("after") >= 3); /* resumed with the response */
     assert_true(global_number("after") == global_number("sent"));
-    assert_int_equal((int)global_number("status"), 0);   /* connection refused */
+    assert_int_equal((int)global_number("status"), 0); /* connection refused */
     lua_getglobal(fx.s.L, "ok");
     assert_false(lua_toboolean(fx.s.L, -1));
     lua_pop(fx.s.L, 1);
@@ -439,13 +440,13 @@ static void test_request_that_cannot_start_returns_at_once(void **state)
             "U.tasks = {'work'}\n",
             LWLUA_DEFAULT_LIMIT);
     start_runner();
-    spawn("U", 1, NULL);   /* no host: the request never starts */
+    spawn("U", 1, NULL); /* no host: the request never starts */
     run_for(0.1);
     stop_all();
     assert_true(global_number("n") >= 2);
     assert_int_equal((int)global_number("status"), 0);
     assert_non_null(strstr(global_string("err"), "not sent"));
-    assert_int_equal((int)global_number("astatus"), 0);   /* async: a done handle */
+    assert_int_equal((int)global_number("astatus"), 0); /* async: a done handle */
     assert_int_equal(fx.exceptions, 0);
 }
 
@@ -487,15 +488,15 @@ static void test_hard_stop_drops_a_waiting_coroutine_and_runs_on_stop(void **sta
     spawn("U", 2, host);
     run_for(0.1);
     assert_int_equal((int)global_number("started"), 2);
-    runner_stop(fx.r, 0.05);   /* grace, then a hard stop, then the drain */
+    runner_stop(fx.r, 0.05); /* grace, then a hard stop, then the drain */
     for (int i = 0; i < 1000 && !runner_idle(fx.r); i++) {
         run_for(0.005);
     }
     close(fd);
     assert_true(runner_idle(fx.r));
-    assert_int_equal((int)global_number("after"), 0);   /* never resumed */
-    assert_int_equal((int)global_number("stops"), 2);   /* on_stop ran anyway */
-    assert_int_equal((int)global_number("stop_status"), 0);   /* not sent: cancelled */
+    assert_int_equal((int)global_number("after"), 0);       /* never resumed */
+    assert_int_equal((int)global_number("stops"), 2);       /* on_stop ran anyway */
+    assert_int_equal((int)global_number("stop_status"), 0); /* not sent: cancelled */
     assert_int_equal(fx.exceptions, 0);
 }
 
@@ -504,26 +505,27 @@ static void test_async_requests_are_in_flight_together(void **state)
     (void)state;
     char host[64];
     int fd;
-    load_ok("local lw = require 'lw'\n"
-            "checked, waited, statuses, closed, took, unwaited, errs = 0, 0, '', '', 99, 0, ''\n"
-            "local U = lw.user('U', {wait_time = lw.constant(0.01), client = 'fast'})\n"
-            "function U:work()\n"
-            "  local t0 = lw.time()\n"
-            "  local a = self.client:async('get', '/a', {name = 'a', timeout = 0.3,\n"
-            "    check = function(r) checked = checked + 1; errs = r.error; r:failure('judged') end})\n"
-            "  local b = self.client:async('POST', '/b', {name = 'b', json = {x = 1}, timeout = 0.3})\n"
-            "  local rb = b:wait()\n"
-            "  local ra = a:wait()\n"
-            "  assert(a:wait() == ra)   -- again: at once, the same response\n"
-            "  took = lw.time() - t0\n"
-            "  waited = waited + 1\n"
-            "  statuses = ra.status .. ',' .. rb.status\n"
-            "  local ok, e = pcall(ra.success, ra); closed = e\n"
-            "  self.client:async('GET', '/c', {timeout = 0.3, check = function(r)\n"
-            "    unwaited = unwaited + 1; error('bad check') end})\n"
-            "end\n"
-            "U.tasks = {'work'}\n",
-            LWLUA_DEFAULT_LIMIT);
+    load_ok(
+        "local lw = require 'lw'\n"
+        "checked, waited, statuses, closed, took, unwaited, errs = 0, 0, '', '', 99, 0, ''\n"
+        "local U = lw.user('U', {wait_time = lw.constant(0.01), client = 'fast'})\n"
+        "function U:work()\n"
+        "  local t0 = lw.time()\n"
+        "  local a = self.client:async('get', '/a', {name = 'a', timeout = 0.3,\n"
+        "    check = function(r) checked = checked + 1; errs = r.error; r:failure('judged') end})\n"
+        "  local b = self.client:async('POST', '/b', {name = 'b', json = {x = 1}, timeout = 0.3})\n"
+        "  local rb = b:wait()\n"
+        "  local ra = a:wait()\n"
+        "  assert(a:wait() == ra)   -- again: at once, the same response\n"
+        "  took = lw.time() - t0\n"
+        "  waited = waited + 1\n"
+        "  statuses = ra.status .. ',' .. rb.status\n"
+        "  local ok, e = pcall(ra.success, ra); closed = e\n"
+        "  self.client:async('GET', '/c', {timeout = 0.3, check = function(r)\n"
+        "    unwaited = unwaited + 1; error('bad check') end})\n"
+        "end\n"
+        "U.tasks = {'work'}\n",
+        LWLUA_DEFAULT_LIMIT);
     start_runner();
     snprintf(host, sizeof host, "http://127.0.0.1:%d", silent_port(&fd));
     spawn("U", 1, host);
@@ -534,10 +536,10 @@ static void test_async_requests_are_in_flight_together(void **state)
     close(fd);
     assert_true(global_number("waited") >= 2);
     assert_int_equal((int)global_number("checked"), (int)global_number("waited"));
-    assert_true(global_number("unwaited") >= 2);   /* not waited for: checked all the same */
-    assert_string_equal(global_string("statuses"), "0,0");   /* both timed out */
+    assert_true(global_number("unwaited") >= 2); /* not waited for: checked all the same */
+    assert_string_equal(global_string("statuses"), "0,0"); /* both timed out */
     assert_non_null(strstr(global_string("errs"), "Timeout"));
-    assert_true(global_number("took") < 0.5);    /* together: one timeout, not two */
+    assert_true(global_number("took") < 0.5); /* together: one timeout, not two */
     assert_non_null(strstr(global_string("closed"), "in its check"));
     /* an error in a check is an exception with its line, like a task's */
     assert_int_equal(fx.exceptions, (int)global_number("unwaited"));
@@ -567,7 +569,7 @@ static void test_runtime_error_is_an_exception_and_the_user_goes_on(void **state
     const char *e = fx.last_exception;
     assert_non_null(strstr(e, ".lua:4: attempt to index local 'x' (a nil value)"));
     assert_non_null(strstr(e, "stack traceback:"));
-    assert_non_null(strstr(e, ".lua:7: in function <"));   /* the caller's line */
+    assert_non_null(strstr(e, ".lua:7: in function <")); /* the caller's line */
     assert_null(strstr(e, "xpcall"));
 }
 
@@ -587,7 +589,7 @@ static void test_endless_loop_is_stopped_by_the_limit(void **state)
     spawn("U", 1, NULL);
     run_for(0.1);
     stop_all();
-    assert_true(global_number("n") >= 3);   /* each run stopped, the user went on */
+    assert_true(global_number("n") >= 3); /* each run stopped, the user went on */
     assert_int_equal(fx.exceptions, (int)global_number("n"));
     assert_non_null(strstr(fx.last_exception, ".lua:6: the task ran 100000 Lua instructions"));
     assert_non_null(strstr(fx.last_exception, "endless loop"));
@@ -600,15 +602,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_task_forms_and_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declaration_errors_are_one_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_helpers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_users_are_coroutines_with_their_own_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_are_coroutines_with_their_own_state, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_request_yields_and_resumes_curl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_yields_and_resumes_fast, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_that_cannot_start_returns_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hard_stop_drops_a_waiting_coroutine_and_runs_on_stop, setup,
+        cmocka_unit_test_setup_teardown(test_request_that_cannot_start_returns_at_once, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_async_requests_are_in_flight_together, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_runtime_error_is_an_exception_and_the_user_goes_on, setup,
+        cmocka_unit_test_setup_teardown(test_hard_stop_drops_a_waiting_coroutine_and_runs_on_stop,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_requests_are_in_flight_together, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_runtime_error_is_an_exception_and_the_user_goes_on,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_endless_loop_is_stopped_by_the_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,7 +103,7 @@ static int decode_update(int with_name, proto_msg *m)
     pack_s(&pk, "tasks");
     msgpack_pack_array(&pk, 2);
     pack_s(&pk, "state_read");
-    msgpack_pack_int(&pk, 7);   /* not a name: skipped */
+    msgpack_pack_int(&pk, 7); /* not a name: skipped */
     pack_s(&pk, "host");
     pack_s(&pk, "http://127.0.0.1:9");
     pack_s(&pk, "weight");

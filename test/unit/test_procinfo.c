@@ -29,11 +29,23 @@
 static void test_round1_like_python(void **state)
 {
     (void)state;
-    static const struct { double x, want; } v[] = {
-        {0.028944453278598868, 0.0}, {0.25, 0.2}, {0.35, 0.3}, {0.05, 0.1},
-        {0.15, 0.1}, {2.675, 2.7}, {99.95, 100.0}, {100.04999, 100.0},
-        {12.345, 12.3}, {0.0, 0.0}, {187.55, 187.6}, {3.14159, 3.1},
-        {1e300, 1e300}, {0.04999999999999999, 0.0},
+    static const struct {
+        double x, want;
+    } v[] = {
+        {0.028944453278598868, 0.0},
+        {0.25, 0.2},
+        {0.35, 0.3},
+        {0.05, 0.1},
+        {0.15, 0.1},
+        {2.675, 2.7},
+        {99.95, 100.0},
+        {100.04999, 100.0},
+        {12.345, 12.3},
+        {0.0, 0.0},
+        {187.55, 187.6},
+        {3.14159, 3.1},
+        {1e300, 1e300},
+        {0.04999999999999999, 0.0},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         assert_dbl_exact(procinfo_round1(v[i].x), v[i].want);
@@ -47,7 +59,7 @@ static int decimals(double x)
 {
     char buf[64];
     snprintf(buf, sizeof buf, "%.17g", x);
-    for (int p = 1; p < 17; p++) {   /* shortest repr that reads back */
+    for (int p = 1; p < 17; p++) { /* shortest repr that reads back */
         snprintf(buf, sizeof buf, "%.*g", p, x);
         double back = 0;
         sscanf(buf, "%lf", &back);
@@ -68,7 +80,7 @@ static void test_cpu_percent_has_one_decimal(void **state)
         struct timespec start, now;
         volatile double sink = 0;
         clock_gettime(CLOCK_MONOTONIC, &start);
-        do {   /* 20 ms of work: a fraction of a core with many digits */
+        do { /* 20 ms of work: a fraction of a core with many digits */
             for (int i = 0; i < 1000; i++) {
                 sink += sqrt((double)i);
             }

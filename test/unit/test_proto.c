@@ -45,7 +45,7 @@
 #define NODE "myhost_0123456789abcdef0123456789abcdef"
 #define MASTER "master_fedcba9876543210fedcba9876543210"
 #define FFFD "\xEF\xBF\xBD"
-#define NROWS(a) (sizeof (a) / sizeof (a)[0])
+#define NROWS(a) (sizeof(a) / sizeof(a)[0])
 
 /* ---- msgpack values written as text ----
  *
@@ -105,8 +105,7 @@ static const char *text_value(const char *s, msgpack_packer *pk)
     if (*s == '[' || *s == '{') {
         char close = *s == '[' ? ']' : '}';
 
-        for (n = 0, end = skip_sep(s + 1); *end != close;
-             end = skip_sep(end), n++)
+        for (n = 0, end = skip_sep(s + 1); *end != close; end = skip_sep(end), n++)
             end = text_value(end, NULL);
         if (pk != NULL) {
             if (close == '}' && n % 2 != 0)
@@ -146,8 +145,7 @@ static const char *text_value(const char *s, msgpack_packer *pk)
     }
     if (strncmp(s, "true", 4) == 0 || strncmp(s, "false", 5) == 0) {
         if (pk != NULL)
-            assert_int_equal(*s == 't' ? msgpack_pack_true(pk)
-                                       : msgpack_pack_false(pk), 0);
+            assert_int_equal(*s == 't' ? msgpack_pack_true(pk) : msgpack_pack_false(pk), 0);
         return s + (*s == 't' ? 4 : 5);
     }
     if (*s == '-' || (*s >= '0' && *s <= '9')) {
@@ -204,8 +202,7 @@ static void ps(msgpack_packer *pk, const char *s)
     assert_int_equal(msgpack_pack_str_body(pk, s, n), 0);
 }
 
-static int decode_sb(const msgpack_sbuffer *sb, proto_msg *m, char *err,
-                     size_t errlen)
+static int decode_sb(const msgpack_sbuffer *sb, proto_msg *m, char *err, size_t errlen)
 {
     return proto_decode(sb->data, sb->size, m, err, errlen);
 }
@@ -216,7 +213,7 @@ static void expect_reject(const char *buf, size_t len, const char *why)
     proto_msg m;
     char err[256];
 
-    memset(&m, 0xA5, sizeof m);         /* garbage in: must be reset */
+    memset(&m, 0xA5, sizeof m); /* garbage in: must be reset */
     assert_int_equal(proto_decode(buf, len, &m, err, sizeof err), -1);
     assert_null(m.type_name);
     assert_null(m.node_id);
@@ -236,16 +233,14 @@ static void expect_reject_sb(const msgpack_sbuffer *sb, const char *why)
 }
 
 /* Unpack an encoded message with msgpack-c and check its frame. */
-static const msgpack_object *unpack_frame(const msgpack_sbuffer *sb,
-                                          msgpack_unpacked *up,
+static const msgpack_object *unpack_frame(const msgpack_sbuffer *sb, msgpack_unpacked *up,
                                           const char *type)
 {
     const msgpack_object *e;
     size_t off = 0;
 
     msgpack_unpacked_init(up);
-    assert_int_equal(msgpack_unpack_next(up, sb->data, sb->size, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(msgpack_unpack_next(up, sb->data, sb->size, &off), MSGPACK_UNPACK_SUCCESS);
     assert_int_equal(off, sb->size);
     assert_int_equal(up->data.type, MSGPACK_OBJECT_ARRAY);
     assert_int_equal(up->data.via.array.size, 3);
@@ -268,9 +263,8 @@ static void assert_str(const msgpack_object *o, const char *s)
 
 static const char *type_str(msgpack_object_type t)
 {
-    static const char *names[] = {"nil", "bool", "uint", "int", "float64",
-                                  "str", "array", "map", "bin", "ext",
-                                  "float32"};
+    static const char *names[] = {"nil",   "bool", "uint", "int", "float64", "str",
+                                  "array", "map",  "bin",  "ext", "float32"};
 
     return (size_t)t < NROWS(names) ? names[t] : "?";
 }
@@ -278,8 +272,7 @@ static const char *type_str(msgpack_object_type t)
 /* got must equal want: the same type (str is not bin, float32 is not
  * float64), value and size; the same map entries in any order. A
  * difference fails naming where it is (path) and both values. */
-static void check_object(const msgpack_object *got,
-                         const msgpack_object *want, const char *path)
+static void check_object(const msgpack_object *got, const msgpack_object *want, const char *path)
 {
     const msgpack_object_kv *g, *w;
     char gs[256], ws[256], sub[256];
@@ -295,14 +288,13 @@ static void check_object(const msgpack_object *got,
     if (!same) {
         msgpack_object_print_buffer(gs, sizeof gs, *got);
         msgpack_object_print_buffer(ws, sizeof ws, *want);
-        fail_msg("%s is %s %s, want %s %s", path, type_str(got->type), gs,
-                 type_str(want->type), ws);
+        fail_msg("%s is %s %s, want %s %s", path, type_str(got->type), gs, type_str(want->type),
+                 ws);
     }
     if (want->type == MSGPACK_OBJECT_ARRAY) {
         for (i = 0; i < want->via.array.size; i++) {
             snprintf(sub, sizeof sub, "%s[%u]", path, (unsigned)i);
-            check_object(&got->via.array.ptr[i], &want->via.array.ptr[i],
-                         sub);
+            check_object(&got->via.array.ptr[i], &want->via.array.ptr[i], sub);
         }
     }
     if (want->type != MSGPACK_OBJECT_MAP)
@@ -311,8 +303,7 @@ static void check_object(const msgpack_object *got,
         w = &want->via.map.ptr[i];
         msgpack_object_print_buffer(ws, sizeof ws, w->key);
         for (j = 0, g = got->via.map.ptr; j < got->via.map.size; j++, g++)
-            if (g->key.type == w->key.type &&
-                msgpack_object_equal(g->key, w->key))
+            if (g->key.type == w->key.type && msgpack_object_equal(g->key, w->key))
                 break;
         if (j == got->via.map.size)
             fail_msg("%s has no key %s %s", path, type_str(w->key.type), ws);
@@ -331,8 +322,7 @@ static void check_data(const msgpack_object *got, const char *want)
     msgpack_sbuffer_init(&sb);
     pack_text(&sb, want);
     msgpack_unpacked_init(&up);
-    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
     assert_int_equal(off, sb.size);
     check_object(got, &up.data, "data");
     msgpack_unpacked_destroy(&up);
@@ -344,21 +334,23 @@ static void check_data(const msgpack_object *got, const char *want)
 typedef struct {
     const char *name;
     enum { CLIENT_READY, NIL, HEARTBEAT, SPAWNING_COMPLETE, EXCEPTION } call;
-    const char *type;           /* of the frame; also NIL's argument */
-    const char *state;          /* HEARTBEAT */
+    const char *type;  /* of the frame; also NIL's argument */
+    const char *state; /* HEARTBEAT */
     double cpu;
     int64_t rss;
-    const proto_class_count *classes;   /* SPAWNING_COMPLETE */
+    const proto_class_count *classes; /* SPAWNING_COMPLETE */
     size_t nclasses;
-    const char *msg, *traceback;        /* EXCEPTION */
-    const char *data;           /* the data the frame must hold */
-    const char *head;           /* unless NULL: the frame starts with these */
-    const char *has;            /* unless NULL: the frame holds these bytes */
-    size_t bytes_len;           /* of head or has */
+    const char *msg, *traceback; /* EXCEPTION */
+    const char *data;            /* the data the frame must hold */
+    const char *head;            /* unless NULL: the frame starts with these */
+    const char *has;             /* unless NULL: the frame holds these bytes */
+    size_t bytes_len;            /* of head or has */
 } encode_case;
 
 static const proto_class_count three_classes[] = {
-    {"WebUser", 5}, {"ApiUser", 3}, {"IdleUser", 0},
+    {"WebUser", 5},
+    {"ApiUser", 3},
+    {"IdleUser", 0},
 };
 static const proto_class_count bad_utf8_class[] = {{"Bad\xffUser", 1}};
 
@@ -367,43 +359,40 @@ static const proto_class_count bad_utf8_class[] = {{"Bad\xffUser", 1}};
 static const encode_case encodes[] = {
     /* fixarray(3), fixstr(12) "client_ready", negative fixint -1 */
     {"encode: client_ready", CLIENT_READY, "client_ready", .data = "-1",
-     BYTES(head, "\x93\xac" "client_ready" "\xff")},
-    {"encode: heartbeat", HEARTBEAT, "heartbeat", .state = "running",
-     .cpu = 12.5, .rss = 123456789,
+     BYTES(head, "\x93\xac"
+                 "client_ready"
+                 "\xff")},
+    {"encode: heartbeat", HEARTBEAT, "heartbeat", .state = "running", .cpu = 12.5, .rss = 123456789,
      .data = "{'state': 'running', 'current_cpu_usage': 12.5, "
              "'current_memory_usage': 123456789}"},
     /* A whole-number CPU value must still be a float64 (tag 0xcb). */
-    {"encode: heartbeat, whole-number CPU", HEARTBEAT, "heartbeat",
-     .state = "ready", .cpu = 0.0, .rss = 0,
+    {"encode: heartbeat, whole-number CPU", HEARTBEAT, "heartbeat", .state = "ready", .cpu = 0.0,
+     .rss = 0,
      .data = "{'state': 'ready', 'current_cpu_usage': 0.0, "
              "'current_memory_usage': 0}",
      BYTES(has, "\xcb\0\0\0\0\0\0\0\0")},
-    {"encode: spawning_complete", SPAWNING_COMPLETE, "spawning_complete",
-     .classes = three_classes, .nclasses = NROWS(three_classes),
+    {"encode: spawning_complete", SPAWNING_COMPLETE, "spawning_complete", .classes = three_classes,
+     .nclasses = NROWS(three_classes),
      .data = "{'user_classes_count': {'WebUser': 5, 'ApiUser': 3, "
              "'IdleUser': 0}, 'user_count': 8}"},
-    {"encode: spawning_complete, no classes", SPAWNING_COMPLETE,
-     "spawning_complete", .classes = NULL, .nclasses = 0,
-     .data = "{'user_classes_count': {}, 'user_count': 0}"},
+    {"encode: spawning_complete, no classes", SPAWNING_COMPLETE, "spawning_complete",
+     .classes = NULL, .nclasses = 0, .data = "{'user_classes_count': {}, 'user_count': 0}"},
     {"encode: exception", EXCEPTION, "exception", .msg = "boom",
      .traceback = "Traceback:\n  task x\n",
      .data = "{'msg': 'boom', 'traceback': 'Traceback:\n  task x\n'}"},
     /* NULL texts still give str values: the master needs both keys. */
-    {"encode: exception, NULL texts", EXCEPTION, "exception",
-     .msg = NULL, .traceback = NULL,
+    {"encode: exception, NULL texts", EXCEPTION, "exception", .msg = NULL, .traceback = NULL,
      .data = "{'msg': '', 'traceback': ''}"},
     {"encode: spawning", NIL, "spawning", .data = "nil"},
     {"encode: client_stopped", NIL, "client_stopped", .data = "nil"},
     {"encode: quit", NIL, "quit", .data = "nil"},
     /* Invalid UTF-8 becomes U+FFFD wherever a string goes out. */
-    {"encode: invalid UTF-8 in a class name", SPAWNING_COMPLETE,
-     "spawning_complete",
+    {"encode: invalid UTF-8 in a class name", SPAWNING_COMPLETE, "spawning_complete",
      .classes = bad_utf8_class, .nclasses = NROWS(bad_utf8_class),
      .data = "{'user_classes_count': {'Bad" FFFD "User': 1}, "
              "'user_count': 1}"},
-    {"encode: invalid UTF-8 in exception texts", EXCEPTION, "exception",
-     .msg = "x\xc3", .traceback = "\xfe",
-     .data = "{'msg': 'x" FFFD "', 'traceback': '" FFFD "'}"},
+    {"encode: invalid UTF-8 in exception texts", EXCEPTION, "exception", .msg = "x\xc3",
+     .traceback = "\xfe", .data = "{'msg': 'x" FFFD "', 'traceback': '" FFFD "'}"},
 };
 
 static void test_encode_case(void **state)
@@ -427,8 +416,7 @@ static void test_encode_case(void **state)
         rc = proto_encode_heartbeat(&sb, NODE, c->state, c->cpu, c->rss);
         break;
     case SPAWNING_COMPLETE:
-        rc = proto_encode_spawning_complete(&sb, NODE, c->classes,
-                                            c->nclasses);
+        rc = proto_encode_spawning_complete(&sb, NODE, c->classes, c->nclasses);
         break;
     case EXCEPTION:
         rc = proto_encode_exception(&sb, NODE, c->msg, c->traceback);
@@ -477,8 +465,7 @@ static void check_pack_str(const char *in, const char *want)
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     assert_int_equal(proto_pack_str(&pk, in), 0);
     msgpack_unpacked_init(&up);
-    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
     assert_int_equal(off, sb.size);
     assert_str(&up.data, want);
     msgpack_unpacked_destroy(&up);
@@ -492,15 +479,19 @@ static void test_pack_str_utf8(void **state)
     check_pack_str("plain ascii", "plain ascii");
     check_pack_str("h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e",
                    "h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e");
-    check_pack_str("a\xff" "b", "a" FFFD "b");
+    check_pack_str("a\xff"
+                   "b",
+                   "a" FFFD "b");
     check_pack_str("\x80", FFFD);
-    check_pack_str("\xc0\xaf", FFFD FFFD);                 /* overlong / */
-    check_pack_str("\xe0\x80\xaf", FFFD FFFD FFFD);        /* overlong */
-    check_pack_str("\xed\xa0\x80", FFFD FFFD FFFD);        /* surrogate */
+    check_pack_str("\xc0\xaf", FFFD FFFD);                   /* overlong / */
+    check_pack_str("\xe0\x80\xaf", FFFD FFFD FFFD);          /* overlong */
+    check_pack_str("\xed\xa0\x80", FFFD FFFD FFFD);          /* surrogate */
     check_pack_str("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD); /* > 10FFFF */
     check_pack_str("\xf5\x80", FFFD FFFD);
-    check_pack_str("end\xe2\x82", "end" FFFD FFFD);        /* cut short */
-    check_pack_str("\xe2\x82" "x\xe2\x82\xac", FFFD FFFD "x\xe2\x82\xac");
+    check_pack_str("end\xe2\x82", "end" FFFD FFFD); /* cut short */
+    check_pack_str("\xe2\x82"
+                   "x\xe2\x82\xac",
+                   FFFD FFFD "x\xe2\x82\xac");
     check_pack_str("\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\xef\xbf\xbf\xf4\x8f\xbf\xbf");
 }
 
@@ -525,14 +516,11 @@ static void test_pack_str_wire_types(void **state)
     assert_int_equal((unsigned char)sb.data[1], 0xd9);
     assert_int_equal((unsigned char)sb.data[1 + 2 + 40], 0xda);
     msgpack_unpacked_init(&up);
-    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
     assert_int_equal(up.data.type, MSGPACK_OBJECT_NIL);
-    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
     assert_int_equal(up.data.type, MSGPACK_OBJECT_STR);
-    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
     assert_int_equal(up.data.type, MSGPACK_OBJECT_STR);
     assert_int_equal(up.data.via.str.size, sizeof big - 1);
     assert_int_equal(off, sb.size);
@@ -559,7 +547,7 @@ static void test_encode_decode_roundtrip(void **state)
     assert_int_equal(decode_sb(&sb, &m, err, sizeof err), 0);
     assert_int_equal(m.type, PROTO_QUIT);
     proto_msg_free(&m);
-    proto_msg_free(&m);                 /* freeing twice is harmless */
+    proto_msg_free(&m); /* freeing twice is harmless */
     msgpack_sbuffer_destroy(&sb);
 }
 
@@ -572,8 +560,14 @@ typedef struct {
     size_t len;
 } frame;
 
-#define TEXT(t) {.text = t}
-#define RAW(lit) {.raw = lit, .len = sizeof lit - 1}
+#define TEXT(t)   \
+    {             \
+        .text = t \
+    }
+#define RAW(lit)                          \
+    {                                     \
+        .raw = lit, .len = sizeof lit - 1 \
+    }
 
 /* A copy of the frame's bytes in a block of exactly their size (NULL for
  * no buffer), so that ASan sees any read past the end. */
@@ -602,23 +596,23 @@ static char *frame_bytes(const frame *f, size_t *len)
 
 /* parsed_options roughly as 2.12.1's argparse Namespace packs it, with a
  * nested map holding an array and an int key (strict_map_key off). */
-#define PARSED_OPTIONS                                                    \
+#define PARSED_OPTIONS                                                       \
     "{'locustfile': 'locustfile.py', 'headless': true, 'autostart': false, " \
-    "'master_bind_port': 5557, 'spawn_rate': 1.5, 'run_time': nil, "       \
-    "'tags': [], 'exclude_tags': ['slow', 'flaky'], "                      \
-    "'user_classes': ['WebUser'], 'reset_stats': false, "                  \
+    "'master_bind_port': 5557, 'spawn_rate': 1.5, 'run_time': nil, "         \
+    "'tags': [], 'exclude_tags': ['slow', 'flaky'], "                        \
+    "'user_classes': ['WebUser'], 'reset_stats': false, "                    \
     "'custom': {'nested': [-3, 2.5f, {}]}, 42: b'\\x00\\x01'}"
 
-static const char spawn_2121[] = MSG("spawn",
-    "{'timestamp': 1700000000.123456, "
-    "'user_classes_count': {'WebUser': 5, 'ApiUser': 0}, "
-    "'host': nil, 'stop_timeout': nil, 'parsed_options': " PARSED_OPTIONS "}");
+static const char spawn_2121[] =
+    MSG("spawn", "{'timestamp': 1700000000.123456, "
+                 "'user_classes_count': {'WebUser': 5, 'ApiUser': 0}, "
+                 "'host': nil, 'stop_timeout': nil, 'parsed_options': " PARSED_OPTIONS "}");
 
-static const char spawn_2463[] = MSG("spawn",
-    "{'timestamp': 1760000000.5, "
-    "'user_classes_count': {'WebUser': 1000, 'ApiUser': 3, 'IdleUser': 0}, "
-    "'host': 'http://localhost:8080', 'stop_timeout': 0.0, "
-    "'parsed_options': " PARSED_OPTIONS "}");
+static const char spawn_2463[] =
+    MSG("spawn", "{'timestamp': 1760000000.5, "
+                 "'user_classes_count': {'WebUser': 1000, 'ApiUser': 3, 'IdleUser': 0}, "
+                 "'host': 'http://localhost:8080', 'stop_timeout': 0.0, "
+                 "'parsed_options': " PARSED_OPTIONS "}");
 
 /* A frame and the message it must decode to. ack_index is compared for
  * ack messages only; the spawn fields always (zero for other types). */
@@ -629,37 +623,45 @@ typedef struct {
 } decode_case;
 
 #define FROM_MASTER(t, tname) .type = t, .type_name = tname, .node_id = MASTER
-#define CLASSES(...)                                                      \
-    .nclasses = sizeof (proto_class_count[]){__VA_ARGS__} /               \
-                sizeof (proto_class_count),                               \
-    .classes = (proto_class_count[]){__VA_ARGS__}
+#define CLASSES(...)                                                                  \
+    .nclasses = sizeof(proto_class_count[]){__VA_ARGS__} / sizeof(proto_class_count), \
+    .classes = (proto_class_count[])                                                  \
+    {                                                                                 \
+        __VA_ARGS__                                                                   \
+    }
 
 static const decode_case decodes[] = {
-    {"decode: ack, nil data (2.10)", TEXT(MSG("ack", "nil")),
+    {"decode: ack, nil data (2.10)",
+     TEXT(MSG("ack", "nil")),
      {FROM_MASTER(PROTO_ACK, "ack"), .ack_index = -1}},
-    {"decode: ack, index 0 (2.11+)", TEXT(MSG("ack", "{'index': 0}")),
+    {"decode: ack, index 0 (2.11+)",
+     TEXT(MSG("ack", "{'index': 0}")),
      {FROM_MASTER(PROTO_ACK, "ack"), .ack_index = 0}},
-    {"decode: ack, uint16 index", TEXT(MSG("ack", "{'index': 300}")),
+    {"decode: ack, uint16 index",
+     TEXT(MSG("ack", "{'index': 300}")),
      {FROM_MASTER(PROTO_ACK, "ack"), .ack_index = 300}},
-    {"decode: spawn as 2.12.1 sends it", TEXT(spawn_2121),
+    {"decode: spawn as 2.12.1 sends it",
+     TEXT(spawn_2121),
      {FROM_MASTER(PROTO_SPAWN, "spawn"),
-      .spawn = {.timestamp = 1700000000.123456,
-                CLASSES({"WebUser", 5}, {"ApiUser", 0})}}},
+      .spawn = {.timestamp = 1700000000.123456, CLASSES({"WebUser", 5}, {"ApiUser", 0})}}},
     /* int timestamp and stop_timeout, a uint8 count; "" means no host */
     {"decode: spawn, 2.12.1 with --stop-timeout",
      TEXT(MSG("spawn", "{'timestamp': 1700000000, "
                        "'user_classes_count': {'WebUser': 200}, "
                        "'host': '', 'stop_timeout': 10, "
                        "'parsed_options': {}}")),
+     {FROM_MASTER(PROTO_SPAWN, "spawn"), .spawn = {.timestamp = 1700000000.0,
+                                                   .has_stop_timeout = 1,
+                                                   .stop_timeout = 10.0,
+                                                   CLASSES({"WebUser", 200})}}},
+    {"decode: spawn as 2.46.3 sends it",
+     TEXT(spawn_2463),
      {FROM_MASTER(PROTO_SPAWN, "spawn"),
-      .spawn = {.timestamp = 1700000000.0, .has_stop_timeout = 1,
-                .stop_timeout = 10.0, CLASSES({"WebUser", 200})}}},
-    {"decode: spawn as 2.46.3 sends it", TEXT(spawn_2463),
-     {FROM_MASTER(PROTO_SPAWN, "spawn"),
-      .spawn = {.timestamp = 1760000000.5, .host = "http://localhost:8080",
-                .has_stop_timeout = 1, .stop_timeout = 0.0,
-                CLASSES({"WebUser", 1000}, {"ApiUser", 3},
-                        {"IdleUser", 0})}}},
+      .spawn = {.timestamp = 1760000000.5,
+                .host = "http://localhost:8080",
+                .has_stop_timeout = 1,
+                .stop_timeout = 0.0,
+                CLASSES({"WebUser", 1000}, {"ApiUser", 3}, {"IdleUser", 0})}}},
     /* Odd but harmless: key order, float/nil/negative/huge counts, an
      * unknown key, a float32 timestamp, no host and no stop_timeout. */
     {"decode: spawn, odd counts and keys",
@@ -670,26 +672,30 @@ static const decode_case decodes[] = {
                        "'timestamp': 2.0f}")),
      {FROM_MASTER(PROTO_SPAWN, "spawn"),
       .spawn = {.timestamp = 2.0,
-                CLASSES({"F", 3}, {"N", 0}, {"Neg", 0},
-                        {"Huge", INT64_MAX}, {"HugeF", INT64_MAX})}}},
+                CLASSES({"F", 3}, {"N", 0}, {"Neg", 0}, {"Huge", INT64_MAX},
+                        {"HugeF", INT64_MAX})}}},
     {"decode: spawn, no classes, negative stop_timeout",
      TEXT(MSG("spawn", "{'timestamp': 1.0, 'user_classes_count': {}, "
                        "'stop_timeout': -5.0}")),
      {FROM_MASTER(PROTO_SPAWN, "spawn"),
-      .spawn = {.timestamp = 1.0, .has_stop_timeout = 1,
-                .stop_timeout = 0.0}}},
+      .spawn = {.timestamp = 1.0, .has_stop_timeout = 1, .stop_timeout = 0.0}}},
     /* Python's msgpack 0.6 (allowed by 2.12.1) packs str as the old raw
      * forms: fixraw and raw16 (0xda) even for short strings, never str8. */
     {"decode: old raw strings (msgpack 0.6)",
-     RAW("\x93" "\xda\x00\x04" "stop" "\xc0" "\xda\x00\x06" "master"),
+     RAW("\x93"
+         "\xda\x00\x04"
+         "stop"
+         "\xc0"
+         "\xda\x00\x06"
+         "master"),
      {.type = PROTO_STOP, .type_name = "stop", .node_id = "master"}},
-    {"decode: stop", TEXT(MSG("stop", "nil")),
-     {FROM_MASTER(PROTO_STOP, "stop")}},
-    {"decode: quit", TEXT(MSG("quit", "nil")),
-     {FROM_MASTER(PROTO_QUIT, "quit")}},
-    {"decode: reconnect", TEXT(MSG("reconnect", "nil")),
+    {"decode: stop", TEXT(MSG("stop", "nil")), {FROM_MASTER(PROTO_STOP, "stop")}},
+    {"decode: quit", TEXT(MSG("quit", "nil")), {FROM_MASTER(PROTO_QUIT, "quit")}},
+    {"decode: reconnect",
+     TEXT(MSG("reconnect", "nil")),
      {FROM_MASTER(PROTO_RECONNECT, "reconnect")}},
-    {"decode: heartbeat", TEXT(MSG("heartbeat", "nil")),
+    {"decode: heartbeat",
+     TEXT(MSG("heartbeat", "nil")),
      {FROM_MASTER(PROTO_HEARTBEAT, "heartbeat")}},
     {"decode: spawning_complete (2.29+ broadcast)",
      TEXT(MSG("spawning_complete", "{'user_count': 8}")),
@@ -698,13 +704,16 @@ static const decode_case decodes[] = {
      TEXT(MSG("update_user_class", "{'user_class_name': 'WebUser', "
                                    "'tasks': ['index'], 'host': 'http://x'}")),
      {FROM_MASTER(PROTO_UPDATE_USER_CLASS, "update_user_class")}},
-    {"decode: unknown type", TEXT(MSG("my_custom_message", "[1, {}]")),
+    {"decode: unknown type",
+     TEXT(MSG("my_custom_message", "[1, {}]")),
      {FROM_MASTER(PROTO_UNKNOWN, "my_custom_message")}},
     /* msgpack-c may give empty strs no pointer. */
-    {"decode: empty type and node_id", TEXT("['', nil, '']"),
+    {"decode: empty type and node_id",
+     TEXT("['', nil, '']"),
      {.type = PROTO_UNKNOWN, .type_name = "", .node_id = ""}},
     /* A node_id that is not a str is tolerated (NULL). */
-    {"decode: node_id not a str", TEXT("['stop', nil, nil]"),
+    {"decode: node_id not a str",
+     TEXT("['stop', nil, nil]"),
      {.type = PROTO_STOP, .type_name = "stop", .node_id = NULL}},
 };
 
@@ -729,7 +738,7 @@ static void test_decode_case(void **state)
     int rc;
 
     buf = frame_bytes(&c->in, &len);
-    memset(&m, 0xA5, sizeof m);         /* garbage in: must be reset */
+    memset(&m, 0xA5, sizeof m); /* garbage in: must be reset */
     rc = proto_decode(buf, len, &m, err, sizeof err);
     free(buf);
     if (rc != 0)
@@ -745,8 +754,7 @@ static void test_decode_case(void **state)
     assert_str_or_null(s->host, w->host);
     assert_int_equal(s->has_stop_timeout, w->has_stop_timeout);
     if (s->stop_timeout != w->stop_timeout)
-        fail_msg("stop_timeout %.17g, want %.17g", s->stop_timeout,
-                 w->stop_timeout);
+        fail_msg("stop_timeout %.17g, want %.17g", s->stop_timeout, w->stop_timeout);
     assert_int_equal(s->nclasses, w->nclasses);
     if (w->nclasses == 0)
         assert_null(s->classes);
@@ -770,53 +778,39 @@ typedef struct {
     const char *why;
 } reject_case;
 
-#define SPAWN_WITH(ts, ucc) \
-    MSG("spawn", "{'timestamp': " ts ", 'user_classes_count': " ucc "}")
+#define SPAWN_WITH(ts, ucc) MSG("spawn", "{'timestamp': " ts ", 'user_classes_count': " ucc "}")
 
 static const reject_case rejects[] = {
     {"reject: 2-element array", TEXT("['stop', nil]"), "3-element array"},
-    {"reject: 4-element array", TEXT("['stop', nil, '" MASTER "', nil]"),
-     "3-element array"},
+    {"reject: 4-element array", TEXT("['stop', nil, '" MASTER "', nil]"), "3-element array"},
     {"reject: a map", TEXT("{'type': 'stop'}"), "3-element array"},
     {"reject: a bare str", TEXT("'stop'"), "3-element array"},
-    {"reject: type is bin", TEXT(FRAME("b'stop'", "nil")),
-     "message type is not a str"},
-    {"reject: type is int", TEXT(FRAME("1", "nil")),
-     "message type is not a str"},
+    {"reject: type is bin", TEXT(FRAME("b'stop'", "nil")), "message type is not a str"},
+    {"reject: type is int", TEXT(FRAME("1", "nil")), "message type is not a str"},
     {"reject: NUL inside the type", TEXT(MSG("st\\x00op", "nil")), "NUL"},
     {"reject: no buffer", {.raw = NULL, .len = 0}, "empty"},
     {"reject: empty buffer", RAW(""), "empty"},
     {"reject: reserved byte 0xc1", RAW("\xc1"), "0xc1"},
-    {"reject: a byte after the message", TEXT(MSG("stop", "nil") " nil"),
-     "trailing"},
-    {"reject: two messages",
-     TEXT(MSG("stop", "nil") " " MSG("stop", "nil")), "trailing"},
+    {"reject: a byte after the message", TEXT(MSG("stop", "nil") " nil"), "trailing"},
+    {"reject: two messages", TEXT(MSG("stop", "nil") " " MSG("stop", "nil")), "trailing"},
 
-    {"reject: spawn, nil data", TEXT(MSG("spawn", "nil")),
-     "spawn: data is not a map"},
-    {"reject: spawn, array data", TEXT(MSG("spawn", "[]")),
-     "spawn: data is not a map"},
+    {"reject: spawn, nil data", TEXT(MSG("spawn", "nil")), "spawn: data is not a map"},
+    {"reject: spawn, array data", TEXT(MSG("spawn", "[]")), "spawn: data is not a map"},
     {"reject: spawn, nil user_classes_count", TEXT(SPAWN_WITH("1.0", "nil")),
      "spawn: user_classes_count is not a map"},
-    {"reject: spawn, array user_classes_count",
-     TEXT(SPAWN_WITH("1.0", "['WebUser']")),
+    {"reject: spawn, array user_classes_count", TEXT(SPAWN_WITH("1.0", "['WebUser']")),
      "spawn: user_classes_count is not a map"},
-    {"reject: spawn, str timestamp", TEXT(SPAWN_WITH("'now'", "{}")),
-     "spawn: timestamp"},
-    {"reject: spawn, nil timestamp", TEXT(SPAWN_WITH("nil", "{}")),
-     "spawn: timestamp"},
+    {"reject: spawn, str timestamp", TEXT(SPAWN_WITH("'now'", "{}")), "spawn: timestamp"},
+    {"reject: spawn, nil timestamp", TEXT(SPAWN_WITH("nil", "{}")), "spawn: timestamp"},
     {"reject: spawn, str count", TEXT(SPAWN_WITH("1.0", "{'WebUser': '5'}")),
      "count is not a number"},
     {"reject: spawn, bool count", TEXT(SPAWN_WITH("1.0", "{'WebUser': true}")),
      "count is not a number"},
     {"reject: spawn, int class name", TEXT(SPAWN_WITH("1.0", "{1: 1}")),
      "user class name is not a str"},
-    {"reject: spawn, NUL in a class name",
-     TEXT(SPAWN_WITH("1.0", "{'A\\x00B': 1}")), "NUL"},
-    {"reject: spawn, a class twice",
-     TEXT(SPAWN_WITH("1.0", "{'A': 1, 'B': 1, 'A': 2}")), "twice"},
-    {"reject: spawn, no user_classes_count",
-     TEXT(MSG("spawn", "{'timestamp': 1.0}")),
+    {"reject: spawn, NUL in a class name", TEXT(SPAWN_WITH("1.0", "{'A\\x00B': 1}")), "NUL"},
+    {"reject: spawn, a class twice", TEXT(SPAWN_WITH("1.0", "{'A': 1, 'B': 1, 'A': 2}")), "twice"},
+    {"reject: spawn, no user_classes_count", TEXT(MSG("spawn", "{'timestamp': 1.0}")),
      "user_classes_count is missing"},
     {"reject: spawn, host not a str",
      TEXT(MSG("spawn", "{'timestamp': 1.0, 'user_classes_count': {'A': 1}, "
@@ -828,27 +822,22 @@ static const reject_case rejects[] = {
      "spawn: stop_timeout"},
 
     {"reject: ack, str data", TEXT(MSG("ack", "'0'")), "ack: data"},
-    {"reject: ack, str index", TEXT(MSG("ack", "{'index': '0'}")),
-     "ack: index"},
-    {"reject: ack, negative index", TEXT(MSG("ack", "{'index': -2}")),
-     "ack: index"},
+    {"reject: ack, str index", TEXT(MSG("ack", "{'index': '0'}")), "ack: index"},
+    {"reject: ack, negative index", TEXT(MSG("ack", "{'index': -2}")), "ack: index"},
 
     /* Headers announcing far more than the frame holds must not make
      * msgpack-c allocate for them. */
     {"reject: huge array32", RAW("\xdd\xff\xff\xff\xff"), "truncated"},
     {"reject: huge map32", RAW("\xdf\xff\xff\xff\xff"), "truncated"},
-    {"reject: huge array32 data",
-     RAW("\x93\xa4stop\xdd\xff\xff\xff\xff\xc0"), "truncated"},
-    {"reject: huge map32 spawn data",
-     RAW("\x93\xa5spawn\xdf\x7f\xff\xff\xff\xa1m"), "truncated"},
-    {"reject: huge str32", RAW("\x93\xa4stop\xdb\xff\xff\xff\xff"),
-     "truncated"},
-    {"reject: huge bin32", RAW("\x93\xa4stop\xc6\xff\xff\xff\xff"),
-     "truncated"},
-    {"reject: huge ext32", RAW("\x93\xa4stop\xc9\xff\xff\xff\xff\x01"),
-     "truncated"},
+    {"reject: huge array32 data", RAW("\x93\xa4stop\xdd\xff\xff\xff\xff\xc0"), "truncated"},
+    {"reject: huge map32 spawn data", RAW("\x93\xa5spawn\xdf\x7f\xff\xff\xff\xa1m"), "truncated"},
+    {"reject: huge str32", RAW("\x93\xa4stop\xdb\xff\xff\xff\xff"), "truncated"},
+    {"reject: huge bin32", RAW("\x93\xa4stop\xc6\xff\xff\xff\xff"), "truncated"},
+    {"reject: huge ext32", RAW("\x93\xa4stop\xc9\xff\xff\xff\xff\x01"), "truncated"},
     {"reject: str32 node_id cut short",
-     RAW("\x93\xa4stop\xc0\xdb\x00\x00\x00\x05" "ab"), "truncated"},
+     RAW("\x93\xa4stop\xc0\xdb\x00\x00\x00\x05"
+         "ab"),
+     "truncated"},
 };
 
 static void test_reject_case(void **state)
@@ -978,7 +967,7 @@ static void test_random_garbage(void **state)
         for (i = 0; i < len; i++)
             buf[i] = (unsigned char)rand_r(&seed);
         if (n % 2)
-            buf[0] = 0x93;              /* look like a message more often */
+            buf[0] = 0x93; /* look like a message more often */
         (void)proto_decode((const char *)buf, len, &m, NULL, 0);
         proto_msg_free(&m);
     }
@@ -1003,19 +992,14 @@ static void test_err_buffer(void **state)
 int main(void)
 {
     static const struct CMUnitTest others[] = {
-        cmocka_unit_test(test_encode_begin_end),
-        cmocka_unit_test(test_pack_str_utf8),
-        cmocka_unit_test(test_pack_str_wire_types),
-        cmocka_unit_test(test_encode_decode_roundtrip),
-        cmocka_unit_test(test_reject_truncated),
-        cmocka_unit_test(test_deep_nesting),
-        cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_random_garbage),
+        cmocka_unit_test(test_encode_begin_end),    cmocka_unit_test(test_pack_str_utf8),
+        cmocka_unit_test(test_pack_str_wire_types), cmocka_unit_test(test_encode_decode_roundtrip),
+        cmocka_unit_test(test_reject_truncated),    cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_mutations),           cmocka_unit_test(test_random_garbage),
         cmocka_unit_test(test_err_buffer),
     };
     /* A test per row of the tables, named after it, then the others. */
-    struct CMUnitTest tests[NROWS(encodes) + NROWS(decodes) + NROWS(rejects) +
-                            NROWS(others)];
+    struct CMUnitTest tests[NROWS(encodes) + NROWS(decodes) + NROWS(rejects) + NROWS(others)];
     size_t i, n = 0;
 
     for (i = 0; i < NROWS(encodes); i++)

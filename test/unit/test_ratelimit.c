@@ -18,8 +18,8 @@ static void test_refill(void **state)
     (void)state;
     assert_true(ratelimit_refill(0, 1000, 0.0005, 10) == 0.5);
     assert_true(ratelimit_refill(0.5, 1000, 0.0005, 10) == 1.0);
-    assert_true(ratelimit_refill(2, 1000, 1.0, 10) == 10);     /* capped at the burst */
-    assert_true(ratelimit_refill(3, 1000, -1.0, 10) == 3);     /* a clock going back adds nothing */
+    assert_true(ratelimit_refill(2, 1000, 1.0, 10) == 10); /* capped at the burst */
+    assert_true(ratelimit_refill(3, 1000, -1.0, 10) == 3); /* a clock going back adds nothing */
 }
 
 static void test_ramp(void **state)
@@ -43,7 +43,7 @@ static void test_off_by_default(void **state)
     assert_non_null(loop);
     ratelimit_init(loop, 0, 0, 1);
     assert_true(ratelimit_rate() == 0);
-    assert_int_equal(ratelimit_defer(NULL, NULL), 0);   /* never touches the request */
+    assert_int_equal(ratelimit_defer(NULL, NULL), 0); /* never touches the request */
     ratelimit_init(loop, 250, 0, 1);
     assert_true(ratelimit_rate() == 250);
     ratelimit_free();

@@ -44,7 +44,7 @@
 /* ---- user classes that record what happens to them -------------------- */
 
 typedef struct {
-    int id;        /* order of on_start over the test, from 1 */
+    int id; /* order of on_start over the test, from 1 */
     int started;
     int stopped;
 } udata;
@@ -60,11 +60,11 @@ static struct {
     int stops_by_id[MAX_IDS];
     long tasks_by_id[MAX_IDS];
     int cls_by_id[MAX_IDS];
-    int task_before_start;      /* a task ran before on_start */
-    int task_after_stop;        /* a task ran after on_stop */
-    int start_twice;            /* on_start ran twice for one user */
-    int stop_twice;             /* on_stop ran twice for one user */
-    int stop_without_start;     /* on_stop for a user whose on_start never ran */
+    int task_before_start;  /* a task ran before on_start */
+    int task_after_stop;    /* a task ran after on_stop */
+    int start_twice;        /* on_start ran twice for one user */
+    int stop_twice;         /* on_stop ran twice for one user */
+    int stop_without_start; /* on_stop for a user whose on_start never ran */
 } rec;
 
 static const lw_user_class classes[NCLS];
@@ -128,21 +128,16 @@ static void plain_task(lw_user *u)
 }
 
 static const lw_task one_task[] = {{"count", 1, rec_task, NULL}};
-static const lw_task two_tasks[] = {{"count1", 1, rec_task, NULL},
-                                    {"count3", 3, rec_task, NULL}};
+static const lw_task two_tasks[] = {{"count1", 1, rec_task, NULL}, {"count3", 3, rec_task, NULL}};
 static const lw_task plain_tasks[] = {{"plain", 1, plain_task, NULL}};
 
 static const lw_user_class classes[NCLS] = {
-    [CA] = {"A", 1, LW_CONSTANT(0.01), one_task, 1, rec_on_start,
-            rec_on_stop, sizeof(udata)},
-    [CB] = {"B", 1, LW_BETWEEN(0.005, 0.015), two_tasks, 2, rec_on_start,
-            rec_on_stop, sizeof(udata)},
-    [CBIG] = {"Big", 1, LW_CONSTANT(1.0), one_task, 1, rec_on_start,
-              rec_on_stop, sizeof(udata)},
-    [CPLAIN] = {"Plain", 1, LW_CONSTANT_PACING(0.01), plain_tasks, 1, NULL,
-                NULL, 0},
-    [CNOTASK] = {"NoTask", 1, LW_CONSTANT(0.01), NULL, 0, rec_on_start,
-                 rec_on_stop, sizeof(udata)},
+    [CA] = {"A", 1, LW_CONSTANT(0.01), one_task, 1, rec_on_start, rec_on_stop, sizeof(udata)},
+    [CB] = {"B", 1, LW_BETWEEN(0.005, 0.015), two_tasks, 2, rec_on_start, rec_on_stop,
+            sizeof(udata)},
+    [CBIG] = {"Big", 1, LW_CONSTANT(1.0), one_task, 1, rec_on_start, rec_on_stop, sizeof(udata)},
+    [CPLAIN] = {"Plain", 1, LW_CONSTANT_PACING(0.01), plain_tasks, 1, NULL, NULL, 0},
+    [CNOTASK] = {"NoTask", 1, LW_CONSTANT(0.01), NULL, 0, rec_on_start, rec_on_stop, sizeof(udata)},
 };
 
 /* ---- fixture: loop, stats, runner and the runner's events ------------- */
@@ -152,7 +147,7 @@ static struct {
     lw_stats *stats;
     runner *r;
     int spawning_complete;
-    int64_t count_at_complete;   /* runner_user_count when it fired */
+    int64_t count_at_complete; /* runner_user_count when it fired */
     int stopped;
     int exceptions;
     char last_exception[512];
@@ -194,8 +189,7 @@ static runner *make_runner(struct ev_loop *loop, lw_stats *stats)
     cfg.processes = 1;
     cfg.loglevel = LOG_INFO;
     cfg.request_timeout = 60.0;
-    runner_events events = {ev_spawning_complete, ev_stopped, ev_exception,
-                            &fx};
+    runner_events events = {ev_spawning_complete, ev_stopped, ev_exception, &fx};
     return runner_new(loop, classes, NCLS, &cfg, stats, events);
 }
 
@@ -257,8 +251,7 @@ static void run_until(int (*cond)(void), double limit, const char *what)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void spawn(const proto_class_count *cc, size_t n, int has_stop_timeout,
-                  double stop_timeout)
+static void spawn(const proto_class_count *cc, size_t n, int has_stop_timeout, double stop_timeout)
 {
     proto_spawn sp;
     memset(&sp, 0, sizeof sp);
@@ -271,10 +264,10 @@ static void spawn(const proto_class_count *cc, size_t n, int has_stop_timeout,
     runner_spawn(fx.r, &sp);
 }
 
-#define SPAWN(...)                                                        \
-    do {                                                                  \
-        const proto_class_count cc_[] = {__VA_ARGS__};                    \
-        spawn(cc_, sizeof cc_ / sizeof cc_[0], 0, 0.0);                   \
+#define SPAWN(...)                                      \
+    do {                                                \
+        const proto_class_count cc_[] = {__VA_ARGS__};  \
+        spawn(cc_, sizeof cc_ / sizeof cc_[0], 0, 0.0); \
     } while (0)
 
 static void assert_counts(int64_t a, int64_t b, int64_t big, int64_t plain)
@@ -288,8 +281,8 @@ static void assert_counts(int64_t a, int64_t b, int64_t big, int64_t plain)
     for (size_t i = 0; i < NCLS; i++) {
         assert_string_equal(out[i].name, classes[i].name);
         if (out[i].count != want[i]) {
-            fail_msg("class %s: %lld users, want %lld", classes[i].name,
-                     (long long)out[i].count, (long long)want[i]);
+            fail_msg("class %s: %lld users, want %lld", classes[i].name, (long long)out[i].count,
+                     (long long)want[i]);
         }
         sum += want[i];
     }
@@ -651,7 +644,7 @@ static void test_unknown_class_long_name(void **state)
     const char *shown = strstr(fx.last_exception, "User class '");
     assert_non_null(shown);
     shown += strlen("User class '");
-    assert_memory_equal(shown + 195, "\xe2\x82\xac...' was", 10);   /* 66 whole euro signs */
+    assert_memory_equal(shown + 195, "\xe2\x82\xac...' was", 10); /* 66 whole euro signs */
 }
 
 static int big_started(void)
@@ -667,10 +660,11 @@ static void test_big_spawn_in_slices(void **state)
     int64_t first = runner_user_count(fx.r);
     if (!(first > 0 && first < 2000)) {
         fail_msg("after one loop iteration %lld users exist; want some but "
-                 "not all 2000 (spawning in slices)", (long long)first);
+                 "not all 2000 (spawning in slices)",
+                 (long long)first);
     }
     assert_int_equal(fx.spawning_complete, 0);
-    run_for(fx.loop, 0.02);   /* slices are a few ms apart */
+    run_for(fx.loop, 0.02); /* slices are a few ms apart */
     assert_true(runner_user_count(fx.r) > first);
 
     run_until(spawn_done, 5.0, "spawning_complete for 2000 users");
@@ -805,8 +799,7 @@ static void test_stop_during_spawn(void **state)
     /* No user on_stopped twice, none runs a task after stopping. */
     assert_int_equal(rec.stop_twice, 0);
     assert_int_equal(rec.task_after_stop, 0);
-    assert_int_equal(rec.stops[CBIG] - rec.stop_without_start,
-                     rec.starts[CBIG]);
+    assert_int_equal(rec.stops[CBIG] - rec.stop_without_start, rec.starts[CBIG]);
 }
 
 /* Locust kills a user whose greenlet has not started yet (state None)
@@ -817,15 +810,14 @@ static void test_no_on_stop_before_on_start(void **state)
 {
     (void)state;
     SPAWN({"A", 3});
-    ev_run(fx.loop, EVRUN_NOWAIT);   /* the users exist, on_start is due */
+    ev_run(fx.loop, EVRUN_NOWAIT); /* the users exist, on_start is due */
     assert_int_equal(runner_user_count(fx.r), 3);
     assert_int_equal(rec.starts[CA], 0);
     runner_stop(fx.r, 0.0);
     assert_int_equal(fx.stopped, 1);
     assert_true(runner_idle(fx.r));
     if (rec.stops[CA] != 0) {
-        fail_msg("on_stop ran %d times for users whose on_start never ran",
-                 rec.stops[CA]);
+        fail_msg("on_stop ran %d times for users whose on_start never ran", rec.stops[CA]);
     }
 }
 
@@ -929,8 +921,10 @@ static void test_class_without_tasks(void **state)
         /* its users wait for a task (the class picker may select some) */
         int64_t left = runner_user_count(fx.r);
         if (left != 2) {
-            fprintf(stderr, "class without tasks: %lld users counted, want the 2 "
-                    "that wait for a task\n", (long long)left);
+            fprintf(stderr,
+                    "class without tasks: %lld users counted, want the 2 "
+                    "that wait for a task\n",
+                    (long long)left);
         }
         runner_stop(fx.r, 0.0);
         run_for(loop, 0.02);

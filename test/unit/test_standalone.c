@@ -40,7 +40,8 @@ static void order_of(const char *const *names, const int *weights, size_t n, cha
     dispatcher d;
     memset(c, 0, sizeof c);
     for (size_t i = 0; i < n; i++) {
-        c[i] = (lw_user_class){.name = names[i], .weight = weights[i], .tasks = one_task, .ntasks = 1};
+        c[i] =
+            (lw_user_class){.name = names[i], .weight = weights[i], .tasks = one_task, .ntasks = 1};
     }
     assert_int_equal(dispatch_init(&d, c, n, NULL), 0);
     for (size_t k = 0; k + 1 < len; k++) {
@@ -117,7 +118,7 @@ static void test_percentiles_from_stats(void **state)
     for (size_t i = 0; i < sizeof rt / sizeof rt[0]; i++) {
         stats_log(s, "GET", "/x", rt[i], 10, NULL, T0 + 1);
     }
-    stats_log(s, "GET", "/x", -1, 0, "boom", T0 + 2);   /* no response time */
+    stats_log(s, "GET", "/x", -1, 0, "boom", T0 + 2); /* no response time */
     figures f;
     assert_int_equal(fig_compute(s, 0, &f), 0);
     const int64_t want[FIG_NPCT] = {2, 2, 150, 150, 150, 12000, 12000, 12000, 12000, 12000, 12000};
@@ -135,12 +136,24 @@ static void test_percentiles_from_stats(void **state)
 static void test_float_repr(void **state)
 {
     (void)state;
-    static const struct { double v; const char *repr; } cases[] = {
-        {0.054, "0.054"}, {0.42593333333333344, "0.42593333333333344"},
-        {3.741150421165563, "3.741150421165563"}, {1e16, "1e+16"}, {1.5e-05, "1.5e-05"},
-        {0.0001, "0.0001"}, {123456789012345.6, "123456789012345.6"}, {6.0, "6.0"},
-        {100.0, "100.0"}, {1e-7, "1e-07"}, {2.5e20, "2.5e+20"}, {0.1 + 0.2, "0.30000000000000004"},
-        {0.0, "0.0"}, {-2.5, "-2.5"},
+    static const struct {
+        double v;
+        const char *repr;
+    } cases[] = {
+        {0.054, "0.054"},
+        {0.42593333333333344, "0.42593333333333344"},
+        {3.741150421165563, "3.741150421165563"},
+        {1e16, "1e+16"},
+        {1.5e-05, "1.5e-05"},
+        {0.0001, "0.0001"},
+        {123456789012345.6, "123456789012345.6"},
+        {6.0, "6.0"},
+        {100.0, "100.0"},
+        {1e-7, "1e-07"},
+        {2.5e20, "2.5e+20"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {0.0, "0.0"},
+        {-2.5, "-2.5"},
     };
     char buf[64];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -181,7 +194,9 @@ static void test_csv_rows(void **state)
     stats_free(s);
     s = stats_new(T0);
     text = rows_of(s);
-    assert_non_null(strstr(text, ",Aggregated,0,0,0,0.0,0,0,0,0.0,0.0,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A\r\n"));
+    assert_non_null(strstr(
+        text,
+        ",Aggregated,0,0,0,0.0,0,0,0,0.0,0.0,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A\r\n"));
     free(text);
     stats_free(s);
 }
@@ -195,14 +210,15 @@ static cli_result parse(int argc, char **argv)
     return cli_parse(argc, argv, &cfg, err, sizeof err);
 }
 
-#define PARSE(...) parse(sizeof((char *[]){"lw", __VA_ARGS__}) / sizeof(char *), \
-                         (char *[]){"lw", __VA_ARGS__})
+#define PARSE(...) \
+    parse(sizeof((char *[]){"lw", __VA_ARGS__}) / sizeof(char *), (char *[]){"lw", __VA_ARGS__})
 
 static void test_cli_modes(void **state)
 {
     (void)state;
     assert_int_equal(PARSE("--headless", "-u", "50", "-r", "10", "-t", "1m30s", "--csv", "out",
-                           "-s", "5", "--exit-code-on-error", "3", "--html", "x.html", "A"), CLI_RUN);
+                           "-s", "5", "--exit-code-on-error", "3", "--html", "x.html", "A"),
+                     CLI_RUN);
     assert_true(cli_standalone(&cfg));
     assert_int_equal(cfg.users, 50);
     assert_true(cfg.spawn_rate == 10 && cfg.run_time == 90 && cfg.stop_timeout == 5);
@@ -210,7 +226,8 @@ static void test_cli_modes(void **state)
     assert_int_equal(cfg.exit_code_on_error, 3);
     assert_string_equal(cfg.ignored, "--html");
     /* a worker names them all as ignored */
-    assert_int_equal(PARSE("--worker", "--headless", "-u", "50", "--csv", "out", "--run-tasks", "A.t"), CLI_RUN);
+    assert_int_equal(
+        PARSE("--worker", "--headless", "-u", "50", "--csv", "out", "--run-tasks", "A.t"), CLI_RUN);
     assert_false(cli_standalone(&cfg));
     assert_string_equal(cfg.ignored, "--headless, -u/--users, --csv, --run-tasks");
     /* --run-tasks alone is a run without a master */
@@ -246,14 +263,10 @@ static void test_cli_rate_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dispatch_order),
-        cmocka_unit_test(test_dispatch_selection_and_steps),
-        cmocka_unit_test(test_percentiles),
-        cmocka_unit_test(test_percentiles_from_stats),
-        cmocka_unit_test(test_float_repr),
-        cmocka_unit_test(test_csv_rows),
-        cmocka_unit_test(test_cli_modes),
-        cmocka_unit_test(test_cli_rate_cap),
+        cmocka_unit_test(test_dispatch_order), cmocka_unit_test(test_dispatch_selection_and_steps),
+        cmocka_unit_test(test_percentiles),    cmocka_unit_test(test_percentiles_from_stats),
+        cmocka_unit_test(test_float_repr),     cmocka_unit_test(test_csv_rows),
+        cmocka_unit_test(test_cli_modes),      cmocka_unit_test(test_cli_rate_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

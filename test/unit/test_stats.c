@@ -27,7 +27,7 @@
 #include "../../worker/error_key.h"
 #include "../../worker/stats.h"
 
-#define T0 1700000000.0         /* an epoch second to start tests at */
+#define T0 1700000000.0 /* an epoch second to start tests at */
 
 /* ---- bucketing -------------------------------------------------------- */
 
@@ -36,47 +36,47 @@ static const struct {
     double ms;
     int64_t key;
 } bucket_cases[] = {
-    {0x1.4000000000000p+1, 2},          /* 2.5 */
-    {0x1.c000000000000p+1, 4},          /* 3.5 */
-    {0x1.8e00000000000p+6, 100},        /* 99.5 */
-    {0x1.2200000000000p+7, 140},        /* 145 */
-    {0x1.3600000000000p+7, 160},        /* 155 */
-    {0x1.f3f3333333333p+9, 1000},       /* 999.9 */
-    {0x1.3880000000000p+10, 1200},      /* 1250 */
-    {0x1.5180000000000p+10, 1400},      /* 1350 */
-    {0x1.36f0000000000p+13, 10000},     /* 9950 */
-    {0x1.86a0000000000p+13, 12000},     /* 12500 */
-    {0x1.cb10000000000p+15, 59000},     /* 58760 */
-    {0x1.999999999999ap-2, 0},          /* 0.4 */
-    {0x0.0p+0, 0},                      /* 0 */
-    {0x1.0000000000000p-1, 0},          /* 0.5 */
-    {0x1.8000000000000p+0, 2},          /* 1.5 */
-    {0x1.2000000000000p+2, 4},          /* 4.5 */
-    {0x1.8df5c28f5c28fp+6, 99},         /* 99.49 */
-    {0x1.8e000006b5fcap+6, 100},        /* 99.5000001 */
-    {0x1.9000000000000p+6, 100},        /* 100 */
-    {0x1.a3ffe5c91d14ep+6, 100},        /* 104.9999 */
-    {0x1.a400000000000p+6, 100},        /* 105 */
-    {0x1.cc00000000000p+6, 120},        /* 115 */
-    {0x1.f17eb851eb852p+9, 990},        /* 994.99 */
-    {0x1.f180000000000p+9, 1000},       /* 995 */
-    {0x1.f400000000000p+9, 1000},       /* 1000 */
-    {0x1.067f5c28f5c29p+10, 1000},      /* 1049.99 */
-    {0x1.0680000000000p+10, 1000},      /* 1050 */
-    {0x1.1f80000000000p+10, 1200},      /* 1150 */
-    {0x1.36efeb851eb85p+13, 9900},      /* 9949.99 */
-    {0x1.3880000000000p+13, 10000},     /* 10000 */
-    {0x1.4820000000000p+13, 10000},     /* 10500 */
-    {0x1.6760000000000p+13, 12000},     /* 11500 */
-    {0x1.869fe66666666p+16, 100000},    /* 99999.9 */
-    {0x1.8894000000000p+16, 100000},    /* 100500 */
-    {0x1.e240c9fbe76c9p+16, 123000},    /* 123456.789 */
-    {0x1.a36e2eb1c432dp-14, 0},         /* 0.0001 */
-    {0x1.7a66666666666p+5, 47},         /* 47.3 */
-    {0x1.2600000000000p+7, 150},        /* 147.0 */
-    {0x1.ad00000000000p+11, 3400},      /* 3432.0 */
-    {0x1.d4be000000000p+15, 60000},     /* 59999.0 */
-    {0x1.d4c0000000000p+15, 60000},     /* 60000.0 */
+    {0x1.4000000000000p+1, 2},       /* 2.5 */
+    {0x1.c000000000000p+1, 4},       /* 3.5 */
+    {0x1.8e00000000000p+6, 100},     /* 99.5 */
+    {0x1.2200000000000p+7, 140},     /* 145 */
+    {0x1.3600000000000p+7, 160},     /* 155 */
+    {0x1.f3f3333333333p+9, 1000},    /* 999.9 */
+    {0x1.3880000000000p+10, 1200},   /* 1250 */
+    {0x1.5180000000000p+10, 1400},   /* 1350 */
+    {0x1.36f0000000000p+13, 10000},  /* 9950 */
+    {0x1.86a0000000000p+13, 12000},  /* 12500 */
+    {0x1.cb10000000000p+15, 59000},  /* 58760 */
+    {0x1.999999999999ap-2, 0},       /* 0.4 */
+    {0x0.0p+0, 0},                   /* 0 */
+    {0x1.0000000000000p-1, 0},       /* 0.5 */
+    {0x1.8000000000000p+0, 2},       /* 1.5 */
+    {0x1.2000000000000p+2, 4},       /* 4.5 */
+    {0x1.8df5c28f5c28fp+6, 99},      /* 99.49 */
+    {0x1.8e000006b5fcap+6, 100},     /* 99.5000001 */
+    {0x1.9000000000000p+6, 100},     /* 100 */
+    {0x1.a3ffe5c91d14ep+6, 100},     /* 104.9999 */
+    {0x1.a400000000000p+6, 100},     /* 105 */
+    {0x1.cc00000000000p+6, 120},     /* 115 */
+    {0x1.f17eb851eb852p+9, 990},     /* 994.99 */
+    {0x1.f180000000000p+9, 1000},    /* 995 */
+    {0x1.f400000000000p+9, 1000},    /* 1000 */
+    {0x1.067f5c28f5c29p+10, 1000},   /* 1049.99 */
+    {0x1.0680000000000p+10, 1000},   /* 1050 */
+    {0x1.1f80000000000p+10, 1200},   /* 1150 */
+    {0x1.36efeb851eb85p+13, 9900},   /* 9949.99 */
+    {0x1.3880000000000p+13, 10000},  /* 10000 */
+    {0x1.4820000000000p+13, 10000},  /* 10500 */
+    {0x1.6760000000000p+13, 12000},  /* 11500 */
+    {0x1.869fe66666666p+16, 100000}, /* 99999.9 */
+    {0x1.8894000000000p+16, 100000}, /* 100500 */
+    {0x1.e240c9fbe76c9p+16, 123000}, /* 123456.789 */
+    {0x1.a36e2eb1c432dp-14, 0},      /* 0.0001 */
+    {0x1.7a66666666666p+5, 47},      /* 47.3 */
+    {0x1.2600000000000p+7, 150},     /* 147.0 */
+    {0x1.ad00000000000p+11, 3400},   /* 3432.0 */
+    {0x1.d4be000000000p+15, 60000},  /* 59999.0 */
+    {0x1.d4c0000000000p+15, 60000},  /* 60000.0 */
 };
 
 static void test_bucket_vectors(void **state)
@@ -85,8 +85,8 @@ static void test_bucket_vectors(void **state)
     for (size_t i = 0; i < sizeof bucket_cases / sizeof bucket_cases[0]; i++) {
         int64_t got = stats_bucket(bucket_cases[i].ms);
         if (got != bucket_cases[i].key)
-            fail_msg("bucket(%.17g) = %lld, want %lld", bucket_cases[i].ms,
-                     (long long)got, (long long)bucket_cases[i].key);
+            fail_msg("bucket(%.17g) = %lld, want %lld", bucket_cases[i].ms, (long long)got,
+                     (long long)bucket_cases[i].key);
     }
 }
 
@@ -192,8 +192,7 @@ typedef struct {
 
 static const proto_class_count no_classes[1] = {{NULL, 0}};
 
-static void report_take(report *r, lw_stats *s, const proto_class_count *c,
-                        size_t nc, double now)
+static void report_take(report *r, lw_stats *s, const proto_class_count *c, size_t nc, double now)
 {
     msgpack_packer pk;
 
@@ -230,8 +229,7 @@ static const msgpack_object *get(const msgpack_object *map, const char *key)
     return NULL;
 }
 
-static const msgpack_object *must_get(const msgpack_object *map,
-                                      const char *key)
+static const msgpack_object *must_get(const msgpack_object *map, const char *key)
 {
     const msgpack_object *v = get(map, key);
 
@@ -290,10 +288,19 @@ static int64_t int_map_sum(const msgpack_object *map)
 }
 
 static const char *const entry_keys[14] = {
-    "name", "method", "last_request_timestamp", "start_time",
-    "num_requests", "num_none_requests", "num_failures",
-    "total_response_time", "max_response_time", "min_response_time",
-    "total_content_length", "response_times", "num_reqs_per_sec",
+    "name",
+    "method",
+    "last_request_timestamp",
+    "start_time",
+    "num_requests",
+    "num_none_requests",
+    "num_failures",
+    "total_response_time",
+    "max_response_time",
+    "min_response_time",
+    "total_content_length",
+    "response_times",
+    "num_reqs_per_sec",
     "num_fail_per_sec",
 };
 
@@ -313,31 +320,24 @@ static void check_entry_shape(const msgpack_object *e)
     get_f64(e, "max_response_time");
     get_int(e, "total_content_length");
     v = must_get(e, "last_request_timestamp");
-    assert_true(v->type == MSGPACK_OBJECT_FLOAT64 ||
-                v->type == MSGPACK_OBJECT_NIL);
+    assert_true(v->type == MSGPACK_OBJECT_FLOAT64 || v->type == MSGPACK_OBJECT_NIL);
     v = must_get(e, "min_response_time");
-    assert_true(v->type == MSGPACK_OBJECT_FLOAT64 ||
-                v->type == MSGPACK_OBJECT_NIL);
+    assert_true(v->type == MSGPACK_OBJECT_FLOAT64 || v->type == MSGPACK_OBJECT_NIL);
     assert_int_equal(int_map_sum(must_get(e, "response_times")),
-                     get_int(e, "num_requests") -
-                     get_int(e, "num_none_requests"));
-    assert_int_equal(int_map_sum(must_get(e, "num_reqs_per_sec")),
-                     get_int(e, "num_requests"));
-    assert_int_equal(int_map_sum(must_get(e, "num_fail_per_sec")),
-                     get_int(e, "num_failures"));
+                     get_int(e, "num_requests") - get_int(e, "num_none_requests"));
+    assert_int_equal(int_map_sum(must_get(e, "num_reqs_per_sec")), get_int(e, "num_requests"));
+    assert_int_equal(int_map_sum(must_get(e, "num_fail_per_sec")), get_int(e, "num_failures"));
 }
 
 /* The entry (name, method) in the report's stats list, or NULL. */
-static const msgpack_object *find_entry(const report *r, const char *name,
-                                        const char *method)
+static const msgpack_object *find_entry(const report *r, const char *name, const char *method)
 {
     const msgpack_object *list = must_get(r->root, "stats");
 
     assert_int_equal(list->type, MSGPACK_OBJECT_ARRAY);
     for (uint32_t i = 0; i < list->via.array.size; i++) {
         const msgpack_object *e = &list->via.array.ptr[i];
-        if (str_is(must_get(e, "name"), name) &&
-            str_is(must_get(e, "method"), method))
+        if (str_is(must_get(e, "name"), name) && str_is(must_get(e, "method"), method))
             return e;
     }
     return NULL;
@@ -436,7 +436,7 @@ static void test_report_entry_counts(void **state)
     assert_true(get_f64(a, "min_response_time") == 12.3);
     assert_true(get_f64(a, "max_response_time") == 155.0);
     assert_true(get_f64(a, "last_request_timestamp") == T0 + 1.5);
-    assert_true(get_f64(a, "start_time") == T0 + 0.2);   /* created then */
+    assert_true(get_f64(a, "start_time") == T0 + 0.2); /* created then */
     rt = must_get(a, "response_times");
     assert_int_equal(rt->via.map.size, 3);
     assert_int_equal(int_map_get(rt, 12), 1);
@@ -498,8 +498,8 @@ static void test_report_none_only_entry(void **state)
     stats_free(s);
 }
 
-static void check_error_item(const msgpack_object *err, const char *method,
-                             const char *name, const char *text, int64_t occ)
+static void check_error_item(const msgpack_object *err, const char *method, const char *name,
+                             const char *text, int64_t occ)
 {
     assert_non_null(err);
     assert_int_equal(err->type, MSGPACK_OBJECT_MAP);
@@ -532,8 +532,7 @@ static void test_report_errors(void **state)
     assert_int_equal(error_key("POST", "/b", "timeout", key), 0);
     check_error_item(get(errs, key), "POST", "/b", "timeout", 1);
     assert_int_equal(get_int(find_entry(&r, "/a", "GET"), "num_failures"), 3);
-    assert_int_equal(get_int(must_get(r.root, "stats_total"), "num_failures"),
-                     4);
+    assert_int_equal(get_int(must_get(r.root, "stats_total"), "num_failures"), 4);
     report_done(&r);
     stats_free(s);
 }
@@ -575,8 +574,7 @@ static void test_report_error_invalid_utf8(void **state)
     stats_log(s, "GET", "/x", 1, 0, "caf\xe9", T0 + 1);
     report_take(&r, s, no_classes, 0, T0 + 3);
     assert_int_equal(error_key("GET", "/x", "caf\xef\xbf\xbd", key), 0);
-    check_error_item(get(errors_of(&r), key), "GET", "/x",
-                     "caf\xef\xbf\xbd", 1);
+    check_error_item(get(errors_of(&r), key), "GET", "/x", "caf\xef\xbf\xbd", 1);
     report_done(&r);
     stats_free(s);
 }
@@ -625,7 +623,7 @@ static void test_long_names(void **state)
     assert_int_equal(get_int(find_entry(&r, a, "GET"), "num_requests"), 1);
     assert_int_equal(get_int(find_entry(&r, b, "GET"), "num_requests"), 1);
     assert_int_equal(get_int(find_entry(&r, whole, "GET"), "num_requests"), 1);
-    cut1[3 + 2729 * 3] = '\0';   /* what is kept of both: whole euro signs */
+    cut1[3 + 2729 * 3] = '\0'; /* what is kept of both: whole euro signs */
     assert_int_equal(get_int(find_entry(&r, cut1, "GET"), "num_failures"), 2);
     assert_int_equal(error_key("GET", cut1, "boom", key), 0);
     check_error_item(get(errors_of(&r), key), "GET", cut1, "boom", 2);
@@ -702,8 +700,8 @@ static void test_report_deltas_reset(void **state)
 }
 
 /* Adds every int->int pair of src into the parallel arrays keys/counts. */
-static size_t merge_int_map(const msgpack_object *src, int64_t *keys,
-                            int64_t *counts, size_t n, size_t cap)
+static size_t merge_int_map(const msgpack_object *src, int64_t *keys, int64_t *counts, size_t n,
+                            size_t cap)
 {
     for (uint32_t i = 0; i < src->via.map.size; i++) {
         int64_t k = (int64_t)src->via.map.ptr[i].key.via.u64;
@@ -724,14 +722,12 @@ static size_t merge_int_map(const msgpack_object *src, int64_t *keys,
 static void check_map_sum(const report *r, const char *field)
 {
     const msgpack_object *list = must_get(r->root, "stats");
-    const msgpack_object *tmap = must_get(must_get(r->root, "stats_total"),
-                                          field);
+    const msgpack_object *tmap = must_get(must_get(r->root, "stats_total"), field);
     int64_t keys[512], counts[512];
     size_t n = 0;
 
     for (uint32_t i = 0; i < list->via.array.size; i++)
-        n = merge_int_map(must_get(&list->via.array.ptr[i], field), keys,
-                          counts, n, 512);
+        n = merge_int_map(must_get(&list->via.array.ptr[i], field), keys, counts, n, 512);
     assert_int_equal(n, tmap->via.map.size);
     for (size_t j = 0; j < n; j++)
         assert_int_equal(int_map_get(tmap, keys[j]), counts[j]);
@@ -760,9 +756,8 @@ static void log_random_load(lw_stats *s, int n)
         double rt = (double)(x >> 40) / 16777216.0 * 30000.0;
         if ((x >> 20) % 17 == 0)
             rt = -1;
-        stats_log(s, methods[(x >> 8) % 3], names[(x >> 12) % 4], rt,
-                  (int64_t)((x >> 16) % 5000), errors[(x >> 24) % 5],
-                  T0 + i * 0.003);
+        stats_log(s, methods[(x >> 8) % 3], names[(x >> 12) % 4], rt, (int64_t)((x >> 16) % 5000),
+                  errors[(x >> 24) % 5], T0 + i * 0.003);
     }
 }
 
@@ -843,7 +838,7 @@ static void test_report_many_seconds(void **state)
         stats_log(s, "GET", "/a", 1, 0, NULL, T0 + i + 0.5);
         stats_log(s, "GET", "/a", 1, 0, "e", T0 + i + 0.75);
     }
-    stats_log(s, "GET", "/a", 1, 0, NULL, T0 + 3.1);   /* clock went back */
+    stats_log(s, "GET", "/a", 1, 0, NULL, T0 + 3.1); /* clock went back */
     report_take(&r, s, no_classes, 0, T0 + 45);
     m = must_get(find_entry(&r, "/a", "GET"), "num_reqs_per_sec");
     assert_int_equal(m->via.map.size, 40);
@@ -873,14 +868,11 @@ static void test_many_entries_and_errors(void **state)
     assert_int_equal(stats_pending(s), 1500);
     report_take(&r, s, no_classes, 0, T0 + 3);
     assert_int_equal(stats_len(&r), 500);
-    assert_int_equal(get_int(find_entry(&r, "/item/123", "GET"),
-                             "num_requests"), 3);
-    assert_int_equal(get_int(find_entry(&r, "/item/124", "POST"),
-                             "num_failures"), 3);
+    assert_int_equal(get_int(find_entry(&r, "/item/123", "GET"), "num_requests"), 3);
+    assert_int_equal(get_int(find_entry(&r, "/item/124", "POST"), "num_failures"), 3);
     assert_int_equal(errors_of(&r)->via.map.size, 500);
     assert_int_equal(error_key("GET", "/item/301", "error 1", key), 0);
-    check_error_item(get(errors_of(&r), key), "GET", "/item/301", "error 1",
-                     3);
+    check_error_item(get(errors_of(&r), key), "GET", "/item/301", "error 1", 3);
     report_done(&r);
     stats_free(s);
 }
@@ -905,8 +897,7 @@ static void test_clear(void **state)
     stats_log(s, "GET", "/a", 5, 0, "boom", T0 + 13);
     report_take(&r, s, no_classes, 0, T0 + 15);
     assert_int_equal(stats_len(&r), 1);
-    assert_true(get_f64(find_entry(&r, "/a", "GET"), "start_time") ==
-                T0 + 13);
+    assert_true(get_f64(find_entry(&r, "/a", "GET"), "start_time") == T0 + 13);
     assert_int_equal(errors_of(&r)->via.map.size, 1);
     report_done(&r);
     stats_free(s);

@@ -17,7 +17,10 @@
 
 #include "../../worker/taskpick.h"
 
-static void fn(lw_user *u) { (void)u; }
+static void fn(lw_user *u)
+{
+    (void)u;
+}
 
 static const char *const t_read[] = {"read", NULL};
 static const char *const t_write[] = {"write", "slow", NULL};
@@ -67,18 +70,18 @@ static void test_tags(void **state)
     char *read[] = {"read"}, *slow[] = {"slow"}, *none[] = {"nope"};
     assert_int_equal(taskpick_init(&t, &cls), 0);
     proto_option tags = list_opt(read, 1), excl = list_opt(slow, 1);
-    assert_int_equal(taskpick_tags(&t, &tags, NULL), 1);          /* untagged go */
+    assert_int_equal(taskpick_tags(&t, &tags, NULL), 1); /* untagged go */
     shares(&t, n);
     assert_int_equal(n[0], 1000);
-    assert_int_equal(taskpick_tags(&t, NULL, &excl), 2);          /* untagged stay */
+    assert_int_equal(taskpick_tags(&t, NULL, &excl), 2); /* untagged stay */
     shares(&t, n);
     assert_int_equal(n[1], 0);
     assert_int_equal(n[0], 750);
     assert_int_equal(taskpick_tags(&t, &tags, &excl), 1);
     proto_option empty = list_opt(NULL, 0), nil = {.name = "tags"};
-    assert_int_equal(taskpick_tags(&t, &empty, &nil), 3);         /* [] and None: no filter */
+    assert_int_equal(taskpick_tags(&t, &empty, &nil), 3); /* [] and None: no filter */
     proto_option nomatch = list_opt(none, 1);
-    assert_int_equal(taskpick_tags(&t, &nomatch, NULL), 0);       /* a class left with none */
+    assert_int_equal(taskpick_tags(&t, &nomatch, NULL), 0); /* a class left with none */
     assert_null(taskpick_choose(&t, 0.5));
     taskpick_free(&t);
 }
@@ -100,7 +103,7 @@ static void test_picker(void **state)
     assert_int_equal(n[2], 250);
     char *excl_items[] = {"read"};
     proto_option excl = list_opt(excl_items, 1);
-    assert_int_equal(taskpick_tags(&t, NULL, &excl), 1);          /* both rules at once */
+    assert_int_equal(taskpick_tags(&t, NULL, &excl), 1); /* both rules at once */
     shares(&t, n);
     assert_int_equal(n[2], 1000);
     assert_int_equal(taskpick_select(&t, NULL, 0), 0);

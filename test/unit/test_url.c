@@ -20,7 +20,7 @@
 
 typedef struct {
     const char *url;
-    const char *kind;   /* NULL: accepted */
+    const char *kind; /* NULL: accepted */
     const char *msg;
 } row;
 
@@ -31,7 +31,7 @@ static const row rows[] = {
     {"http://user:pw@host:1/", NULL, NULL},
     {"http://host:/", NULL, NULL},
     {"http://host.example./", NULL, NULL},
-    {"http://127.0.0.1:9/a\r\nX-Evil: 1", NULL, NULL},   /* the path is escaped, not refused */
+    {"http://127.0.0.1:9/a\r\nX-Evil: 1", NULL, NULL}, /* the path is escaped, not refused */
     {"file:///etc/os-release?/", "InvalidSchema",
      "No connection adapters were found for 'file:///etc/os-release?/'"},
     {"gopher://127.0.0.1:1/x", "InvalidSchema",
@@ -40,8 +40,7 @@ static const row rows[] = {
      "No connection adapters were found for 'dict://127.0.0.1:1/x'"},
     {"javascript:alert(1)", "InvalidSchema",
      "No connection adapters were found for 'javascript:alert(1)'"},
-    {"127.0.0.1:8080/", "InvalidSchema",
-     "No connection adapters were found for '127.0.0.1:8080/'"},
+    {"127.0.0.1:8080/", "InvalidSchema", "No connection adapters were found for '127.0.0.1:8080/'"},
     {"example.com/", "MissingSchema",
      "Invalid URL 'example.com/': No scheme supplied. Perhaps you meant https://example.com/?"},
     {"http://127.0.0.1\r\nX-Evil: 1/", "InvalidURL",
@@ -50,7 +49,8 @@ static const row rows[] = {
      "Failed to parse: Host '127.0.0.1:1\\r\\nX: y' contains invalid character '\\r'"},
     {"http://exa\001mple.com/", "InvalidURL",
      "Failed to parse: Host 'exa\\x01mple.com' contains invalid character '\\x01'"},
-    {"http://a\tb/", "InvalidURL", "Failed to parse: Host 'a\\tb' contains invalid character '\\t'"},
+    {"http://a\tb/", "InvalidURL",
+     "Failed to parse: Host 'a\\tb' contains invalid character '\\t'"},
     {"http://ex ample.com/", "InvalidURL",
      "Failed to parse: Host 'ex ample.com' contains invalid character ' '"},
     {"http://127.0.0.1:9\x7f/", "InvalidURL",
@@ -61,7 +61,8 @@ static const row rows[] = {
     {"http:///x", "InvalidURL", "Invalid URL 'http:///x': No host supplied"},
     {"http://:80/", "InvalidURL", "Invalid URL 'http://:80/': No host supplied"},
     {"http://a..b/", "LocationParseError", "Failed to parse: 'a..b', label empty or too long"},
-    {"http://AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/", "LocationParseError",
+    {"http://AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/",
+     "LocationParseError",
      "Failed to parse: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', label empty or too long"},
 };
 
@@ -113,7 +114,8 @@ static void test_random_urls(void **state)
     for (int i = 0; i < 200000; i++) {
         size_t n = (size_t)(rand_r(&seed) % 40), at = 0;
         if (rand_r(&seed) % 4) {
-            at = (size_t)snprintf(url, sizeof url, "%s", rand_r(&seed) % 2 ? "http://" : "https://");
+            at =
+                (size_t)snprintf(url, sizeof url, "%s", rand_r(&seed) % 2 ? "http://" : "https://");
         }
         for (size_t j = 0; j < n; j++) {
             char c = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
@@ -125,7 +127,7 @@ static void test_random_urls(void **state)
         if (url_check(url, &kind, &msg) == 0) {
             const char *host = strstr(url, "://") + 3;
             size_t hl = strcspn(host, "/?#");
-            for (const char *sep; (sep = memchr(host, '@', hl));) {   /* user info: not the host */
+            for (const char *sep; (sep = memchr(host, '@', hl));) { /* user info: not the host */
                 hl -= (size_t)(sep + 1 - host);
                 host = sep + 1;
             }
@@ -164,8 +166,8 @@ int main(void)
     static char names[N][32];
     for (size_t i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "url_check_row_%02zu", i);
-        tests[i] = (struct CMUnitTest){.name = names[i], .test_func = test_row,
-                                       .initial_state = (void *)&rows[i]};
+        tests[i] = (struct CMUnitTest){
+            .name = names[i], .test_func = test_row, .initial_state = (void *)&rows[i]};
     }
     memcpy(tests + N, others, sizeof others);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,13 +36,12 @@
         }                                                                  \
     } while (0)
 
-#define assert_dbl_near(got, want, tol)                                    \
-    do {                                                                   \
-        double got_ = (got), want_ = (want);                               \
-        if (!(fabs(got_ - want_) <= (tol))) {                              \
-            fail_msg("%s = %.17g, want %.17g +- %g", #got, got_, want_,    \
-                     (double)(tol));                                       \
-        }                                                                  \
+#define assert_dbl_near(got, want, tol)                                                 \
+    do {                                                                                \
+        double got_ = (got), want_ = (want);                                            \
+        if (!(fabs(got_ - want_) <= (tol))) {                                           \
+            fail_msg("%s = %.17g, want %.17g +- %g", #got, got_, want_, (double)(tol)); \
+        }                                                                               \
     } while (0)
 
 /* ---- constant --------------------------------------------------------- */
@@ -291,8 +290,7 @@ static void test_throughput(void **state)
         assert_dbl_near(x, y, 1e-12);
     }
     wait_state_init(&w1, 0.0);
-    assert_dbl_near(wait_time_next(&three, &w1, 0.1, 0.0), 1.0 / 3.0 - 0.1,
-                    1e-12);
+    assert_dbl_near(wait_time_next(&three, &w1, 0.1, 0.0), 1.0 / 3.0 - 0.1, 1e-12);
 }
 
 /* ---- wait_time_valid -------------------------------------------------- */
@@ -301,16 +299,23 @@ static void test_valid(void **state)
 {
     (void)state;
     const lw_wait_time good[] = {
-        LW_CONSTANT(0), LW_CONSTANT(1.5), LW_CONSTANT(3600),
-        LW_BETWEEN(0, 0), LW_BETWEEN(0, 1), LW_BETWEEN(1, 1), LW_BETWEEN(0.5, 10),
-        LW_CONSTANT_PACING(0), LW_CONSTANT_PACING(2),
-        LW_CONSTANT_THROUGHPUT(0.001), LW_CONSTANT_THROUGHPUT(1),
+        LW_CONSTANT(0),
+        LW_CONSTANT(1.5),
+        LW_CONSTANT(3600),
+        LW_BETWEEN(0, 0),
+        LW_BETWEEN(0, 1),
+        LW_BETWEEN(1, 1),
+        LW_BETWEEN(0.5, 10),
+        LW_CONSTANT_PACING(0),
+        LW_CONSTANT_PACING(2),
+        LW_CONSTANT_THROUGHPUT(0.001),
+        LW_CONSTANT_THROUGHPUT(1),
         LW_CONSTANT_THROUGHPUT(1000),
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         if (wait_time_valid(&good[i]) != 0) {
-            fail_msg("valid wait_time #%zu (kind %d, %g, %g) rejected", i,
-                     (int)good[i].kind, good[i].a, good[i].b);
+            fail_msg("valid wait_time #%zu (kind %d, %g, %g) rejected", i, (int)good[i].kind,
+                     good[i].a, good[i].b);
         }
     }
 }
@@ -319,19 +324,28 @@ static void test_invalid(void **state)
 {
     (void)state;
     const lw_wait_time bad[] = {
-        LW_CONSTANT(-1), LW_CONSTANT(-0.001), LW_CONSTANT(NAN),
-        LW_BETWEEN(-1, 1), LW_BETWEEN(-2, -1), LW_BETWEEN(2, 1),
-        LW_BETWEEN(0.5, 0.25), LW_BETWEEN(NAN, 1), LW_BETWEEN(0, NAN),
-        LW_CONSTANT_PACING(-1), LW_CONSTANT_PACING(NAN),
-        LW_CONSTANT_THROUGHPUT(0), LW_CONSTANT_THROUGHPUT(-0.0),
-        LW_CONSTANT_THROUGHPUT(-1), LW_CONSTANT_THROUGHPUT(NAN),
+        LW_CONSTANT(-1),
+        LW_CONSTANT(-0.001),
+        LW_CONSTANT(NAN),
+        LW_BETWEEN(-1, 1),
+        LW_BETWEEN(-2, -1),
+        LW_BETWEEN(2, 1),
+        LW_BETWEEN(0.5, 0.25),
+        LW_BETWEEN(NAN, 1),
+        LW_BETWEEN(0, NAN),
+        LW_CONSTANT_PACING(-1),
+        LW_CONSTANT_PACING(NAN),
+        LW_CONSTANT_THROUGHPUT(0),
+        LW_CONSTANT_THROUGHPUT(-0.0),
+        LW_CONSTANT_THROUGHPUT(-1),
+        LW_CONSTANT_THROUGHPUT(NAN),
         {(lw_wait_kind)99, 1, 2},
         {(lw_wait_kind)-1, 1, 2},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (wait_time_valid(&bad[i]) != -1) {
-            fail_msg("invalid wait_time #%zu (kind %d, %g, %g) accepted", i,
-                     (int)bad[i].kind, bad[i].a, bad[i].b);
+            fail_msg("invalid wait_time #%zu (kind %d, %g, %g) accepted", i, (int)bad[i].kind,
+                     bad[i].a, bad[i].b);
         }
     }
 }

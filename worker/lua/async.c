@@ -21,7 +21,7 @@
 #include "lwlua.h"
 
 typedef struct {
-    int done;   /* the response has arrived (or the request never started) */
+    int done; /* the response has arrived (or the request never started) */
 } lwlua_async;
 
 /* self.client:async(method, path [, opts]): opts as for get/post, plus check. */
@@ -37,7 +37,7 @@ static int l_async(lua_State *L)
     h->done = 0;
     luaL_getmetatable(L, LWLUA_ASYNC_MT);
     lua_setmetatable(L, -2);
-    lua_createtable(L, 0, 3);            /* its environment: client, check, response */
+    lua_createtable(L, 0, 3); /* its environment: client, check, response */
     lua_pushvalue(L, 1);
     lua_setfield(L, -2, "client");
     if (lua_istable(L, 4)) {
@@ -118,10 +118,10 @@ void lwlua_on_async(lw_user *u, lw_response *r, void *arg)
         return;
     }
     ((lwlua_async *)arg)->done = 1;
-    lua_getfenv(L, top + 1);                          /* top + 2 */
+    lua_getfenv(L, top + 1); /* top + 2 */
     lu->resp = r;
     lu->resp_seq++;
-    lwlua_push_response(L, lu, r);                    /* top + 3 */
+    lwlua_push_response(L, lu, r); /* top + 3 */
     lua_getfield(L, top + 2, "check");
     if (lua_isfunction(L, -1)) {
         lua_pushvalue(L, top + 3);
@@ -135,7 +135,7 @@ void lwlua_on_async(lw_user *u, lw_response *r, void *arg)
     if (lu->wait_handle == arg && lu->waiting && lu->co && !lu->running) {
         lu->wait_handle = NULL;
         lu->waiting = 0;
-        lua_xmove(L, lu->co, 1);                      /* the response */
+        lua_xmove(L, lu->co, 1); /* the response */
         lua_settop(L, top);
         lwlua_resume(u, lu, 1);
         return;

@@ -52,7 +52,7 @@ static void read_headers(lua_State *L, int opts, request_args *a)
         }
         a->typed |= strcasecmp(name, "content-type") == 0;
         a->headers[a->nheaders++] = lua_pushfstring(L, "%s: %s", name, value);
-        lua_insert(L, t);   /* kept below the table until the request is sent */
+        lua_insert(L, t); /* kept below the table until the request is sent */
         t++;
     }
 }
@@ -116,8 +116,7 @@ int lwlua_not_sent(lua_State *L)
     return 1;
 }
 
-lwlua_client *lwlua_read_request(lua_State *L, const char *method, int path_idx,
-                                 lwlua_request *a)
+lwlua_client *lwlua_read_request(lua_State *L, const char *method, int path_idx, lwlua_request *a)
 {
     lwlua_client *c = check_client(L);
     lwlua_user *lu = lw_user_data(c->u);
@@ -127,7 +126,7 @@ lwlua_client *lwlua_read_request(lua_State *L, const char *method, int path_idx,
     a->req.path = luaL_checkstring(L, path_idx);
     if (L != lu->co || !lu->running) {
         luaL_error(L, "requests are sent from the user's own task, on_start or on_stop "
-                   "(not from another coroutine)");
+                      "(not from another coroutine)");
     }
     read_opts(L, path_idx + 1, a);
     a->headers[a->nheaders] = NULL;
@@ -147,7 +146,11 @@ static int send_request(lua_State *L, const char *method, int path_idx)
     return lua_yield(L, 0);
 }
 
-#define METHOD(fn, m) static int fn(lua_State *L) { return send_request(L, m, 2); }
+#define METHOD(fn, m)                 \
+    static int fn(lua_State *L)       \
+    {                                 \
+        return send_request(L, m, 2); \
+    }
 METHOD(l_get, "GET")
 METHOD(l_post, "POST")
 METHOD(l_put, "PUT")
@@ -198,8 +201,10 @@ static lw_response *open_response(lua_State *L, const char *what)
     lua_pop(L, 2);
     lwlua_user *lu = c && c->u ? lw_user_data(c->u) : NULL;
     if (!lu || !lu->resp || lu->resp_seq != seq) {
-        luaL_error(L, "%s: only until the task's next request or its end (the response "
-                   "is recorded then; an async request's: in its check)", what);
+        luaL_error(L,
+                   "%s: only until the task's next request or its end (the response "
+                   "is recorded then; an async request's: in its check)",
+                   what);
     }
     return lu->resp;
 }
@@ -312,13 +317,14 @@ void lwlua_on_response(lw_user *u, lw_response *r, void *arg)
 void lwlua_client_open(lua_State *L)
 {
     static const luaL_Reg client[] = {
-        {"get", l_get}, {"post", l_post}, {"put", l_put}, {"patch", l_patch},
-        {"delete", l_delete}, {"head", l_head}, {"options", l_options},
-        {"request", l_request}, {"add_header", l_add_header}, {NULL, NULL},
+        {"get", l_get},         {"post", l_post},       {"put", l_put},
+        {"patch", l_patch},     {"delete", l_delete},   {"head", l_head},
+        {"options", l_options}, {"request", l_request}, {"add_header", l_add_header},
+        {NULL, NULL},
     };
     static const luaL_Reg response[] = {
         {"success", r_success}, {"failure", r_failure}, {"header", r_header},
-        {"json", r_json}, {NULL, NULL},
+        {"json", r_json},       {NULL, NULL},
     };
     luaL_newmetatable(L, LWLUA_CLIENT_MT);
     lua_newtable(L);

@@ -23,7 +23,7 @@
 
 #include "lwlua.h"
 
-#define HOOK_STEP 1000   /* instructions between two calls of the hook */
+#define HOOK_STEP 1000 /* instructions between two calls of the hook */
 
 /* Runs a method under xpcall, so that the traceback is taken where the error
  * happened (the coroutine's stack still has its lines then). */
@@ -38,11 +38,11 @@ static const char runner_src[] =
     "  if not ok then return err end\n"
     "end\n";
 
-static lua_State *G;           /* the process's state */
+static lua_State *G; /* the process's state */
 static int runner_ref = LUA_NOREF;
-static long limit;             /* instructions per run; 0: none */
-static long ticks;             /* hook calls in the current run */
-static int in_run;             /* a user's coroutine runs now */
+static long limit; /* instructions per run; 0: none */
+static long ticks; /* hook calls in the current run */
+static int in_run; /* a user's coroutine runs now */
 
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
@@ -50,9 +50,11 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     if (in_run && limit > 0 && ++ticks * HOOK_STEP > limit) {
         char msg[200];
         ticks = 0;
-        snprintf(msg, sizeof msg, "the task ran %ld Lua instructions without waiting for a "
-                 "response (an endless loop?): stopped (LW_LUA_INSTRUCTION_LIMIT)", limit);
-        luaL_where(L, 0);   /* in a hook, level 0 is the running function */
+        snprintf(msg, sizeof msg,
+                 "the task ran %ld Lua instructions without waiting for a "
+                 "response (an endless loop?): stopped (LW_LUA_INSTRUCTION_LIMIT)",
+                 limit);
+        luaL_where(L, 0); /* in a hook, level 0 is the running function */
         lua_pushstring(L, msg);
         lua_concat(L, 2);
         lua_error(L);
@@ -118,23 +120,23 @@ void lwlua_resume(lw_user *u, lwlua_user *lu, int nargs)
     int rc = lua_resume(lu->co, nargs);
     in_run = 0;
     lu->running = 0;
-    lu->resp = NULL;          /* a response is judged before the next wait */
+    lu->resp = NULL; /* a response is judged before the next wait */
     if (rc == LUA_YIELD && lu->waiting) {
         return;
     }
     if (rc == LUA_YIELD) {
         lua_pushstring(lu->co, "coroutine.yield() outside a request: a task waits only "
-                       "for its own requests");
+                               "for its own requests");
         rc = LUA_ERRRUN;
     }
     if (rc != 0) {
         report_error(u, lu);
         drop_coroutine(lu);
     } else {
-        if (lua_isstring(lu->co, -1)) {   /* the runner caught an error */
+        if (lua_isstring(lu->co, -1)) { /* the runner caught an error */
             lw_user_exception(u, lua_tostring(lu->co, -1));
         }
-        lua_settop(lu->co, 0);   /* finished: kept for the next task */
+        lua_settop(lu->co, 0); /* finished: kept for the next task */
     }
     if (lu->stopping) {
         release_user(lu);
@@ -232,7 +234,7 @@ void lwlua_on_stop(lw_user *u)
         return;
     }
     if (lu->waiting) {
-        drop_coroutine(lu);   /* its request was cancelled: it never resumes */
+        drop_coroutine(lu); /* its request was cancelled: it never resumes */
     }
     lu->stopping = 1;
     if (push_method(u, "on_stop")) {

@@ -24,8 +24,8 @@
 #include "../lw.h"
 
 /* Registry keys (light userdata addresses) and metatable names. */
-#define LWLUA_CLASSES "lw.classes"       /* declared classes, in order */
-#define LWLUA_BASE "lw.User"             /* methods every user has */
+#define LWLUA_CLASSES "lw.classes" /* declared classes, in order */
+#define LWLUA_BASE "lw.User"       /* methods every user has */
 #define LWLUA_CLIENT_MT "lw.client"
 #define LWLUA_RESPONSE_MT "lw.response"
 #define LWLUA_HEADERS_MT "lw.headers"
@@ -37,39 +37,39 @@
 
 /* A declared class, as liblw sees it; lw_user_class.arg points here. */
 typedef struct {
-    int class_ref;          /* the class table */
-    int *task_refs;         /* the task functions, as tasks[] */
+    int class_ref;  /* the class table */
+    int *task_refs; /* the task functions, as tasks[] */
     lw_task *tasks;
     char **task_names;
-    char ***task_tags;      /* per task: NULL-terminated, or NULL */
+    char ***task_tags; /* per task: NULL-terminated, or NULL */
     size_t ntasks;
     char *name;
 } lwlua_class;
 
 /* Per user: lw_user_data(). */
 typedef struct {
-    int self_ref;           /* the user object; LUA_NOREF before on_start */
-    int co_ref;             /* its coroutine; LUA_NOREF when none */
+    int self_ref; /* the user object; LUA_NOREF before on_start */
+    int co_ref;   /* its coroutine; LUA_NOREF when none */
     lua_State *co;
-    int waiting;            /* the coroutine waits for a response */
-    int running;            /* the coroutine runs now */
-    int stopping;           /* the coroutine runs on_stop */
-    void *wait_handle;      /* the async request it waits for, or NULL */
-    int pending_ref;        /* its async requests in flight (a table) */
-    lw_response *resp;      /* the response the script may judge now */
-    unsigned resp_seq;      /* which response object that is */
-    void *client;           /* the client userdata (lwlua_client *) */
+    int waiting;       /* the coroutine waits for a response */
+    int running;       /* the coroutine runs now */
+    int stopping;      /* the coroutine runs on_stop */
+    void *wait_handle; /* the async request it waits for, or NULL */
+    int pending_ref;   /* its async requests in flight (a table) */
+    lw_response *resp; /* the response the script may judge now */
+    unsigned resp_seq; /* which response object that is */
+    void *client;      /* the client userdata (lwlua_client *) */
 } lwlua_user;
 
 /* The client userdata: self.client. */
 typedef struct {
-    lw_user *u;             /* NULL once the user has stopped */
-    int typed;              /* a session header sets the Content-Type */
+    lw_user *u; /* NULL once the user has stopped */
+    int typed;  /* a session header sets the Content-Type */
 } lwlua_client;
 
 /* script.c */
 typedef struct {
-    long limit;             /* in: instructions per run; 0: no limit, JIT on */
+    long limit; /* in: instructions per run; 0: no limit, JIT on */
     lua_State *L;
     lw_user_class *classes;
     lwlua_class *lclasses;
@@ -112,14 +112,13 @@ typedef struct {
     lw_request req;
     const char *headers[LWLUA_MAX_HEADERS + 1];
     int nheaders;
-    int typed;               /* a Content-Type is among the headers */
+    int typed; /* a Content-Type is among the headers */
 } lwlua_request;
 
 /* Reads a request (client at 1, path at path_idx, opts after it) into a,
  * with strings kept on L's stack; checks that L is the user's own
  * coroutine, running. Returns the client. */
-lwlua_client *lwlua_read_request(lua_State *L, const char *method, int path_idx,
-                                 lwlua_request *a);
+lwlua_client *lwlua_read_request(lua_State *L, const char *method, int path_idx, lwlua_request *a);
 /* Upper-cased method name of argument idx into out[16]. */
 void lwlua_method(lua_State *L, int idx, char out[16]);
 /* Pushes the response object of a request that was not sent. */

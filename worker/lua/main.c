@@ -16,8 +16,7 @@
 
 #include "lwlua.h"
 
-static const char usage[] =
-    "usage: %s SCRIPT.lua [worker options]   (%s --help: the options)\n";
+static const char usage[] = "usage: %s SCRIPT.lua [worker options]   (%s --help: the options)\n";
 
 /* Index of the script's argument(s) in argv: *skip is 1 or 2 (-f FILE). */
 static int find_script(int argc, char **argv, int *skip, const char **path)
@@ -43,7 +42,7 @@ static int find_script(int argc, char **argv, int *skip, const char **path)
             break;
         }
     }
-    for (int i = 1; i < argc; i++) {   /* a positional argument NAME.lua */
+    for (int i = 1; i < argc; i++) { /* a positional argument NAME.lua */
         size_t n = strlen(argv[i]);
         if (argv[i][0] != '-' && n > 4 && strcmp(argv[i] + n - 4, ".lua") == 0) {
             *skip = 1;

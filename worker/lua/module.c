@@ -18,10 +18,10 @@
 #include "../wait_time.h"
 #include "lwlua.h"
 
-#include <lua5.1/lua-cjson.h>   /* lua-cjson-dev */
+#include <lua5.1/lua-cjson.h> /* lua-cjson-dev */
 
-static const char *const wait_kinds[] = {
-    "constant", "between", "constant_pacing", "constant_throughput", NULL};
+static const char *const wait_kinds[] = {"constant", "between", "constant_pacing",
+                                         "constant_throughput", NULL};
 
 static int push_wait(lua_State *L, lw_wait_kind kind, double a, double b)
 {
@@ -149,7 +149,7 @@ static int l_user(lua_State *L)
     }
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
-    lua_getfield(L, LUA_REGISTRYINDEX, LWLUA_CLASSES);   /* 3 */
+    lua_getfield(L, LUA_REGISTRYINDEX, LWLUA_CLASSES); /* 3 */
     size_t n = lua_objlen(L, 3);
     for (size_t i = 1; i <= n; i++) {
         lua_rawgeti(L, 3, (int)i);
@@ -162,9 +162,9 @@ static int l_user(lua_State *L)
     lua_pushvalue(L, 1);
     lua_setfield(L, 2, "name");
     lua_pushvalue(L, 2);
-    lua_setfield(L, 2, "__index");      /* the class is its users' metatable */
+    lua_setfield(L, 2, "__index"); /* the class is its users' metatable */
     luaL_getmetatable(L, LWLUA_BASE);
-    lua_setmetatable(L, 2);             /* and inherits the base methods */
+    lua_setmetatable(L, 2); /* and inherits the base methods */
     lua_pushvalue(L, 2);
     lua_rawseti(L, 3, (int)n + 1);
     lua_settop(L, 2);

@@ -29,15 +29,15 @@ static void error_line(lua_State *L, char *err, size_t len)
 
 /* One task from (key, value) of the tasks table: a method name or a function,
  * and a weight. Leaves the function on the stack. */
-static int task_fn(lua_State *L, int cls, int key, const char *cname, char *tname,
-                   size_t tlen, char *err, size_t len)
+static int task_fn(lua_State *L, int cls, int key, const char *cname, char *tname, size_t tlen,
+                   char *err, size_t len)
 {
     if (lua_type(L, key) == LUA_TSTRING) {
         snprintf(tname, tlen, "%s", lua_tostring(L, key));
         lua_getfield(L, cls, tname);
         if (!lua_isfunction(L, -1)) {
-            snprintf(err, len, "user class '%s': task '%s' is not a method of the class",
-                     cname, tname);
+            snprintf(err, len, "user class '%s': task '%s' is not a method of the class", cname,
+                     tname);
             return -1;
         }
         return 0;
@@ -58,8 +58,8 @@ static int task_fn(lua_State *L, int cls, int key, const char *cname, char *tnam
 /* tags = {task = {"a", "b"}} (the task as in tasks: a method name or a
  * function), like @tag("a", "b"): a NULL-terminated copy in *out, NULL when
  * the task has none. Stack-neutral. */
-static int read_tags(lua_State *L, int cls, int key, const char *cname, char ***out,
-                     char *err, size_t len)
+static int read_tags(lua_State *L, int cls, int key, const char *cname, char ***out, char *err,
+                     size_t len)
 {
     *out = NULL;
     lua_getfield(L, cls, "tags");
@@ -72,16 +72,22 @@ static int read_tags(lua_State *L, int cls, int key, const char *cname, char ***
     int list = lua_gettop(L);
     size_t n = lua_istable(L, list) ? lua_objlen(L, list) : 0;
     if (!lua_isnil(L, list) && (n == 0 || !(*out = calloc(n + 1, sizeof **out)))) {
-        snprintf(err, len, n ? "out of memory" : "user class '%s': a task's tags must be a list of "
-                 "strings", cname);
+        snprintf(err, len,
+                 n ? "out of memory"
+                   : "user class '%s': a task's tags must be a list of "
+                     "strings",
+                 cname);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         lua_rawgeti(L, list, (int)i + 1);
         const char *tag = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         if (!tag || !((*out)[i] = strdup(tag))) {
-            snprintf(err, len, tag ? "out of memory" : "user class '%s': a task's tags must be a "
-                     "list of strings", cname);
+            snprintf(err, len,
+                     tag ? "out of memory"
+                         : "user class '%s': a task's tags must be a "
+                           "list of strings",
+                     cname);
             return -1;
         }
         lua_pop(L, 1);
@@ -90,8 +96,8 @@ static int read_tags(lua_State *L, int cls, int key, const char *cname, char ***
     return 0;
 }
 
-static int add_task(lua_State *L, lwlua_class *c, int cls, int key, int weight,
-                    char *err, size_t len)
+static int add_task(lua_State *L, lwlua_class *c, int cls, int key, int weight, char *err,
+                    size_t len)
 {
     char tname[256] = "task";
     size_t i = c->ntasks;
@@ -108,7 +114,9 @@ static int add_task(lua_State *L, lwlua_class *c, int cls, int key, int weight,
         snprintf(err, len, "out of memory");
         return -1;
     }
-    c->tasks[i] = (lw_task){.name = c->task_names[i], .weight = weight, .fn = lwlua_task,
+    c->tasks[i] = (lw_task){.name = c->task_names[i],
+                            .weight = weight,
+                            .fn = lwlua_task,
                             .tags = (const char *const *)c->task_tags[i]};
     c->ntasks++;
     return 0;
@@ -134,7 +142,7 @@ static int read_tasks(lua_State *L, lwlua_class *c, int cls, char *err, size_t l
     c->task_refs = calloc(max, sizeof *c->task_refs);
     c->tasks = calloc(max, sizeof *c->tasks);
     c->task_names = calloc(max, sizeof *c->task_names);
-    c->task_tags = calloc(max + 1, sizeof *c->task_tags);   /* + a failed one */
+    c->task_tags = calloc(max + 1, sizeof *c->task_tags); /* + a failed one */
     if (!c->task_refs || !c->tasks || !c->task_names || !c->task_tags) {
         snprintf(err, len, "out of memory");
         return -1;
@@ -185,9 +193,13 @@ static int read_class(lua_State *L, lwlua_script *s, size_t i, char *err, size_t
         snprintf(err, len, "out of memory");
         return -1;
     }
-    *uc = (lw_user_class){.name = c->name, .weight = 1, .wait_time = LW_CONSTANT(0),
-                          .on_start = lwlua_on_start, .on_stop = lwlua_on_stop,
-                          .user_data_size = sizeof(lwlua_user), .arg = c};
+    *uc = (lw_user_class){.name = c->name,
+                          .weight = 1,
+                          .wait_time = LW_CONSTANT(0),
+                          .on_start = lwlua_on_start,
+                          .on_stop = lwlua_on_stop,
+                          .user_data_size = sizeof(lwlua_user),
+                          .arg = c};
     lua_getfield(L, cls, "weight");
     if (!lua_isnil(L, -1)) {
         uc->weight = (int)lua_tonumber(L, -1);
@@ -195,8 +207,10 @@ static int read_class(lua_State *L, lwlua_script *s, size_t i, char *err, size_t
     lua_getfield(L, cls, "wait_time");
     if (!lua_isnil(L, -1) &&
         (lwlua_wait_time(L, -1, &uc->wait_time) || wait_time_valid(&uc->wait_time))) {
-        snprintf(err, len, "user class '%s': wait_time must be lw.constant(s), lw.between(a, b), "
-                 "lw.constant_pacing(s) or lw.constant_throughput(n)", c->name);
+        snprintf(err, len,
+                 "user class '%s': wait_time must be lw.constant(s), lw.between(a, b), "
+                 "lw.constant_pacing(s) or lw.constant_throughput(n)",
+                 c->name);
         return -1;
     }
     lua_pop(L, 2);
@@ -257,7 +271,7 @@ static lua_State *new_state(long limit, char *err, size_t len)
     lua_atpanic(L, on_panic);
     luaL_openlibs(L);
     lwlua_open_module(L);
-    rng_seed();   /* lw.random and lw.uuid4 at load time too */
+    rng_seed(); /* lw.random and lw.uuid4 at load time too */
     if (limit > 0) {
         /* the instruction hook never runs inside JIT-compiled loops */
         luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
