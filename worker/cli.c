@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,30 +248,27 @@ static int set_increase_rate(lw_config *cfg, const char *s)
 /* The flag a switch of this worker sets, or NULL (not such a switch). */
 static int *switch_flag(lw_config *cfg, opt_id id)
 {
-    switch (id) {
-    case OPT_INSECURE:
-        return &cfg->insecure;
-    case OPT_RECONNECT:
-        return &cfg->reconnect_on_quit;
-    case OPT_WORKER:
-        return &cfg->worker_mode;
-    case OPT_LIST:
-        return &cfg->list_classes;
-    case OPT_TASK_RATIO_JSON:
-        return &cfg->task_ratio_json;
-    case OPT_HEADLESS:
-        return &cfg->headless;
-    case OPT_CSV_FULL_HISTORY:
-        return &cfg->csv_full_history;
-    case OPT_ONLY_SUMMARY:
-        return &cfg->only_summary;
-    case OPT_PRINT_STATS:
-        return &cfg->print_stats;
-    case OPT_RESET_STATS:
-        return &cfg->reset_stats;
-    default:
-        return NULL;
+    static const struct {
+        opt_id id;
+        size_t flag; /* offset of the int in lw_config */
+    } switches[] = {
+        {OPT_INSECURE, offsetof(lw_config, insecure)},
+        {OPT_RECONNECT, offsetof(lw_config, reconnect_on_quit)},
+        {OPT_WORKER, offsetof(lw_config, worker_mode)},
+        {OPT_LIST, offsetof(lw_config, list_classes)},
+        {OPT_TASK_RATIO_JSON, offsetof(lw_config, task_ratio_json)},
+        {OPT_HEADLESS, offsetof(lw_config, headless)},
+        {OPT_CSV_FULL_HISTORY, offsetof(lw_config, csv_full_history)},
+        {OPT_ONLY_SUMMARY, offsetof(lw_config, only_summary)},
+        {OPT_PRINT_STATS, offsetof(lw_config, print_stats)},
+        {OPT_RESET_STATS, offsetof(lw_config, reset_stats)},
+    };
+    for (size_t i = 0; i < LW_COUNTOF(switches); i++) {
+        if (switches[i].id == id) {
+            return (int *)(void *)((char *)cfg + switches[i].flag);
+        }
     }
+    return NULL;
 }
 
 /* The options of a standalone run that take a value: honoured there,
