@@ -115,11 +115,9 @@ static void run_next_task(lw_user *u)
     run_phase(u, PHASE_TASK, t->fn);
 }
 
-static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+/* The user's timer went off: the start, the next task or the stop. */
+static void wake(lw_user *u)
 {
-    (void)loop;
-    (void)revents;
-    lw_user *u = w->data;
     if (u->stopping) {
         begin_stop(u);
     } else if (u->phase == PHASE_START) {
@@ -127,6 +125,13 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     } else {
         run_next_task(u);
     }
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    wake(w->data);
 }
 
 void user_settle(lw_user *u)
