@@ -135,11 +135,15 @@ def test_compose_scenario3_counts_match_standin(python_workers, image, tmp_path)
         all_workers = c_workers + project.containers("py-worker")
         master_exit = wait_exited(master, RUN_TIMEOUT)
         master_log = logs(master)
-        assert master_exit == 0, master_log[-3000:]
         assert f"{workers} workers connected" in master_log, master_log[-3000:]
         for worker in all_workers:   # each quits when the master does
             assert wait_exited(worker, 20) == 0, logs(worker)[-3000:]
         stats, failures = master_stats(master, tmp_path)
+        # a headless master exits 1 after any failure: in a mixed fleet that
+        # may be the Python worker's keep-alive race (checked below)
+        python_races = python_workers and failures and all(
+            any(k in r["Error"] for k in PYTHON_RACE) for r in failures)
+        assert master_exit == (1 if python_races else 0), master_log[-3000:]
         opscore, = project.containers("opscore")
         time.sleep(0.5)   # the last access lines
         served = [m for m in ACCESS.finditer(logs(opscore))]

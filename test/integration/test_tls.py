@@ -78,6 +78,10 @@ def test_tls_fault_is_one_failure_row(cluster, procs, tmp_path, fault_server, ki
                            env={**env, "MALLOC_MMAP_THRESHOLD_": "131072"})
     assert len(cluster.wait_registered(master, 2)) == 2
     master.swarm(users, users)
+    # sampled once the users have each failed about twice: what a user sets
+    # up once (its session, its first handle) is not growth, and a busy
+    # machine may start the last users late
+    poll(master.requests_csv, lambda r: aggregated_count(r) >= 2 * users, timeout=20)
     samples = []
     for _ in range(8):
         time.sleep(1)
